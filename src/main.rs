@@ -1,1 +1,147 @@
-fn main(){}
+//! The ncpeh command line.
+
+use clap::{Args, Parser, Subcommand};
+use ncpeh::config::Config;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "ncpeh", version, about = "Norway's National Contact Point for eHealth and XDS.b registry/repository")]
+struct Cli {
+    /// Config file (TOML). Without it the defaults apply: ./ncpeh-data, 127.0.0.1:8443.
+    #[arg(long, global = true, env = "NCPEH_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run the node.
+    Serve,
+    /// Development PKI.
+    Pki {
+        #[command(subcommand)]
+        cmd: PkiCmd,
+    },
+    /// The patient index.
+    Patient {
+        #[command(subcommand)]
+        cmd: PatientCmd,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+}
+
+#[derive(Subcommand)]
+enum PkiCmd {
+    /// Create a dev CA, server, client, foreign (SE) and untrusted certificates as PEM files.
+    Init {
+        #[arg(long, default_value = "ncpeh-data/pki")]
+        out: PathBuf,
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum PatientCmd {
+    /// Add or update a patient: 'ID^^^&OID&ISO'.
+    Add(PatientAdd),
+}
+
+#[derive(Args)]
+struct PatientAdd {
+    pid: String,
+    #[arg(long)]
+    family: Option<String>,
+    #[arg(long)]
+    given: Option<String>,
+    #[arg(long = "birth-date")]
+    birth_date: Option<String>,
+    #[arg(long, value_parser = ["M", "F", "O", "U"])]
+    gender: Option<String>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let cfg = match Config::from_env(cli.config.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("ncpeh: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    ncpeh::logging::init(&cfg.log);
+    let result = match cli.cmd {
+        Cmd::Serve => serve(cfg),
+        Cmd::Pki { cmd: PkiCmd::Init { out, force } } => ncpeh::pki::init(&out, force)
+            .map(|p| println!("dev PKI written to {}", p.dir.display()))
+            .map_err(|e| e.to_string()),
+        Cmd::Patient { cmd: PatientCmd::Add(a) } => ncpeh::cli::patient_add(
+            &cfg,
+            ncpeh::cli::NewPatient {
+                pid: a.pid,
+                family: a.family,
+                given: a.given,
+                birth_date: a.birth_date,
+                gender: a.gender,
+            },
+        ),
+        Cmd::Migrate => ncpeh::node::open_store(&cfg)
+            .map(|s| {
+                let n = s.migrate().unwrap_or(0);
+                println!("database {} is up to date ({} migrations applied now)", cfg.database_url(), n);
+            })
+            .map_err(|e| e.to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("ncpeh: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(cfg: Config) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async move {
+        let running = ncpeh::node::start(cfg).await.map_err(|e| e.to_string())?;
+        // Tests and scripts read this line to learn the bound ports.
+        println!(
+            "ncpeh listening soap=https://{} admin=http://{} feed={}",
+            running.soap,
+            running.admin,
+            running.feed.map(|f| f.to_string()).unwrap_or_else(|| "off".into())
+        );
+        tracing::info!(soap = %running.soap, admin = %running.admin, "node started");
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

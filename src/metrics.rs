@@ -1,0 +1,46 @@
+//! Counters exposed on the admin listener in Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(String, String, String), (u64, f64)>>,
+    pub tls_failures: AtomicU64,
+    pub connections_open: AtomicI64,
+    pub connections_total: AtomicU64,
+    pub refused_oversize: AtomicU64,
+}
+
+impl Metrics {
+    /// One finished SOAP request: endpoint path, action, outcome label and seconds taken.
+    pub fn request(&self, endpoint: &str, action: &str, outcome: &str, seconds: f64) {
+        let mut m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        let e = m
+            .entry((endpoint.to_string(), action.to_string(), outcome.to_string()))
+            .or_insert((0, 0.0));
+        e.0 += 1;
+        e.1 += seconds;
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        out.push_str("# HELP ncpeh_requests_total SOAP requests by endpoint, action and outcome.\n# TYPE ncpeh_requests_total counter\n");
+        let m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
+        for ((e, a, o), (n, _)) in m.iter() {
+            let _ = writeln!(out, "ncpeh_requests_total{{endpoint=\"{e}\",action=\"{a}\",outcome=\"{o}\"}} {n}");
+        }
+        out.push_str("# HELP ncpeh_request_seconds_sum Time spent answering SOAP requests.\n# TYPE ncpeh_request_seconds_sum counter\n");
+        for ((e, a, o), (_, s)) in m.iter() {
+            let _ = writeln!(out, "ncpeh_request_seconds_sum{{endpoint=\"{e}\",action=\"{a}\",outcome=\"{o}\"}} {s:.6}");
+        }
+        drop(m);
+        let _ = writeln!(out, "# TYPE ncpeh_tls_handshake_failures_total counter\nncpeh_tls_handshake_failures_total {}", self.tls_failures.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# TYPE ncpeh_connections_open gauge\nncpeh_connections_open {}", self.connections_open.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# TYPE ncpeh_connections_total counter\nncpeh_connections_total {}", self.connections_total.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# TYPE ncpeh_refused_oversize_total counter\nncpeh_refused_oversize_total {}", self.refused_oversize.load(Ordering::Relaxed));
+        out
+    }
+}

@@ -1,0 +1,54 @@
+//! The XDS.b Document Registry: ITI-42 Register Document Set-b and ITI-18 Registry Stored Query.
+
+pub mod endpoint;
+pub mod lifecycle;
+pub mod query;
+pub mod register;
+pub mod submission;
+
+use crate::config::RegistryConfig;
+use crate::store::{Store, StoreError};
+use crate::xds::codes::CodePolicy;
+use crate::xds::XdsError;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Registry {
+    pub store: Store,
+    pub policy: Arc<CodePolicy>,
+    pub cfg: Arc<RegistryConfig>,
+}
+
+/// Why a registry transaction failed: XDS errors for the submitter, or storage trouble.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryFailure {
+    #[error("{} XDS error(s)", .0.len())]
+    Xds(Vec<XdsError>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<diesel::result::Error> for RegistryFailure {
+    fn from(e: diesel::result::Error) -> Self {
+        RegistryFailure::Store(StoreError::Db(e))
+    }
+}
+
+impl From<XdsError> for RegistryFailure {
+    fn from(e: XdsError) -> Self {
+        RegistryFailure::Xds(vec![e])
+    }
+}
+
+impl RegistryFailure {
+    /// The errors to report; storage trouble becomes one XDSRegistryError without internals.
+    pub fn into_errors(self) -> Vec<XdsError> {
+        match self {
+            RegistryFailure::Xds(v) => v,
+            RegistryFailure::Store(e) => {
+                tracing::error!(error = %e, "registry storage failure");
+                vec![XdsError::registry("internal storage error; nothing was stored")]
+            }
+        }
+    }
+}

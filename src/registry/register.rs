@@ -1,0 +1,302 @@
+//! ITI-42 Register Document Set-b: the checked submission is resolved against the registry
+//! and stored in one transaction.
+
+use super::lifecycle::{apply_lifecycle, LifecycleEffects};
+use super::submission::{prepare, Submission};
+use super::{Registry, RegistryFailure};
+use crate::ebxml::write::object_xml;
+use crate::ebxml::RegistryObject;
+use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow};
+use crate::store::{patients, DbConn};
+use crate::xds::model::{Entry, EntryKind};
+use crate::xds::validate::Expect;
+use crate::xds::{ids, time, ErrorCode, XdsError};
+use std::collections::HashMap;
+
+impl Registry {
+    /// Registers a submission. Returns warnings on success.
+    pub async fn register(
+        &self,
+        objects: Vec<RegistryObject>,
+        expect: Expect,
+    ) -> Result<Vec<XdsError>, RegistryFailure> {
+        let sub = prepare(objects, &self.policy, expect).map_err(RegistryFailure::Xds)?;
+        let allow_unknown = self.cfg.allow_unknown_patients;
+        self.store
+            .write(move |conn| store_submission(conn, &sub, allow_unknown))
+            .await
+    }
+}
+
+/// Resolves and stores a prepared submission. Must run inside a transaction (the caller's):
+/// any error rolls everything back.
+pub fn store_submission(
+    conn: &mut DbConn,
+    sub: &Submission,
+    allow_unknown_patients: bool,
+) -> Result<Vec<XdsError>, RegistryFailure> {
+    let mut errs = Vec::new();
+    let pid = &sub.set.patient_id;
+    if !allow_unknown_patients && !patients::exists(conn, pid)? {
+        errs.push(XdsError::new(
+            ErrorCode::UnknownPatientId,
+            format!("patient id {pid} is not known to this registry"),
+        ));
+    }
+    check_collisions(conn, sub, &mut errs)?;
+    let existing = load_referenced(conn, sub)?;
+    let mut effects = LifecycleEffects::default();
+    check_membership(sub, &existing, &mut errs, &mut effects);
+    apply_lifecycle(conn, sub, &existing, &mut errs, &mut effects)?;
+    if !errs.is_empty() {
+        return Err(RegistryFailure::Xds(errs));
+    }
+
+    let now = time::now_dtm();
+    let now_i = time::dtm_to_i64(&now).unwrap_or_default();
+    for e in sub.entries() {
+        insert_entry(conn, e, now_i)?;
+    }
+    for a in sub.assocs.iter().chain(effects.extra_assocs.iter()) {
+        rs::insert_assoc(conn, &new_assoc(a))?;
+    }
+    for uuid in &effects.deprecate {
+        rs::set_status(conn, uuid, rs::STATUS_DEPRECATED)?;
+    }
+    for uuid in &effects.touched_folders {
+        rs::set_last_update(conn, uuid, now_i)?;
+    }
+    Ok(Vec::new())
+}
+
+/// entryUUIDs must be new; SubmissionSet and Folder uniqueIds must be new; a DocumentEntry
+/// uniqueId may repeat only for the very same document (same hash).
+fn check_collisions(
+    conn: &mut DbConn,
+    sub: &Submission,
+    errs: &mut Vec<XdsError>,
+) -> Result<(), RegistryFailure> {
+    let uuids: Vec<String> = sub
+        .entries()
+        .map(|e| e.uuid().to_string())
+        .chain(sub.assocs.iter().map(|a| a.id.clone()))
+        .collect();
+    let taken: Vec<String> = rs::objects_by_uuids(conn, &uuids)?
+        .into_iter()
+        .map(|r| r.uuid)
+        .chain(rs::assocs_by_uuids(conn, &uuids)?.into_iter().map(|a| a.uuid))
+        .collect();
+    for t in taken {
+        errs.push(XdsError::new(
+            ErrorCode::DuplicateUniqueIdInRegistry,
+            format!("entryUUID {t} is already in the registry"),
+        ));
+    }
+    let uids: Vec<String> = sub.entries().map(|e| e.unique_id.clone()).collect();
+    for row in rs::objects_by_unique_ids(conn, &uids)? {
+        let Some(e) = sub.entries().find(|e| e.unique_id == row.unique_id) else {
+            continue;
+        };
+        let same_kind = e.kind as i16 == row.kind;
+        if same_kind && e.kind == EntryKind::DocumentEntry {
+            let hash = e.object.first_slot_value("hash").map(str::to_ascii_lowercase);
+            if hash.is_some() && hash != row.hash.as_deref().map(str::to_ascii_lowercase) {
+                errs.push(XdsError::new(
+                    ErrorCode::NonIdenticalHash,
+                    format!(
+                        "DocumentEntry uniqueId {} is already registered with a different hash",
+                        e.unique_id
+                    ),
+                ));
+            }
+        } else {
+            errs.push(XdsError::new(
+                ErrorCode::DuplicateUniqueIdInRegistry,
+                format!("{} uniqueId {} is already in the registry", e.kind.label(), e.unique_id),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Registry objects that associations in the submission point at and that are not in it.
+pub fn load_referenced(
+    conn: &mut DbConn,
+    sub: &Submission,
+) -> Result<HashMap<String, ObjectRow>, RegistryFailure> {
+    let mut ids: Vec<String> = Vec::new();
+    for a in &sub.assocs {
+        for id in [&a.source_object, &a.target_object].into_iter().flatten() {
+            if !sub.contains(id) && !sub.assocs.iter().any(|x| &x.id == id) {
+                ids.push(id.clone());
+            }
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    Ok(rs::objects_by_uuids(conn, &ids)?
+        .into_iter()
+        .map(|r| (r.uuid.clone(), r))
+        .collect())
+}
+
+/// HasMember rules: the SubmissionSet holds every new DocumentEntry and Folder; a Folder's
+/// members share its patient.
+fn check_membership(
+    sub: &Submission,
+    existing: &HashMap<String, ObjectRow>,
+    errs: &mut Vec<XdsError>,
+    effects: &mut LifecycleEffects,
+) {
+    let set_id = sub.set.uuid();
+    let patient_of = |id: &str| -> Option<String> {
+        sub.entries()
+            .find(|e| e.uuid() == id)
+            .map(|e| e.patient_id.clone())
+            .or_else(|| existing.get(id).map(|r| r.patient_id.clone()))
+    };
+    for a in sub.assocs.iter().filter(|a| a.association_type.as_deref() == Some(ids::HAS_MEMBER)) {
+        let src = a.source_object.as_deref().unwrap_or_default();
+        let tgt = a.target_object.as_deref().unwrap_or_default();
+        let target_known = sub.contains(tgt)
+            || existing.contains_key(tgt)
+            || sub.assocs.iter().any(|x| x.id == tgt);
+        if !target_known {
+            errs.push(unresolved(a, tgt));
+            continue;
+        }
+        if src == set_id {
+            if sub.doc(tgt).is_some() || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry as i16) {
+                let status = a.first_slot_value("SubmissionSetStatus");
+                let expected = if sub.doc(tgt).is_some() { "Original" } else { "Reference" };
+                if status.is_none() {
+                    errs.push(XdsError::metadata(format!(
+                        "HasMember association {} from the SubmissionSet to a DocumentEntry needs slot SubmissionSetStatus ({expected})",
+                        a.id
+                    )));
+                }
+            }
+            if let Some(row) = existing.get(tgt) {
+                if row.patient_id != sub.set.patient_id {
+                    errs.push(patient_mismatch(&a.id, &row.patient_id, &sub.set.patient_id));
+                }
+            }
+            continue;
+        }
+        // Folder membership: source is a new or existing Folder.
+        let folder_new = sub.folder(src).is_some();
+        let folder_old = existing
+            .get(src)
+            .filter(|r| r.kind == EntryKind::Folder as i16);
+        if !folder_new && folder_old.is_none() {
+            let known = existing.contains_key(src) || sub.contains(src);
+            errs.push(if known {
+                XdsError::metadata(format!(
+                    "HasMember association {} has a source that is neither the SubmissionSet nor a Folder",
+                    a.id
+                ))
+            } else {
+                unresolved(a, src)
+            });
+            continue;
+        }
+        if let Some(f) = folder_old {
+            if f.status != rs::STATUS_APPROVED {
+                errs.push(XdsError::metadata(format!("Folder {src} is not Approved")));
+            }
+            effects.touched_folders.push(src.to_string());
+        }
+        if let (Some(fp), Some(dp)) = (patient_of(src), patient_of(tgt)) {
+            if fp != dp {
+                errs.push(patient_mismatch(&a.id, &dp, &fp));
+            }
+        }
+    }
+    let members: Vec<&str> = sub
+        .assocs
+        .iter()
+        .filter(|a| {
+            a.association_type.as_deref() == Some(ids::HAS_MEMBER)
+                && a.source_object.as_deref() == Some(set_id)
+        })
+        .filter_map(|a| a.target_object.as_deref())
+        .collect();
+    for e in sub.docs.iter().chain(sub.folders.iter()) {
+        if !members.contains(&e.uuid()) {
+            errs.push(XdsError::metadata(format!(
+                "{} {} is not a member of the SubmissionSet (HasMember association missing)",
+                e.kind.label(),
+                e.uuid()
+            )));
+        }
+    }
+}
+
+pub fn unresolved(a: &RegistryObject, id: &str) -> XdsError {
+    XdsError::new(
+        ErrorCode::UnresolvedReference,
+        format!("Association {} refers to {id}, which is neither in the submission nor in the registry", a.id),
+    )
+    .at(a.id.clone())
+}
+
+pub fn patient_mismatch(assoc: &str, member: &str, owner: &str) -> XdsError {
+    XdsError::new(
+        ErrorCode::PatientIdDoesNotMatch,
+        format!("Association {assoc} links patient {member} into an object of patient {owner}"),
+    )
+}
+
+fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFailure> {
+    let o = &e.object;
+    let new = NewObject {
+        uuid: e.uuid().to_string(),
+        lid: o.lid.clone().unwrap_or_else(|| e.uuid().to_string()),
+        kind: e.kind as i16,
+        unique_id: e.unique_id.clone(),
+        patient_id: e.patient_id.clone(),
+        status: rs::STATUS_APPROVED,
+        on_demand: e.is_on_demand(),
+        creation_time: e.time("creationTime"),
+        service_start: e.time("serviceStartTime"),
+        service_stop: e.time("serviceStopTime"),
+        submission_time: e.time("submissionTime"),
+        last_update: (e.kind == EntryKind::Folder).then_some(now),
+        hash: o.first_slot_value("hash").map(str::to_ascii_lowercase),
+        size: o.first_slot_value("size").and_then(|s| s.trim().parse().ok()),
+        repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
+        xml: object_xml(o),
+    };
+    let codes: Vec<(i16, String, String)> = e
+        .codes
+        .iter()
+        .map(|(k, c)| (*k as i16, c.code.clone(), c.scheme.clone()))
+        .collect();
+    let values: Vec<(i16, String)> = e
+        .authors
+        .iter()
+        .map(|a| (rs::VALUE_AUTHOR, a.clone()))
+        .chain(e.reference_ids.iter().map(|r| (rs::VALUE_REFERENCE_ID, r.clone())))
+        .chain(
+            o.external_id(ids::SS_SOURCE_ID)
+                .and_then(|x| x.value.clone())
+                .map(|v| (rs::VALUE_SOURCE_ID, v.trim().to_string())),
+        )
+        .collect();
+    rs::insert_object(conn, &new, &codes, &values)?;
+    Ok(())
+}
+
+pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
+    let mut stored = a.clone();
+    stored.status = None;
+    stored.home = None;
+    NewAssoc {
+        uuid: a.id.clone(),
+        assoc_type: a.association_type.clone().unwrap_or_default(),
+        source: a.source_object.clone().unwrap_or_default(),
+        target: a.target_object.clone().unwrap_or_default(),
+        status: rs::STATUS_APPROVED,
+        xml: object_xml(&stored),
+    }
+}

@@ -1,0 +1,165 @@
+//! The pooled connection type and the blocking-work bridge.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database pool: {0}")]
+    Pool(String),
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("migration: {0}")]
+    Migration(String),
+    #[error("background task failed: {0}")]
+    Join(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+#[derive(Debug)]
+struct SqlitePragmas;
+
+impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut DbConn) -> Result<(), diesel::r2d2::Error> {
+        if let DbConn::Sqlite(c) = conn {
+            // WAL lets the CLI and readers work while the node writes; the busy timeout covers
+            // the short write locks.
+            c.batch_execute(
+                "PRAGMA busy_timeout = 15000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+            )
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager<DbConn>>,
+    /// SQLite allows one writer; serialising writers in-process avoids lock-upgrade failures.
+    write_lock: Option<Arc<Mutex<()>>>,
+    pub is_postgres: bool,
+}
+
+impl Store {
+    /// Opens `postgres://...` or a SQLite path (`sqlite://path` or a plain path), and applies
+    /// pending migrations.
+    pub fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
+        let is_postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
+        let conn_url = if is_postgres {
+            url.to_string()
+        } else {
+            let path = url.strip_prefix("sqlite://").unwrap_or(url);
+            if let Some(dir) = std::path::Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| StoreError::Pool(format!("cannot create {}: {e}", dir.display())))?;
+                }
+            }
+            // WAL is a property of the file: set it once, before the pool opens connections.
+            let mut c = SqliteConnection::establish(path)
+                .map_err(|e| StoreError::Pool(format!("cannot open {path}: {e}")))?;
+            c.batch_execute("PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL;")?;
+            path.to_string()
+        };
+        let manager = ConnectionManager::<DbConn>::new(conn_url);
+        let pool = Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(2))
+            .connection_timeout(Duration::from_secs(30))
+            .connection_customizer(Box::new(SqlitePragmas))
+            .build(manager)
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        let store = Store {
+            pool,
+            write_lock: (!is_postgres).then(|| Arc::new(Mutex::new(()))),
+            is_postgres,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn migrate(&self) -> Result<usize, StoreError> {
+        let mut conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let applied = match &mut *conn {
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        }
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(applied)
+    }
+
+    /// Runs read work on a blocking thread.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    /// Runs `f` in one database transaction on a blocking thread: all or nothing.
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + From<diesel::result::Error> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let lock = self.write_lock.clone();
+        tokio::task::spawn_blocking(move || {
+            let _guard = lock
+                .as_ref()
+                .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+            let conn: &mut DbConn = &mut conn;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    /// A connection for synchronous callers (CLI, feed sinks).
+    pub fn blocking_write<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+        F: FnOnce(&mut DbConn) -> Result<T, E>,
+    {
+        let _guard = self
+            .write_lock
+            .as_ref()
+            .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+        let mut conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let conn: &mut DbConn = &mut conn;
+        conn.transaction(f)
+    }
+
+    pub fn ping(&self) -> bool {
+        self.pool
+            .get()
+            .ok()
+            .map(|mut c| c.batch_execute("SELECT 1").is_ok())
+            .unwrap_or(false)
+    }
+}

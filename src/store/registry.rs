@@ -1,0 +1,321 @@
+//! Registry objects and associations: inserts, status changes and index-driven lookups.
+//! Every lookup here starts from an indexed column (patient id, uuid, unique id, lid,
+//! association source/target); none scans the table.
+
+use super::schema::{associations, object_codes, object_values, registry_objects};
+use super::DbConn;
+use diesel::prelude::*;
+
+pub const STATUS_APPROVED: i16 = 1;
+pub const STATUS_DEPRECATED: i16 = 2;
+pub const VALUE_AUTHOR: i16 = 1;
+pub const VALUE_REFERENCE_ID: i16 = 2;
+pub const VALUE_SOURCE_ID: i16 = 3;
+
+/// Bind-parameter lists are chunked to stay under both backends' limits.
+const CHUNK: usize = 500;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = registry_objects)]
+pub struct ObjectRow {
+    pub seq: i64,
+    pub uuid: String,
+    pub lid: String,
+    pub kind: i16,
+    pub unique_id: String,
+    pub patient_id: String,
+    pub status: i16,
+    pub on_demand: bool,
+    pub creation_time: Option<i64>,
+    pub service_start: Option<i64>,
+    pub service_stop: Option<i64>,
+    pub submission_time: Option<i64>,
+    pub last_update: Option<i64>,
+    pub hash: Option<String>,
+    pub size: Option<i64>,
+    pub repository_uid: Option<String>,
+    pub xml: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = registry_objects)]
+pub struct NewObject {
+    pub uuid: String,
+    pub lid: String,
+    pub kind: i16,
+    pub unique_id: String,
+    pub patient_id: String,
+    pub status: i16,
+    pub on_demand: bool,
+    pub creation_time: Option<i64>,
+    pub service_start: Option<i64>,
+    pub service_stop: Option<i64>,
+    pub submission_time: Option<i64>,
+    pub last_update: Option<i64>,
+    pub hash: Option<String>,
+    pub size: Option<i64>,
+    pub repository_uid: Option<String>,
+    pub xml: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = associations)]
+pub struct AssocRow {
+    pub seq: i64,
+    pub uuid: String,
+    pub assoc_type: String,
+    pub source: String,
+    pub target: String,
+    pub status: i16,
+    pub xml: String,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = associations)]
+pub struct NewAssoc {
+    pub uuid: String,
+    pub assoc_type: String,
+    pub source: String,
+    pub target: String,
+    pub status: i16,
+    pub xml: String,
+}
+
+/// Inserts an object with its codes and plain values; returns its seq.
+pub fn insert_object(
+    conn: &mut DbConn,
+    o: &NewObject,
+    codes: &[(i16, String, String)],
+    values: &[(i16, String)],
+) -> QueryResult<i64> {
+    diesel::insert_into(registry_objects::table)
+        .values(o)
+        .execute(conn)?;
+    let seq: i64 = registry_objects::table
+        .filter(registry_objects::uuid.eq(&o.uuid))
+        .select(registry_objects::seq)
+        .first(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    for (kind, code, scheme) in codes {
+        if seen.insert((kind, code, scheme)) {
+            diesel::insert_into(object_codes::table)
+                .values((
+                    object_codes::object_seq.eq(seq),
+                    object_codes::kind.eq(kind),
+                    object_codes::code.eq(code),
+                    object_codes::scheme.eq(scheme),
+                ))
+                .execute(conn)?;
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (kind, value) in values {
+        if seen.insert((kind, value)) {
+            diesel::insert_into(object_values::table)
+                .values((
+                    object_values::object_seq.eq(seq),
+                    object_values::kind.eq(kind),
+                    object_values::value.eq(value),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(seq)
+}
+
+pub fn insert_assoc(conn: &mut DbConn, a: &NewAssoc) -> QueryResult<()> {
+    diesel::insert_into(associations::table)
+        .values(a)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn set_status(conn: &mut DbConn, uuid: &str, status: i16) -> QueryResult<usize> {
+    diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
+        .set(registry_objects::status.eq(status))
+        .execute(conn)
+}
+
+pub fn set_last_update(conn: &mut DbConn, uuid: &str, at: i64) -> QueryResult<usize> {
+    diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
+        .set(registry_objects::last_update.eq(at))
+        .execute(conn)
+}
+
+pub fn objects_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<ObjectRow>> {
+    let mut out = Vec::new();
+    for chunk in uuids.chunks(CHUNK) {
+        out.extend(
+            registry_objects::table
+                .filter(registry_objects::uuid.eq_any(chunk))
+                .select(ObjectRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn objects_by_unique_ids(
+    conn: &mut DbConn,
+    unique_ids: &[String],
+) -> QueryResult<Vec<ObjectRow>> {
+    let mut out = Vec::new();
+    for chunk in unique_ids.chunks(CHUNK) {
+        out.extend(
+            registry_objects::table
+                .filter(registry_objects::unique_id.eq_any(chunk))
+                .select(ObjectRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn objects_by_lids(conn: &mut DbConn, lids: &[String]) -> QueryResult<Vec<ObjectRow>> {
+    let mut out = Vec::new();
+    for chunk in lids.chunks(CHUNK) {
+        out.extend(
+            registry_objects::table
+                .filter(registry_objects::lid.eq_any(chunk))
+                .select(ObjectRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Time-range conditions for a patient query (`from` inclusive, `to` exclusive).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TimeFilter {
+    pub creation: (Option<i64>, Option<i64>),
+    pub service_start: (Option<i64>, Option<i64>),
+    pub service_stop: (Option<i64>, Option<i64>),
+    pub submission: (Option<i64>, Option<i64>),
+    pub last_update: (Option<i64>, Option<i64>),
+}
+
+/// The patient's objects of one kind in the given statuses, driven by the patient index.
+/// Returns at most `limit` rows (callers pass max_results + 1 to detect overflow).
+pub fn objects_for_patient(
+    conn: &mut DbConn,
+    patient_id: &str,
+    kind: i16,
+    statuses: &[i16],
+    on_demand: Option<&[bool]>,
+    t: &TimeFilter,
+    limit: i64,
+) -> QueryResult<Vec<ObjectRow>> {
+    use registry_objects as ro;
+    let mut q = ro::table
+        .filter(ro::patient_id.eq(patient_id))
+        .filter(ro::kind.eq(kind))
+        .filter(ro::status.eq_any(statuses.to_vec()))
+        .select(ObjectRow::as_select())
+        .into_boxed();
+    if let Some(kinds) = on_demand {
+        q = q.filter(ro::on_demand.eq_any(kinds.to_vec()));
+    }
+    macro_rules! range {
+        ($col:expr, $r:expr) => {
+            if let Some(v) = $r.0 {
+                q = q.filter($col.ge(v));
+            }
+            if let Some(v) = $r.1 {
+                q = q.filter($col.lt(v));
+            }
+        };
+    }
+    range!(ro::creation_time, t.creation);
+    range!(ro::service_start, t.service_start);
+    range!(ro::service_stop, t.service_stop);
+    range!(ro::submission_time, t.submission);
+    range!(ro::last_update, t.last_update);
+    q.order(ro::seq).limit(limit).load(conn)
+}
+
+pub fn codes_for(conn: &mut DbConn, seqs: &[i64]) -> QueryResult<Vec<(i64, i16, String, String)>> {
+    let mut out = Vec::new();
+    for chunk in seqs.chunks(CHUNK) {
+        out.extend(
+            object_codes::table
+                .filter(object_codes::object_seq.eq_any(chunk))
+                .select((
+                    object_codes::object_seq,
+                    object_codes::kind,
+                    object_codes::code,
+                    object_codes::scheme,
+                ))
+                .load::<(i64, i16, String, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn values_for(conn: &mut DbConn, seqs: &[i64], kind: i16) -> QueryResult<Vec<(i64, String)>> {
+    let mut out = Vec::new();
+    for chunk in seqs.chunks(CHUNK) {
+        out.extend(
+            object_values::table
+                .filter(object_values::object_seq.eq_any(chunk))
+                .filter(object_values::kind.eq(kind))
+                .select((object_values::object_seq, object_values::value))
+                .load::<(i64, String)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Associations whose source (or target, when `by_target`) is one of `ids`,
+/// optionally only of the given types.
+pub fn assocs_touching(
+    conn: &mut DbConn,
+    ids: &[String],
+    by_target: bool,
+    types: Option<&[&str]>,
+) -> QueryResult<Vec<AssocRow>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut q = associations::table
+            .select(AssocRow::as_select())
+            .into_boxed();
+        q = if by_target {
+            q.filter(associations::target.eq_any(chunk))
+        } else {
+            q.filter(associations::source.eq_any(chunk))
+        };
+        if let Some(t) = types {
+            let t: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+            q = q.filter(associations::assoc_type.eq_any(t));
+        }
+        out.extend(q.load(conn)?);
+    }
+    Ok(out)
+}
+
+pub fn assocs_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<AssocRow>> {
+    let mut out = Vec::new();
+    for chunk in uuids.chunks(CHUNK) {
+        out.extend(
+            associations::table
+                .filter(associations::uuid.eq_any(chunk))
+                .select(AssocRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+pub fn uuid_taken(conn: &mut DbConn, uuid: &str) -> QueryResult<bool> {
+    let a: i64 = registry_objects::table
+        .filter(registry_objects::uuid.eq(uuid))
+        .count()
+        .get_result(conn)?;
+    if a > 0 {
+        return Ok(true);
+    }
+    let b: i64 = associations::table
+        .filter(associations::uuid.eq(uuid))
+        .count()
+        .get_result(conn)?;
+    Ok(b > 0)
+}

@@ -1,0 +1,247 @@
+//! Outbound HTTPS with mutual TLS (for peers, remote registries, the conformance runner and
+//! tests), with a small keep-alive pool per host.
+
+use super::body::Chunks;
+use crate::soap::mtom::{self, ContentType, Part};
+use crate::soap::{SOAP12};
+use crate::xml::{self, Element};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Limited};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
+use rustls_pki_types::ServerName;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("bad URL {0}")]
+    Url(String),
+    #[error("connect to {0}: {1}")]
+    Connect(String, String),
+    #[error("TLS with {0}: {1}")]
+    Tls(String, String),
+    #[error("HTTP: {0}")]
+    Http(String),
+    #[error("timed out after {0:?}")]
+    Timeout(Duration),
+    #[error("response: {0}")]
+    Response(String),
+}
+
+#[derive(Debug)]
+pub struct HttpReply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Bytes,
+}
+
+/// A decoded SOAP response.
+#[derive(Debug)]
+pub struct SoapResponse {
+    pub http_status: u16,
+    pub action: Option<String>,
+    pub relates_to: Option<String>,
+    /// The first element of the Body (a Fault element when the peer faulted).
+    pub body: Element,
+    pub fault: Option<String>,
+    pub parts: HashMap<String, Part>,
+}
+
+#[derive(Clone)]
+pub struct HttpsClient {
+    connector: TlsConnector,
+    timeout: Duration,
+    max_response: usize,
+    pool: Arc<Mutex<HashMap<String, Vec<SendRequest<Chunks>>>>>,
+}
+
+impl HttpsClient {
+    pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration) -> HttpsClient {
+        HttpsClient {
+            connector: TlsConnector::from(tls),
+            timeout,
+            max_response: 256 * 1024 * 1024,
+            pool: Arc::default(),
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        url: &str,
+        content_type: Option<&str>,
+        body: Vec<Bytes>,
+    ) -> Result<HttpReply, ClientError> {
+        tokio::time::timeout(self.timeout, self.request_inner(method, url, content_type, body))
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout))?
+    }
+
+    async fn request_inner(
+        &self,
+        method: Method,
+        url: &str,
+        content_type: Option<&str>,
+        body: Vec<Bytes>,
+    ) -> Result<HttpReply, ClientError> {
+        let uri: Uri = url.parse().map_err(|_| ClientError::Url(url.to_string()))?;
+        if uri.scheme_str() != Some("https") {
+            return Err(ClientError::Url(format!("{url} (only https is allowed)")));
+        }
+        let host = uri.host().ok_or_else(|| ClientError::Url(url.to_string()))?.to_string();
+        let port = uri.port_u16().unwrap_or(443);
+        let authority = format!("{host}:{port}");
+        let mut sender = match self.pooled(&authority) {
+            Some(s) => s,
+            None => self.connect(&host, port).await?,
+        };
+        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let mut builder = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(hyper::header::HOST, &authority);
+        if let Some(ct) = content_type {
+            builder = builder.header(hyper::header::CONTENT_TYPE, ct);
+        }
+        let req = builder
+            .body(Chunks::many(body))
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        let resp = sender
+            .send_request(req)
+            .await
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        let status = resp.status().as_u16();
+        let ct = resp
+            .headers()
+            .get(hyper::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string();
+        let keep = !resp
+            .headers()
+            .get(hyper::header::CONNECTION)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+        let body = Limited::new(resp.into_body(), self.max_response)
+            .collect()
+            .await
+            .map_err(|e| ClientError::Http(e.to_string()))?
+            .to_bytes();
+        if keep {
+            self.pool
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(authority)
+                .or_default()
+                .push(sender);
+        }
+        Ok(HttpReply {
+            status,
+            content_type: ct,
+            body,
+        })
+    }
+
+    fn pooled(&self, authority: &str) -> Option<SendRequest<Chunks>> {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        let list = pool.get_mut(authority)?;
+        while let Some(s) = list.pop() {
+            if !s.is_closed() && s.is_ready() {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    async fn connect(&self, host: &str, port: u16) -> Result<SendRequest<Chunks>, ClientError> {
+        let addr = format!("{host}:{port}");
+        let tcp = TcpStream::connect(&addr)
+            .await
+            .map_err(|e| ClientError::Connect(addr.clone(), e.to_string()))?;
+        let _ = tcp.set_nodelay(true);
+        let name = ServerName::try_from(host.to_string())
+            .map_err(|e| ClientError::Url(format!("{host}: {e}")))?;
+        let tls = self
+            .connector
+            .connect(name, tcp)
+            .await
+            .map_err(|e| ClientError::Tls(addr.clone(), e.to_string()))?;
+        let (sender, conn) = http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|e| ClientError::Tls(addr.clone(), e.to_string()))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    /// Posts a SOAP 1.2 envelope and decodes the answer (plain or MTOM).
+    pub async fn soap(&self, url: &str, action: &str, envelope: String) -> Result<SoapResponse, ClientError> {
+        let ct = format!("application/soap+xml; charset=UTF-8; action=\"{action}\"");
+        let reply = self
+            .request(Method::POST, url, Some(&ct), vec![Bytes::from(envelope)])
+            .await?;
+        decode_soap_reply(reply)
+    }
+}
+
+pub fn decode_soap_reply(reply: HttpReply) -> Result<SoapResponse, ClientError> {
+    let ct = ContentType::parse(&reply.content_type);
+    let (root, parts) = if ct.is_multipart() {
+        let m = mtom::decode(&ct, reply.body).map_err(|e| ClientError::Response(e.to_string()))?;
+        (m.root, m.parts)
+    } else {
+        (reply.body, HashMap::new())
+    };
+    let env = xml::parse(&root, xml::Limits::default())
+        .map_err(|e| ClientError::Response(format!("HTTP {}: {e}", reply.status)))?;
+    if !env.is(SOAP12, "Envelope") {
+        return Err(ClientError::Response(format!(
+            "HTTP {}: not a SOAP 1.2 envelope",
+            reply.status
+        )));
+    }
+    let header = env.child(SOAP12, "Header");
+    let wsa = |n: &str| {
+        header
+            .and_then(|h| h.child(crate::soap::WSA, n))
+            .map(|e| e.text().trim().to_string())
+    };
+    let body = env
+        .child(SOAP12, "Body")
+        .and_then(|b| b.elements().next())
+        .cloned()
+        .ok_or_else(|| ClientError::Response("empty SOAP Body".into()))?;
+    let fault = body.is(SOAP12, "Fault").then(|| {
+        let code = body
+            .child(SOAP12, "Code")
+            .map(|c| {
+                let v = c.child(SOAP12, "Value").map(|v| v.text()).unwrap_or_default();
+                let sub = c
+                    .child(SOAP12, "Subcode")
+                    .and_then(|s| s.child(SOAP12, "Value"))
+                    .map(|v| format!("/{}", v.text()))
+                    .unwrap_or_default();
+                format!("{v}{sub}")
+            })
+            .unwrap_or_default();
+        let reason = body
+            .child(SOAP12, "Reason")
+            .and_then(|r| r.child(SOAP12, "Text"))
+            .map(|t| t.text())
+            .unwrap_or_default();
+        format!("{code}: {reason}")
+    });
+    Ok(SoapResponse {
+        http_status: reply.status,
+        action: wsa("Action"),
+        relates_to: wsa("RelatesTo"),
+        body,
+        fault,
+        parts,
+    })
+}

@@ -1,0 +1,8 @@
+//! HTTPS with mutual TLS: the SOAP listener, the admin listener, and the outbound client.
+
+pub mod admin;
+pub mod body;
+pub mod client;
+pub mod router;
+pub mod server;
+pub mod tls;

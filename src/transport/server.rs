@@ -1,0 +1,82 @@
+//! The mTLS SOAP listener: TLS handshake (client certificate required), peer identity, HTTP/1.1
+//! with keep-alive, and limits on connections, headers and time.
+
+use super::router::{self, App};
+use crate::trust::PeerIdentity;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: Arc<App>) {
+    let acceptor = TlsAcceptor::from(tls);
+    let slots = Arc::new(Semaphore::new(app.cfg.server.max_connections.max(1)));
+    loop {
+        // Waiting for a free slot before accepting leaves excess clients in the kernel backlog.
+        let Ok(permit) = slots.clone().acquire_owned().await else {
+            return;
+        };
+        let (tcp, addr) = match listener.accept().await {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = tcp.set_nodelay(true);
+        let acceptor = acceptor.clone();
+        let app = app.clone();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let metrics = app.metrics.clone();
+            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                Ok(Ok(s)) => s,
+                Ok(Err(e)) => {
+                    metrics.tls_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(%addr, error = %e, "TLS handshake refused");
+                    return;
+                }
+                Err(_) => {
+                    metrics.tls_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(%addr, "TLS handshake timed out");
+                    return;
+                }
+            };
+            let peer = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|c| PeerIdentity::from_der(c).ok())
+                .unwrap_or_default();
+            let peer = Arc::new(peer);
+            tracing::debug!(%addr, subject = %peer.subject, issuer = %peer.issuer, "connection");
+            metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            metrics.connections_total.fetch_add(1, Ordering::Relaxed);
+            let svc_app = app.clone();
+            let svc = service_fn(move |req| router::handle(svc_app.clone(), peer.clone(), req));
+            let conn = http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(app.cfg.server.header_timeout_secs.max(1)))
+                .max_buf_size(app.cfg.server.max_header_bytes.max(8192))
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(tls), svc);
+            let idle = Duration::from_secs(app.cfg.server.idle_timeout_secs.max(1) * 20);
+            // A hard cap on one connection's life bounds slow-drip clients.
+            match tokio::time::timeout(idle, conn).await {
+                Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
+                Err(_) => tracing::debug!(%addr, "connection lifetime cap reached"),
+                Ok(Ok(())) => {}
+            }
+            metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}

@@ -1,0 +1,13 @@
+//! The XDS metadata model, its rules and its error codes.
+
+pub mod codes;
+pub mod cx;
+pub mod error;
+pub mod ids;
+pub mod model;
+pub mod time;
+pub mod validate;
+
+
+pub use error::{ErrorCode, XdsError};
+pub use model::{Code, CodeKind, Entry, EntryKind};

@@ -1,0 +1,231 @@
+//! Test harness: starts the real `ncpeh` binary on 127.0.0.1 with its own dev PKI, config and
+//! database (SQLite file, or a fresh PostgreSQL database when NCPEH_TEST_PG_URL is set).
+#![allow(dead_code)]
+
+pub mod meta;
+pub mod schema;
+
+use ncpeh::soap::envelope::encode_request;
+use ncpeh::transport::client::{HttpsClient, SoapResponse};
+use ncpeh::transport::tls::client_config;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_ncpeh");
+
+pub struct TestNode {
+    child: Child,
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub pki: PathBuf,
+    pub soap: String,
+    pub admin: String,
+    pub feed: Option<String>,
+    pub db_url: String,
+}
+
+impl Drop for TestNode {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh database URL: a new PostgreSQL database when NCPEH_TEST_PG_URL is set, else a
+/// SQLite file in `dir`.
+pub fn fresh_db(dir: &Path) -> String {
+    match std::env::var("NCPEH_TEST_PG_URL") {
+        Ok(admin) if !admin.is_empty() => {
+            use diesel::{Connection, RunQueryDsl};
+            let name = format!("ncpeh_t_{}", uuid::Uuid::new_v4().simple());
+            let mut c = diesel::PgConnection::establish(&admin).expect("connect to test PostgreSQL");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut c)
+                .expect("create test database");
+            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+            format!("{base}/{name}")
+        }
+        _ => dir.join("ncpeh.db").display().to_string(),
+    }
+}
+
+impl TestNode {
+    pub fn start() -> TestNode {
+        TestNode::start_with("")
+    }
+
+    /// `extra` is appended to the generated TOML config (its sections must not repeat ours).
+    pub fn start_with(extra: &str) -> TestNode {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pki = dir.path().join("pki");
+        let st = Command::new(BIN)
+            .args(["pki", "init", "--out"])
+            .arg(&pki)
+            .stdout(Stdio::null())
+            .status()
+            .expect("run pki init");
+        assert!(st.success(), "pki init failed");
+        let db_url = fresh_db(dir.path());
+        let registry_section = if extra.contains("[registry]") {
+            String::new()
+        } else {
+            "[registry]\nallow_unknown_patients = false\n".to_string()
+        };
+        let config = dir.path().join("ncpeh.toml");
+        let toml = format!(
+            "data_dir = \"{data}\"\n[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
+             [tls]\nca = \"{pki}/ca.pem\"\ncert = \"{pki}/server.pem\"\nkey = \"{pki}/server.key\"\n\
+             [database]\nurl = \"{db}\"\npool_size = 4\n[feed]\nmllp_listen = \"127.0.0.1:0\"\n\
+             [log]\nlevel = \"warn\"\n{registry_section}{extra}\n",
+            data = dir.path().display(),
+            pki = pki.display(),
+            db = db_url,
+        );
+        std::fs::write(&config, toml).expect("write config");
+        let mut child = Command::new(BIN)
+            .arg("serve")
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn ncpeh serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read listening line");
+        assert!(line.starts_with("ncpeh listening"), "node did not start: {line:?}");
+        let field = |k: &str| {
+            line.split_whitespace()
+                .find_map(|w| w.strip_prefix(k))
+                .map(str::to_string)
+                .unwrap_or_default()
+        };
+        let feed = field("feed=");
+        TestNode {
+            child,
+            config,
+            pki,
+            soap: field("soap="),
+            admin: field("admin="),
+            feed: (feed != "off").then_some(feed),
+            db_url,
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.soap)
+    }
+
+    /// A client presenting `<name>.pem`/`<name>.key` from the node's dev PKI (None: no certificate).
+    pub fn client_as(&self, name: Option<&str>) -> HttpsClient {
+        let ca = self.pki.join("ca.pem");
+        let tls = match name {
+            Some(n) => client_config(
+                &ca,
+                Some((&self.pki.join(format!("{n}.pem")), &self.pki.join(format!("{n}.key")))),
+            ),
+            None => client_config(&ca, None),
+        }
+        .expect("client tls");
+        HttpsClient::new(tls, Duration::from_secs(60))
+    }
+
+    pub fn client(&self) -> HttpsClient {
+        self.client_as(Some("client"))
+    }
+
+    pub fn add_patient(&self, pid: &str) {
+        let out = Command::new(BIN)
+            .args(["patient", "add", "--config"])
+            .arg(&self.config)
+            .arg(pid)
+            .args(["--family", "Testesen", "--given", "Kari"])
+            .output()
+            .expect("run patient add");
+        assert!(out.status.success(), "patient add failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    pub async fn call(&self, path: &str, action: &str, body: &str) -> SoapResponse {
+        let env = encode_request(action, &self.url(path), &format!("urn:uuid:{}", uuid::Uuid::new_v4()), body);
+        self.client()
+            .soap(&self.url(path), action, env)
+            .await
+            .expect("SOAP call")
+    }
+}
+
+pub fn new_pid() -> String {
+    format!("{}^^^&2.16.578.1.12.4.1.4.1&ISO", &uuid::Uuid::new_v4().simple().to_string()[..11])
+}
+
+pub mod answer {
+    //! Reading registry answers.
+    use ncpeh::xml::Element;
+
+    pub const RS: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0";
+    pub const RIM: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0";
+    pub const SUCCESS: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success";
+    pub const FAILURE: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure";
+
+    pub fn status(body: &Element) -> String {
+        body.attr("status").unwrap_or_default().to_string()
+    }
+
+    pub fn error_codes(body: &Element) -> Vec<String> {
+        body.child(RS, "RegistryErrorList")
+            .map(|l| {
+                l.children_named(RS, "RegistryError")
+                    .map(|e| e.attr("errorCode").unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// (element name, id, status) of every object in the RegistryObjectList.
+    pub fn objects(body: &Element) -> Vec<(String, String, String)> {
+        body.child(RIM, "RegistryObjectList")
+            .map(|l| {
+                l.elements()
+                    .map(|e| {
+                        (
+                            e.name.clone(),
+                            e.attr("id").unwrap_or_default().to_string(),
+                            e.attr("status").unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn count(body: &Element, element: &str) -> usize {
+        objects(body).iter().filter(|(n, _, _)| n == element).count()
+    }
+
+    /// The uniqueId values of returned DocumentEntries/packages.
+    pub fn unique_ids(body: &Element) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(l) = body.child(RIM, "RegistryObjectList") {
+            for o in l.elements() {
+                for x in o.children_named(RIM, "ExternalIdentifier") {
+                    let scheme = x.attr("identificationScheme").unwrap_or_default();
+                    if [
+                        ncpeh::xds::ids::DE_UNIQUE_ID,
+                        ncpeh::xds::ids::SS_UNIQUE_ID,
+                        ncpeh::xds::ids::FOLDER_UNIQUE_ID,
+                    ]
+                    .contains(&scheme)
+                    {
+                        out.push(x.attr("value").unwrap_or_default().to_string());
+                    }
+                }
+            }
+        }
+        out
+    }
+}

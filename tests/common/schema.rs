@@ -1,0 +1,99 @@
+//! Validates XML against the ebRS 3.0 schemas in ../shared with xmllint.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+/// The shared folder, or None with the reason printed.
+pub fn shared() -> Option<PathBuf> {
+    let p = std::env::var("NCPEH_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    if p.join("schemas/ihe-schema/ebRS/rs.xsd").exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIP schema validation: ebRS schemas not found under {} (set NCPEH_SHARED)", p.display());
+        None
+    }
+}
+
+/// Copies the ebRS schemas next to a minimal xml.xsd so that rim.xsd's import of
+/// ../../../w3/xml.xsd resolves; returns the ebRS folder.
+fn schema_dir(shared: &std::path::Path) -> PathBuf {
+    let root = std::env::temp_dir().join(format!("ncpeh-xsd-{}", std::process::id()));
+    let ebrs = root.join("a/b/ebRS");
+    if !ebrs.join("rs.xsd").exists() {
+        std::fs::create_dir_all(&ebrs).expect("mkdir");
+        std::fs::create_dir_all(root.join("w3")).expect("mkdir");
+        for f in ["rim.xsd", "rs.xsd", "query.xsd", "lcm.xsd"] {
+            std::fs::copy(shared.join("schemas/ihe-schema/ebRS").join(f), ebrs.join(f)).expect("copy xsd");
+        }
+        std::fs::write(root.join("a/b").join("../../w3/xml.xsd"), XML_XSD).expect("write xml.xsd");
+    }
+    ebrs
+}
+
+/// The attributes of the XML namespace that ebRIM refers to.
+const XML_XSD: &str = r#"<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="http://www.w3.org/XML/1998/namespace">
+  <xs:attribute name="lang" type="xs:language"/>
+  <xs:attribute name="space"><xs:simpleType><xs:restriction base="xs:NCName"><xs:enumeration value="default"/><xs:enumeration value="preserve"/></xs:restriction></xs:simpleType></xs:attribute>
+  <xs:attribute name="base" type="xs:anyURI"/>
+  <xs:attribute name="id" type="xs:ID"/>
+</xs:schema>"#;
+
+/// Validates `xml` against `xsd` (e.g. "query.xsd"); returns xmllint's complaint on failure.
+pub fn validate(xml: &str, xsd: &str) -> Result<(), String> {
+    let Some(shared) = shared() else {
+        return Ok(());
+    };
+    let dir = schema_dir(&shared);
+    let file = dir.join(format!("doc-{}.xml", uuid::Uuid::new_v4()));
+    std::fs::write(&file, xml).map_err(|e| e.to_string())?;
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(dir.join(xsd))
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("xmllint not runnable (install libxml2-utils): {e}"))?;
+    let _ = std::fs::remove_file(&file);
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Serialises an element tree back to text for validation.
+pub fn to_xml(e: &ncpeh::xml::Element) -> String {
+    let mut out = String::new();
+    write(e, &mut out, true);
+    out
+}
+
+fn write(e: &ncpeh::xml::Element, out: &mut String, root: bool) {
+    use ncpeh::xml::{esc_attr, esc_text, Node};
+    let _ = root;
+    out.push('<');
+    out.push_str(&e.name);
+    if let Some(ns) = &e.ns {
+        out.push_str(&format!(" xmlns=\"{}\"", esc_attr(ns)));
+    }
+    for a in &e.attrs {
+        match &a.ns {
+            Some(ns) if ns == "http://www.w3.org/XML/1998/namespace" => {
+                out.push_str(&format!(" xml:{}=\"{}\"", a.name, esc_attr(&a.value)))
+            }
+            Some(ns) => out.push_str(&format!(" xmlns:p=\"{}\" p:{}=\"{}\"", esc_attr(ns), a.name, esc_attr(&a.value))),
+            None => out.push_str(&format!(" {}=\"{}\"", a.name, esc_attr(&a.value))),
+        }
+    }
+    out.push('>');
+    for c in &e.children {
+        match c {
+            Node::Element(el) => write(el, out, false),
+            Node::Text(t) => out.push_str(&esc_text(t)),
+        }
+    }
+    out.push_str(&format!("</{}>", e.name));
+}
