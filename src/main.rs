@@ -41,7 +41,7 @@ enum PkiCmd {
         out: PathBuf,
         /// Replace existing files.
         #[arg(long)]
-        force: bool,
+        overwrite: bool,
     },
 }
 
@@ -76,7 +76,7 @@ fn main() -> ExitCode {
     ncpeh::logging::init(&cfg.log);
     let result = match cli.cmd {
         Cmd::Serve => serve(cfg),
-        Cmd::Pki { cmd: PkiCmd::Init { out, force } } => ncpeh::pki::init(&out, force)
+        Cmd::Pki { cmd: PkiCmd::Init { out, overwrite } } => ncpeh::pki::init(&out, overwrite)
             .map(|p| println!("dev PKI written to {}", p.dir.display()))
             .map_err(|e| e.to_string()),
         Cmd::Patient { cmd: PatientCmd::Add(a) } => ncpeh::cli::patient_add(

@@ -1,6 +1,8 @@
 //! Starting a node from its configuration: storage, PKI, listeners.
 
 use crate::config::Config;
+use crate::feed::{FeedPatient, PatientSink};
+use crate::store::patients::{self, PatientRow};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::store::Store;
@@ -99,7 +101,34 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     tokio::spawn(server::serve(soap_l, tls_cfg, app.clone()));
     tokio::spawn(admin::serve(admin_l, app.clone()));
     if let Some(l) = feed_l {
-        crate::feed::start(l, store);
+        let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store));
+        tokio::spawn(crate::feed::serve(l, sink, crate::feed::MllpLimits::default()));
     }
     Ok(running)
+}
+
+/// ITI-8 patients go into the patient index, one row per identifier.
+struct StoreSink(Store);
+
+impl PatientSink for StoreSink {
+    fn upsert(&self, p: &FeedPatient) -> Result<(), String> {
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        self.0
+            .blocking_write(|c| {
+                for id in &p.ids {
+                    let row = PatientRow {
+                        pid: id.clone(),
+                        family: p.family.clone(),
+                        given: p.given.clone(),
+                        birth_date: p.birth_date.clone(),
+                        gender: p.gender.clone(),
+                        updated_at: now,
+                    };
+                    patients::upsert(c, &row)?;
+                }
+                Ok::<(), crate::store::StoreError>(())
+            })
+            // The error names no patient: it comes from the database layer.
+            .map_err(|e| e.to_string())
+    }
 }

@@ -4,40 +4,16 @@
 use rustls::crypto::ring;
 use rustls::server::WebPkiClientVerifier;
 use rustls::RootCertStore;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use crate::pki::{load_certs, load_key};
 use std::path::Path;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
-    #[error("cannot read {0}: {1}")]
-    Read(String, std::io::Error),
-    #[error("{0} holds no certificate")]
-    NoCert(String),
-    #[error("{0} holds no private key")]
-    NoKey(String),
+    #[error(transparent)]
+    Pem(#[from] crate::pki::PkiError),
     #[error("TLS configuration: {0}")]
     Config(String),
-}
-
-pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsError> {
-    let name = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| TlsError::Read(name.clone(), e))?;
-    let certs: Vec<_> = rustls_pemfile::certs(&mut data.as_slice())
-        .collect::<Result<_, _>>()
-        .map_err(|e| TlsError::Read(name.clone(), e))?;
-    if certs.is_empty() {
-        return Err(TlsError::NoCert(name));
-    }
-    Ok(certs)
-}
-
-pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
-    let name = path.display().to_string();
-    let data = std::fs::read(path).map_err(|e| TlsError::Read(name.clone(), e))?;
-    rustls_pemfile::private_key(&mut data.as_slice())
-        .map_err(|e| TlsError::Read(name.clone(), e))?
-        .ok_or(TlsError::NoKey(name))
 }
 
 fn roots(ca: &Path) -> Result<RootCertStore, TlsError> {
