@@ -47,7 +47,9 @@ impl RegistryFailure {
             RegistryFailure::Xds(v) => v,
             RegistryFailure::Store(e) => {
                 tracing::error!(error = %e, "registry storage failure");
-                vec![XdsError::registry("internal storage error; nothing was stored")]
+                vec![XdsError::registry(
+                    "internal storage error; nothing was stored",
+                )]
             }
         }
     }
