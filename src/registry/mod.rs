@@ -54,3 +54,13 @@ impl RegistryFailure {
         }
     }
 }
+
+/// A registry over an opened store with the node's settings (for tools, benches and tests
+/// that work without the network).
+pub fn node_registry_for_tests(cfg: &crate::config::Config, store: Store) -> Registry {
+    Registry {
+        store,
+        policy: Arc::new(CodePolicy::Permissive),
+        cfg: Arc::new(cfg.registry.clone()),
+    }
+}
