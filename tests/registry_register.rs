@@ -278,3 +278,92 @@ async fn folders_members_and_last_update_time() {
         Some(14)
     );
 }
+
+#[tokio::test]
+async fn iti8_feed_makes_the_patient_known() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let node = TestNode::start();
+    let id = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    let pid = format!("{id}^^^&2.16.578.1.12.4.1.4.1&ISO");
+    let msg = format!(
+        "MSH|^~\\&|EHR|HF|NCPEH|NO|20240101120000||ADT^A01^ADT_A01|MSG{id}|P|2.3.1\rEVN||20240101120000\rPID|||{id}^^^&2.16.578.1.12.4.1.4.1&ISO||Nordmann^Kari||19800101|F\r"
+    );
+    let mut s = tokio::net::TcpStream::connect(node.feed.as_deref().expect("feed listener"))
+        .await
+        .unwrap();
+    s.write_all(&[0x0b]).await.unwrap();
+    s.write_all(msg.as_bytes()).await.unwrap();
+    s.write_all(&[0x1c, 0x0d]).await.unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).await.unwrap();
+    let ack = String::from_utf8_lossy(&buf[..n]);
+    assert!(ack.contains("MSA|AA"), "ACK: {ack}");
+    let body = register(
+        &node,
+        &meta::simple_submission(&pid, &[Doc::new("D", &pid)]),
+    )
+    .await;
+    assert_eq!(
+        answer::status(&body),
+        SUCCESS,
+        "{:?}",
+        answer::error_codes(&body)
+    );
+}
+
+#[tokio::test]
+async fn strict_code_list_refuses_unknown_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("codes.tsv");
+    let doc = Doc::new("D", "x");
+    let mut tsv = String::from("# kind\tcode\tcodingScheme\n");
+    for (k, (c, s)) in [
+        ("classCode", &doc.class),
+        ("typeCode", &doc.type_code),
+        ("formatCode", &doc.format),
+        ("practiceSettingCode", &doc.practice),
+        ("healthcareFacilityTypeCode", &doc.facility),
+        ("confidentialityCode", &doc.conf[0]),
+        (
+            "contentTypeCode",
+            &("34133-9".to_string(), "2.16.840.1.113883.6.1".to_string()),
+        ),
+    ] {
+        tsv.push_str(&format!("{k}\t{c}\t{s}\n"));
+    }
+    std::fs::write(&list, tsv).unwrap();
+    let node = TestNode::start_with(&format!("[registry]\ncode_list = \"{}\"\n", list.display()));
+    let pid = new_pid();
+    node.add_patient(&pid);
+    let body = register(
+        &node,
+        &meta::simple_submission(&pid, &[Doc::new("D", &pid)]),
+    )
+    .await;
+    assert_eq!(
+        answer::status(&body),
+        SUCCESS,
+        "{:?}",
+        answer::error_codes(&body)
+    );
+    let mut odd = Doc::new("D", &pid);
+    odd.class = ("NOT-IN-LIST".into(), "2.16.840.1.113883.6.1".into());
+    let body = register(&node, &meta::simple_submission(&pid, &[odd])).await;
+    assert_eq!(answer::status(&body), FAILURE);
+    assert_eq!(
+        answer::error_codes(&body),
+        vec!["XDSRegistryMetadataError".to_string()]
+    );
+}
+
+#[test]
+fn schema_check_is_not_vacuous() {
+    if schema::shared().is_none() {
+        return;
+    }
+    let bad = "<rs:RegistryResponse xmlns:rs=\"urn:oasis:names:tc:ebxml-regrep:xsd:rs:3.0\"/>";
+    assert!(
+        schema::validate(bad, "rs.xsd").is_err(),
+        "a RegistryResponse without status must not validate"
+    );
+}
