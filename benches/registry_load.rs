@@ -84,8 +84,10 @@ async fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut cfg = Config::default();
-    cfg.data_dir = dir.path().to_path_buf();
+    let mut cfg = Config {
+        data_dir: dir.path().to_path_buf(),
+        ..Config::default()
+    };
     cfg.server.listen = "127.0.0.1:0".into();
     cfg.server.admin_listen = "127.0.0.1:0".into();
     cfg.feed.enabled = false;
