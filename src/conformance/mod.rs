@@ -1,8 +1,14 @@
 //! `ncpeh conformance`: replays NIST XDS Toolkit test plans against any XDS endpoint.
 //! Transport-independent: the SOAP/MLLP client plugs in through [`transport::Transport`].
 
+pub mod assertions;
+pub mod codes;
 pub mod expected;
+pub mod metadata_prep;
 pub mod rim21;
+pub mod site;
+pub mod steplog;
 pub mod testkit;
 pub mod testplan;
+pub mod transport;
 pub mod xml;
