@@ -4,11 +4,18 @@
 pub mod assertions;
 pub mod codes;
 pub mod expected;
+pub mod messages;
 pub mod metadata_prep;
+pub mod report;
 pub mod rim21;
+pub mod runner;
 pub mod site;
+mod step;
 pub mod steplog;
 pub mod testkit;
 pub mod testplan;
 pub mod transport;
 pub mod xml;
+
+#[cfg(test)]
+mod runner_tests;

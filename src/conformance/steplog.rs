@@ -166,6 +166,11 @@ impl LogStore {
             .insert((test.to_string(), section.to_string()), log);
     }
 
+    pub fn section_mut(&mut self, test: &str, section: &str) -> Option<&mut SectionLog> {
+        self.sections
+            .get_mut(&(test.to_string(), section.to_string()))
+    }
+
     pub fn section(&self, test: &str, section: &str) -> Option<&SectionLog> {
         self.sections.get(&(test.to_string(), section.to_string()))
     }

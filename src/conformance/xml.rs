@@ -192,6 +192,43 @@ impl Element {
     }
 }
 
+/// Declare every element prefix where it is not in scope, so a subtree moved under a new
+/// parent (or out of one) serialises as well-formed namespaced XML.
+pub fn fix_namespaces(root: &mut Element) {
+    fn walk(e: &mut Element, scope: &mut Vec<(String, String)>) {
+        let mark = scope.len();
+        for (k, v) in &e.attrs {
+            if k == "xmlns" {
+                scope.push((String::new(), v.clone()));
+            } else if let Some(p) = k.strip_prefix("xmlns:") {
+                scope.push((p.to_string(), v.clone()));
+            }
+        }
+        if let Some(ns) = e.ns.clone() {
+            let prefix = e.prefix.clone().unwrap_or_default();
+            let bound = scope
+                .iter()
+                .rev()
+                .find(|(p, _)| *p == prefix)
+                .map(|(_, v)| v.clone());
+            if bound.as_deref() != Some(ns.as_str()) {
+                let key = if prefix.is_empty() {
+                    "xmlns".to_string()
+                } else {
+                    format!("xmlns:{prefix}")
+                };
+                e.set_attr(&key, &ns);
+                scope.push((prefix, ns));
+            }
+        }
+        for c in e.elements_mut() {
+            walk(c, scope);
+        }
+        scope.truncate(mark);
+    }
+    walk(root, &mut Vec::new());
+}
+
 fn collect_text(e: &Element, out: &mut String) {
     for c in &e.children {
         match c {
@@ -339,6 +376,14 @@ mod tests {
         assert_eq!(e.child("y").unwrap().text(), "t < u");
         assert_eq!(e.child("z").unwrap().ns, None);
         assert_eq!(parse(&e.to_xml()).unwrap(), e);
+    }
+
+    #[test]
+    fn fix_namespaces_declares_moved_prefixes() {
+        let src = r#"<a:x xmlns:a="urn:a" xmlns:b="urn:b"><b:y/></a:x>"#;
+        let mut y = parse(src).unwrap().child("y").unwrap().clone();
+        fix_namespaces(&mut y);
+        assert_eq!(parse(&y.to_xml()).unwrap().ns.as_deref(), Some("urn:b"));
     }
 
     #[test]
