@@ -323,4 +323,36 @@ mod tests {
         assert!(check(&r, &ContentCheck::None, &none).is_err());
         assert_eq!(check(&r, &ContentCheck::Folders(0), &none), Ok(()));
     }
+
+    /// The ExpectedContents of 11897/approved over the Result in the testkit's sample log.
+    #[test]
+    fn expected_contents_of_11897_over_the_sample_log() {
+        let Some(tk) = crate::conformance::testkit::default_testkit() else {
+            return;
+        };
+        let Ok(log) = std::fs::read_to_string(tk.root.join("logs/sq-log.xml")) else {
+            return;
+        };
+        let plan = crate::conformance::testplan::read_plan(
+            &tk.test_dir("11897").join("approved/testplan.xml"),
+        )
+        .unwrap();
+        let checks = plan.steps[0]
+            .transaction
+            .as_ref()
+            .unwrap()
+            .expected_contents
+            .clone()
+            .unwrap();
+        let log = parse(&log).unwrap();
+        let result = log
+            .descendants()
+            .into_iter()
+            .find(|e| e.local == "Result")
+            .unwrap();
+        for c in &checks {
+            assert_eq!(check(result, c, &Vec::new()), Ok(()), "{c:?}");
+        }
+        assert!(check(result, &ContentCheck::Documents(6), &Vec::new()).is_err());
+    }
 }

@@ -2,6 +2,7 @@
 //! Transport-independent: the SOAP/MLLP client plugs in through [`transport::Transport`].
 
 pub mod assertions;
+pub mod cli;
 pub mod codes;
 pub mod expected;
 pub mod messages;

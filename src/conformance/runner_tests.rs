@@ -218,3 +218,18 @@ fn runs_a_real_pr_b_test_and_its_log_layout() {
         )
         .unwrap());
 }
+
+/// Smoke run of the collections against the echo registry, for runner bugs
+/// (unresolved UseId/UseReport, unreadable files); `--ignored --nocapture` prints the table.
+#[test]
+#[ignore]
+fn smoke_collections_against_echo_registry() {
+    let Some(tk) = default_testkit() else { return };
+    let fake = EchoRegistry::default();
+    let mut runner = Runner::new(tk.clone(), site(), &fake)
+        .unwrap()
+        .with_options(quiet());
+    let cols: Vec<String> = ["R.b", "SQ.b", "PR.b", "Ret.b"].map(String::from).into();
+    let tests = select_tests(&tk, &cols, &[]);
+    println!("{}", runner.run(&tests).table());
+}

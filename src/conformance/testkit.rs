@@ -95,11 +95,9 @@ impl Testkit {
             2 => (path[0].clone(), path[1].clone()),
             // `submit` written relative to the test, not the section.
             3 if !parts.contains(&"..") => (test.to_string(), parts.join("/")),
+            0 => (String::new(), String::new()),
             1 => (path[0].clone(), String::new()),
-            _ => {
-                let n = path.len();
-                (path[n.saturating_sub(2)].clone(), path[n - 1].clone())
-            }
+            n => (path[n - 2].clone(), path[n - 1].clone()),
         }
     }
 }
