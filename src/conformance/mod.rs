@@ -8,6 +8,7 @@ pub mod expected;
 pub mod messages;
 pub mod metadata_prep;
 pub mod report;
+mod retrieve_check;
 pub mod rim21;
 pub mod runner;
 pub mod site;

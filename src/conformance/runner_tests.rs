@@ -16,6 +16,8 @@ const RIM: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0";
 #[derive(Default)]
 struct EchoRegistry {
     last: RefCell<Vec<Element>>,
+    /// uniqueId -> (mimeType, base64) from ProvideAndRegister.
+    docs: RefCell<Vec<(String, String, String)>>,
     sent: RefCell<Vec<SoapRequest>>,
     feeds: RefCell<Vec<String>>,
 }
@@ -62,7 +64,47 @@ impl Transport for EchoRegistry {
                 resp.to_xml(),
             ));
         }
-        *self.last.borrow_mut() = objects_of(&body);
+        if req.action.ends_with("RetrieveDocumentSet") {
+            let mut out = String::from(
+                r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007">"#,
+            );
+            out.push_str(SUCCESS);
+            for r in body.children_named("DocumentRequest") {
+                let uid = r
+                    .child("DocumentUniqueId")
+                    .map(|e| e.trimmed_text())
+                    .unwrap_or_default();
+                if let Some((_, mime, b64)) = self.docs.borrow().iter().find(|d| d.0 == uid) {
+                    out.push_str(&format!(
+                        "<xdsb:DocumentResponse><xdsb:RepositoryUniqueId>1.2.3.4</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>{uid}</xdsb:DocumentUniqueId><xdsb:mimeType>{mime}</xdsb:mimeType><xdsb:Document>{b64}</xdsb:Document></xdsb:DocumentResponse>"
+                    ));
+                }
+            }
+            out.push_str("</xdsb:RetrieveDocumentSetResponse>");
+            return Ok(SoapResponse::ok(
+                "urn:ihe:iti:2007:RetrieveDocumentSetResponse",
+                out,
+            ));
+        }
+        let objects = objects_of(&body);
+        for d in body.children_named("Document") {
+            let id = d.attr("id").unwrap_or_default();
+            let Some(eo) = objects.iter().find(|o| o.attr("id") == Some(id)) else {
+                continue;
+            };
+            let uid = eo
+                .children_named("ExternalIdentifier")
+                .find(|x| {
+                    x.attr("identificationScheme") == Some(super::metadata_prep::DE_UNIQUE_ID)
+                })
+                .and_then(|x| x.attr("value"))
+                .unwrap_or_default();
+            let mime = eo.attr("mimeType").unwrap_or_default();
+            self.docs
+                .borrow_mut()
+                .push((uid.into(), mime.into(), d.trimmed_text()));
+        }
+        *self.last.borrow_mut() = objects;
         Ok(SoapResponse::ok("response", SUCCESS))
     }
 
@@ -229,7 +271,11 @@ fn smoke_collections_against_echo_registry() {
     let mut runner = Runner::new(tk.clone(), site(), &fake)
         .unwrap()
         .with_options(quiet());
-    let cols: Vec<String> = ["R.b", "SQ.b", "PR.b", "Ret.b"].map(String::from).into();
+    let cols: Vec<String> = std::env::var("SMOKE_COLLECTIONS")
+        .unwrap_or_else(|_| "R.b,SQ.b,PR.b,Ret.b".into())
+        .split(',')
+        .map(String::from)
+        .collect();
     let tests = select_tests(&tk, &cols, &[]);
     println!("{}", runner.run(&tests).table());
 }

@@ -276,7 +276,7 @@ fn exchange(
     check_status(step, &got, &mut problems);
     run_reports(t, log, &mut problems);
     check_contents(r, ctx, t, log, &mut problems);
-    check_retrieve(ctx, t, &subs, &got, &mut problems);
+    super::retrieve_check::check(r, ctx, t, &subs, &got, &mut problems);
     if problems.is_empty() {
         Ok(())
     } else {
@@ -403,50 +403,6 @@ fn check_contents(
         }
         if let Err(e) = expected::check(result, c, &resolved) {
             problems.push(format!("ExpectedContents: {e}"));
-        }
-    }
-}
-
-fn check_retrieve(
-    ctx: &SectionCtx,
-    t: &Transaction,
-    subs: &[(String, String)],
-    got: &Interpreted,
-    problems: &mut Vec<String>,
-) {
-    for rd in &t.reference_documents {
-        let uid = metadata_prep::substitute_str(&rd.uid, subs);
-        let Some(doc) = got.documents.iter().find(|d| d.unique_id == uid) else {
-            problems.push(format!("document {uid} not returned"));
-            continue;
-        };
-        // The file is relative to the section, or (as `submit/x.txt`) to the test.
-        let p = ctx.dir.join(&rd.file);
-        let p = if p.exists() {
-            p
-        } else {
-            ctx.dir.join("..").join(&rd.file)
-        };
-        match (std::fs::read(&p), &doc.bytes) {
-            (Ok(want), Ok(have)) if &want == have => {}
-            (Ok(want), Ok(have)) => problems.push(format!(
-                "document {uid}: {} bytes returned, {} expected, contents differ",
-                have.len(),
-                want.len()
-            )),
-            (Err(e), _) => problems.push(format!("{}: {e}", p.display())),
-            (_, Err(e)) => problems.push(format!("document {uid}: not base64: {e}")),
-        }
-    }
-    if let Some(m) = &t.expected_mime_type {
-        for d in &got.documents {
-            if d.mime_type.as_deref() != Some(m.as_str()) {
-                problems.push(format!(
-                    "document {}: mimeType {} expected {m}",
-                    d.unique_id,
-                    d.mime_type.as_deref().unwrap_or("(none)")
-                ));
-            }
         }
     }
 }

@@ -175,6 +175,11 @@ impl LogStore {
         self.sections.get(&(test.to_string(), section.to_string()))
     }
 
+    /// Every step of every section, in no particular order.
+    pub fn all_steps(&self) -> impl Iterator<Item = &StepLog> {
+        self.sections.values().flat_map(|s| s.steps.iter())
+    }
+
     pub fn has_test(&self, test: &str) -> bool {
         self.sections.keys().any(|(t, _)| t == test)
     }
