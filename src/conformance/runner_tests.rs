@@ -276,6 +276,14 @@ fn smoke_collections_against_echo_registry() {
         .split(',')
         .map(String::from)
         .collect();
-    let tests = select_tests(&tk, &cols, &[]);
+    let mut tests = select_tests(&tk, &cols, &[]);
+    if cols.iter().any(|c| c == "ALL") {
+        tests = std::fs::read_dir(tk.tests_dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        tests.sort();
+    }
     println!("{}", runner.run(&tests).table());
 }

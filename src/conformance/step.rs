@@ -197,6 +197,13 @@ fn exchange(
         // NullTransaction: nothing is sent; only Assertions run.
         return Ok(());
     };
+    // Reports the toolkit publishes on every step; explicit Reports pushed later win.
+    if let Some((_, pid)) = subs.iter().find(|(k, _)| k == "$patientid$") {
+        log.reports.push(("$patientid$".into(), pid.clone()));
+    }
+    if let Some(h) = &r.site.home_community_id {
+        log.reports.push(("$testdata_home$".into(), h.clone()));
+    }
     let url = r
         .site
         .url(wire.endpoint)
