@@ -184,6 +184,20 @@ mod tests {
             .unwrap());
     }
 
+    #[test]
+    fn xml_lang_and_default_namespaces_parse() {
+        let doc = XPathDoc::parse(
+            r#"<TestResults><Result><r:LocalizedString xmlns:r="urn:r" xml:lang="en" value="v"/><x xmlns="urn:d"><y/></x></Result></TestResults>"#,
+        )
+        .unwrap();
+        assert_eq!(
+            doc.string("//*[local-name()='LocalizedString']/@value")
+                .unwrap(),
+            "v"
+        );
+        assert!(doc.boolean("count(//*[local-name()='y']) = 1").unwrap());
+    }
+
     /// Every Assert expression in the testkit compiles with this XPath engine.
     #[test]
     fn every_testkit_assert_compiles() {

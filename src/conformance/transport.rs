@@ -98,3 +98,76 @@ pub trait Transport {
     /// Send one HL7 v2 message over MLLP to `host:port`; returns the ACK message text.
     fn patient_feed(&self, address: &str, message: &str) -> Result<String, TransportError>;
 }
+
+/// One MTOM attachment cut out of a request body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct XopPart {
+    /// Content-ID without angle brackets; the body refers to it as `cid:<content_id>`.
+    pub content_id: String,
+    pub bytes: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum XopError {
+    #[error(transparent)]
+    Xml(#[from] super::xml::XmlError),
+    #[error("Document {0} is not base64: {1}")]
+    Base64(String, String),
+}
+
+/// For a client that sends MTOM: replace the base64 text of every `xdsb:Document` in `body`
+/// with `<xop:Include href="cid:..."/>` and return the decoded parts, in document order.
+pub fn to_xop(body: &str) -> Result<(String, Vec<XopPart>), XopError> {
+    use base64::Engine;
+    const XOP: &str = "http://www.w3.org/2004/08/xop/include";
+    let mut root = super::xml::parse(body)?;
+    let mut parts = Vec::new();
+    let mut failure = None;
+    root.walk_mut(&mut |e| {
+        if e.local != "Document" || e.ns.as_deref() != Some(super::messages::XDSB) {
+            return;
+        }
+        let id = e.attr("id").unwrap_or_default().to_string();
+        let text: String = e.text().chars().filter(|c| !c.is_whitespace()).collect();
+        match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
+            Ok(bytes) => {
+                let cid = format!("doc{}@conformance.ncpeh", parts.len() + 1);
+                let inc = super::xml::Element::new(Some("xop"), "Include", Some(XOP))
+                    .with_attr("href", &format!("cid:{cid}"));
+                e.children.clear();
+                e.push(inc);
+                parts.push(XopPart {
+                    content_id: cid,
+                    bytes,
+                });
+            }
+            Err(err) => failure = Some(XopError::Base64(id, err.to_string())),
+        }
+    });
+    if let Some(f) = failure {
+        return Err(f);
+    }
+    super::xml::fix_namespaces(&mut root);
+    Ok((root.to_xml(), parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn to_xop_cuts_documents_into_parts() {
+        let body = r#"<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb="urn:ihe:iti:xds-b:2007"><x/><xdsb:Document id="d1">aGVs
+bG8=</xdsb:Document></xdsb:ProvideAndRegisterDocumentSetRequest>"#;
+        let (xml, parts) = to_xop(body).unwrap();
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].bytes, b"hello");
+        let back = crate::conformance::xml::parse(&xml).unwrap();
+        let inc = back.child("Document").unwrap().child("Include").unwrap();
+        assert_eq!(
+            inc.ns.as_deref(),
+            Some("http://www.w3.org/2004/08/xop/include")
+        );
+        assert_eq!(inc.attr("href"), Some("cid:doc1@conformance.ncpeh"));
+    }
+}
