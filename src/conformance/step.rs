@@ -396,7 +396,21 @@ fn check_contents(
         t.kind,
         TransactionKind::Retrieve | TransactionKind::Igr | TransactionKind::Xcr
     ) {
-        return; // Retrieve contents are checked against ReferenceDocument.
+        // Retrieve contents are checked against ReferenceDocument; the testkit's retrieve
+        // steps carry an empty ExpectedContents. A count is the one check that applies.
+        let returned = interpret(result).documents.len();
+        for c in checks {
+            match c {
+                expected::ContentCheck::Documents(n) if *n == returned => {}
+                expected::ContentCheck::Documents(n) => problems.push(format!(
+                    "ExpectedContents: expected {n} documents, {returned} returned"
+                )),
+                other => problems.push(format!(
+                    "ExpectedContents {other:?} does not apply to a retrieve"
+                )),
+            }
+        }
+        return;
     }
     for c in checks {
         let mut resolved = Vec::new();
