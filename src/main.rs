@@ -35,6 +35,33 @@ enum Cmd {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Replay NIST XDS Toolkit test plans against any XDS endpoint (ours or a third party's).
+    Conformance(ConformanceArgs),
+}
+
+#[derive(Args)]
+struct ConformanceArgs {
+    /// The NIST testkit (shared/conformance/nist-testkit).
+    #[arg(long, env = "NCPEH_TESTKIT")]
+    testkit: PathBuf,
+    /// Site file (TOML) with the endpoints under test; see conformance/site-local.toml.
+    #[arg(long)]
+    site: PathBuf,
+    /// Directory with ca.pem, client.pem and client.key (overrides the site file).
+    #[arg(long)]
+    pki: Option<PathBuf>,
+    /// Collections, e.g. R.b,SQ.b,PR.b,Ret.b.
+    #[arg(long, value_delimiter = ',')]
+    collections: Vec<String>,
+    /// Single tests, e.g. 11966,11990.
+    #[arg(long, value_delimiter = ',')]
+    tests: Vec<String>,
+    /// Write a JUnit XML report here.
+    #[arg(long)]
+    junit: Option<PathBuf>,
+    /// Write toolkit-style step logs under this directory.
+    #[arg(long)]
+    logs: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -97,6 +124,7 @@ fn main() -> ExitCode {
                 gender: a.gender,
             },
         ),
+        Cmd::Conformance(a) => return conformance(a),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {
                 let n = s.migrate().unwrap_or(0);
@@ -113,6 +141,46 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!("ncpeh: {e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs the test plans; exit code 0 only when every row passed.
+fn conformance(a: ConformanceArgs) -> ExitCode {
+    use ncpeh::conformance::{cli, wire::WireTransport};
+    let args = cli::Args {
+        testkit: a.testkit,
+        site: a.site,
+        pki: a.pki,
+        collections: a.collections,
+        tests: a.tests,
+        junit: a.junit,
+        logs: a.logs,
+    };
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ncpeh: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _guard = rt.enter();
+    // The runner is synchronous; the transport blocks on this runtime from the main thread.
+    match cli::run(&args, |site| {
+        WireTransport::new(site)
+            .map(|t| Box::new(t) as Box<dyn ncpeh::conformance::transport::Transport>)
+    }) {
+        Ok(outcome) => {
+            println!("{}", outcome.report.table());
+            if outcome.all_passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Err(e) => {
+            eprintln!("ncpeh conformance: {e}");
+            ExitCode::from(2)
         }
     }
 }

@@ -203,6 +203,13 @@ fn expect_count(what: &str, got: usize, want: usize) -> Result<(), String> {
     }
 }
 
+fn count_status(items: &[&Element], status: &str) -> usize {
+    items
+        .iter()
+        .filter(|e| e.attr("status") == Some(status))
+        .count()
+}
+
 fn all_status(what: &str, items: &[&Element], status: &str) -> Result<(), String> {
     match items.iter().find(|e| e.attr("status") != Some(status)) {
         None => Ok(()),
@@ -252,14 +259,18 @@ pub fn check(
         }
         ContentCheck::DocApp => all_status("DocumentEntry", &c.docs, APPROVED),
         ContentCheck::DocDep => all_status("DocumentEntry", &c.docs, DEPRECATED),
-        ContentCheck::OneDocApp => {
-            expect_count("DocumentEntries", c.docs.len(), 1)?;
-            all_status("DocumentEntry", &c.docs, APPROVED)
-        }
-        ContentCheck::OneDocDep => {
-            expect_count("DocumentEntries", c.docs.len(), 1)?;
-            all_status("DocumentEntry", &c.docs, DEPRECATED)
-        }
+        // Exactly one entry in that status among those returned (12022 returns two docs, one
+        // of each).
+        ContentCheck::OneDocApp => expect_count(
+            "Approved DocumentEntries",
+            count_status(&c.docs, APPROVED),
+            1,
+        ),
+        ContentCheck::OneDocDep => expect_count(
+            "Deprecated DocumentEntries",
+            count_status(&c.docs, DEPRECATED),
+            1,
+        ),
         ContentCheck::FolApp => all_status("Folder", &c.folders, APPROVED),
         ContentCheck::SsApproved => all_status("SubmissionSet", &c.sss, APPROVED),
         ContentCheck::NoDocument => expect_count("DocumentEntries", c.docs.len(), 0),

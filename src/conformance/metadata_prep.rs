@@ -215,7 +215,12 @@ pub fn prepare_submission(
                 _ => {}
             }
         }
-        if is_ss {
+        // The test data's own submissionTime is kept (SQ tests query by it); only a missing
+        // one is filled in.
+        let has_time = obj
+            .elements()
+            .any(|s| s.local == "Slot" && s.attr("name") == Some("submissionTime"));
+        if is_ss && !has_time {
             set_slot(obj, "submissionTime", opts.submission_time);
         }
     }

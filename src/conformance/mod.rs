@@ -17,6 +17,7 @@ pub mod steplog;
 pub mod testkit;
 pub mod testplan;
 pub mod transport;
+pub mod wire;
 pub mod xml;
 
 #[cfg(test)]

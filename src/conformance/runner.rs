@@ -205,11 +205,15 @@ impl<'t> Runner<'t> {
                 }
             }
         }
-        let patient_id = self.fresh_patient_id();
+        // A test that takes its patient from a feed test in one section (12346 from 15818)
+        // means that patient for all its sections, as the toolkit's session patient would be.
+        let inherited = self.inherited_patient(test, &plans);
+        let fed = inherited.iter().cloned().collect();
+        let patient_id = inherited.unwrap_or_else(|| self.fresh_patient_id());
         let mut st = TestState {
             patient_id,
             alt_patient_id: None,
-            fed: Vec::new(),
+            fed,
             dependency,
         };
         for (section, plan) in plans {
@@ -220,6 +224,30 @@ impl<'t> Runner<'t> {
         }
         self.in_progress.pop();
         self.finished.insert(test.to_string());
+    }
+
+    /// The `$patientid$` another test reported, when a step of this test uses it.
+    fn inherited_patient(
+        &self,
+        test: &str,
+        plans: &[(String, Result<TestPlan, String>)],
+    ) -> Option<String> {
+        plans
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok())
+            .flat_map(|p| p.steps.iter())
+            .filter_map(|s| s.transaction.as_ref())
+            .flat_map(|t| t.use_reports.iter())
+            .filter(|u| {
+                u.report_name == "$patientid$" && u.test.as_deref().is_some_and(|t| t != test)
+            })
+            .find_map(|u| {
+                let t = u.test.as_deref()?;
+                self.logs
+                    .step(t, &u.section, &u.step)
+                    .and_then(|s| s.report("$patientid$"))
+                    .map(str::to_string)
+            })
     }
 
     /// Other tests this one reads ids or reports from.

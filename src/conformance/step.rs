@@ -98,7 +98,9 @@ fn substitutions(
     if let Some(rep) = &r.site.repository_unique_id {
         subs.push(("$repositoryuid$".into(), rep.clone()));
     }
-    subs.push(("$now$".into(), now_string(r, Duration::ZERO)));
+    // A minute ahead: objects made in this same second must fall before an exclusive upper
+    // bound of $now$.
+    subs.push(("$now$".into(), now_string(r, Duration::minutes(1))));
     subs.push(("$lastyear$".into(), now_string(r, Duration::days(-365))));
     let today = now_string(r, Duration::ZERO);
     subs.push(("$DATE$".into(), today.chars().take(8).collect()));

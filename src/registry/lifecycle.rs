@@ -74,7 +74,32 @@ pub fn apply_lifecycle(
                 continue;
             }
             effects.deprecate.push(tgt.to_string());
+            deprecate_dependents(conn, tgt, effects)?;
             inherit_folders(conn, sub, src, tgt, effects)?;
+        }
+    }
+    Ok(())
+}
+
+/// Addenda and transforms of a replaced document are deprecated with it (CP 117).
+fn deprecate_dependents(
+    conn: &mut DbConn,
+    original: &str,
+    effects: &mut LifecycleEffects,
+) -> Result<(), RegistryFailure> {
+    let deps = rs::assocs_touching(
+        conn,
+        &[original.to_string()],
+        true,
+        Some(&[ids::APND, ids::XFRM]),
+    )?;
+    let sources: Vec<String> = deps.into_iter().map(|a| a.source).collect();
+    for row in rs::objects_by_uuids(conn, &sources)? {
+        if row.kind == EntryKind::DocumentEntry as i16
+            && row.status == rs::STATUS_APPROVED
+            && !effects.deprecate.contains(&row.uuid)
+        {
+            effects.deprecate.push(row.uuid);
         }
     }
     Ok(())

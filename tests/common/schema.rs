@@ -70,39 +70,5 @@ pub fn validate(xml: &str, xsd: &str) -> Result<(), String> {
 
 /// Serialises an element tree back to text for validation.
 pub fn to_xml(e: &ncpeh::xml::Element) -> String {
-    let mut out = String::new();
-    write(e, &mut out, true);
-    out
-}
-
-fn write(e: &ncpeh::xml::Element, out: &mut String, root: bool) {
-    use ncpeh::xml::{esc_attr, esc_text, Node};
-    let _ = root;
-    out.push('<');
-    out.push_str(&e.name);
-    if let Some(ns) = &e.ns {
-        out.push_str(&format!(" xmlns=\"{}\"", esc_attr(ns)));
-    }
-    for a in &e.attrs {
-        match &a.ns {
-            Some(ns) if ns == "http://www.w3.org/XML/1998/namespace" => {
-                out.push_str(&format!(" xml:{}=\"{}\"", a.name, esc_attr(&a.value)))
-            }
-            Some(ns) => out.push_str(&format!(
-                " xmlns:p=\"{}\" p:{}=\"{}\"",
-                esc_attr(ns),
-                a.name,
-                esc_attr(&a.value)
-            )),
-            None => out.push_str(&format!(" {}=\"{}\"", a.name, esc_attr(&a.value))),
-        }
-    }
-    out.push('>');
-    for c in &e.children {
-        match c {
-            Node::Element(el) => write(el, out, false),
-            Node::Text(t) => out.push_str(&esc_text(t)),
-        }
-    }
-    out.push_str(&format!("</{}>", e.name));
+    ncpeh::xml::write::serialize(e, &|_| None)
 }

@@ -99,9 +99,10 @@ impl Registry {
             max_results: self.cfg.max_results,
         };
         let query_id = req.query_id.clone();
+        let leaf = req.return_type == ReturnType::LeafClass;
         let found = self
             .store
-            .read(move |conn| run(conn, &query_id, &params, limits))
+            .read(move |conn| run(conn, &query_id, &params, limits, leaf))
             .await?;
         if found.len() > self.cfg.max_results {
             return Err(XdsError::new(
@@ -122,6 +123,7 @@ fn run(
     id: &str,
     p: &Params,
     limits: QueryLimits,
+    leaf: bool,
 ) -> Result<Found, RegistryFailure> {
     let found = match id {
         FIND_DOCUMENTS => find::find_documents(conn, p, limits, false)?,
@@ -142,7 +144,10 @@ fn run(
             return Err(XdsError::registry(format!("unknown stored query id '{other}'")).into());
         }
     };
-    check_single_patient(&found)?;
+    // Only full metadata discloses patient data; ObjectRefs may span patients.
+    if leaf {
+        check_single_patient(&found)?;
+    }
     Ok(found)
 }
 
