@@ -42,6 +42,15 @@ run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
 trap 'run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
 NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test --quiet --tests 2>&1 | tee /tmp/ncpeh-test-pg.log
 
-passed=$(cat /tmp/ncpeh-test-sqlite.log /tmp/ncpeh-test-pg.log | grep -o '[0-9]* passed' | awk '{s+=$1} END {print s+0}')
-failed=$(cat /tmp/ncpeh-test-sqlite.log /tmp/ncpeh-test-pg.log | grep -o '[0-9]* failed' | awk '{s+=$1} END {print s+0}')
+collections="R.b,SQ.b"
+echo "== NIST conformance ($collections) on SQLite"
+./tests/conformance.sh "" -- --collections "$collections" --junit /tmp/ncpeh-conformance-sqlite.xml 2>&1 | tee /tmp/ncpeh-conf-sqlite.log | tail -n 3
+echo "== NIST conformance ($collections) on PostgreSQL"
+"$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U ncpeh -d postgres -c "CREATE DATABASE ncpeh_conformance"
+./tests/conformance.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance" -- --collections "$collections" --junit /tmp/ncpeh-conformance-pg.xml 2>&1 | tee /tmp/ncpeh-conf-pg.log | tail -n 3
+
+logs="/tmp/ncpeh-test-sqlite.log /tmp/ncpeh-test-pg.log /tmp/ncpeh-conf-sqlite.log /tmp/ncpeh-conf-pg.log"
+passed=$(cat $logs | grep -o '[0-9]* passed' | awk '{s+=$1} END {print s+0}')
+failed=$(cat $logs | grep -o '[0-9]* failed' | awk '{s+=$1} END {print s+0}')
 echo "checks: $passed passed, $failed failed"
+[ "$failed" = 0 ]
