@@ -45,6 +45,24 @@ fn too_many(limits: QueryLimits) -> RegistryFailure {
     .into()
 }
 
+/// The patient's candidate rows from the patient index, refusing more than the scan cap.
+fn patient_rows(
+    conn: &mut DbConn,
+    pid: &str,
+    kind: EntryKind,
+    statuses: &[i16],
+    on_demand: Option<&[bool]>,
+    t: &TimeFilter,
+    limits: QueryLimits,
+) -> Result<Vec<ObjectRow>, RegistryFailure> {
+    let cap = scan_cap(limits);
+    let rows = rs::objects_for_patient(conn, pid, kind as i16, statuses, on_demand, t, cap + 1)?;
+    if rows.len() as i64 > cap {
+        return Err(too_many(limits));
+    }
+    Ok(rows)
+}
+
 pub fn filter_codes(
     conn: &mut DbConn,
     rows: Vec<ObjectRow>,
@@ -172,19 +190,15 @@ pub fn find_documents(
     .collect();
     let authors = p.list("$XDSDocumentEntryAuthorPerson")?;
     let types = entry_types(p)?;
-    let cap = scan_cap(limits);
-    let rows = rs::objects_for_patient(
+    let rows = patient_rows(
         conn,
         &pid,
-        EntryKind::DocumentEntry as i16,
+        EntryKind::DocumentEntry,
         &statuses,
         Some(&types),
         &t,
-        cap + 1,
+        limits,
     )?;
-    if rows.len() as i64 > cap {
-        return Err(too_many(limits));
-    }
     let rows = filter_codes(conn, rows, &filters)?;
     let rows = filter_values(conn, rows, rs::VALUE_AUTHOR, authors.as_deref(), true)?;
     let rows = filter_values(conn, rows, rs::VALUE_REFERENCE_ID, refs.as_deref(), false)?;
@@ -216,19 +230,15 @@ pub fn find_submission_sets(
     .collect();
     let sources = p.list("$XDSSubmissionSetSourceId")?;
     let authors = p.list("$XDSSubmissionSetAuthorPerson")?;
-    let cap = scan_cap(limits);
-    let rows = rs::objects_for_patient(
+    let rows = patient_rows(
         conn,
         &pid,
-        EntryKind::SubmissionSet as i16,
+        EntryKind::SubmissionSet,
         &statuses,
         None,
         &t,
-        cap + 1,
+        limits,
     )?;
-    if rows.len() as i64 > cap {
-        return Err(too_many(limits));
-    }
     let rows = filter_codes(conn, rows, &filters)?;
     let rows = filter_values(conn, rows, rs::VALUE_AUTHOR, authors.as_deref(), true)?;
     let rows = filter_values(conn, rows, rs::VALUE_SOURCE_ID, sources.as_deref(), false)?;
@@ -253,19 +263,7 @@ pub fn find_folders(
         and_groups(CodeKind::FolderCode, p.code_groups("$XDSFolderCodeList")?)
             .into_iter()
             .collect();
-    let cap = scan_cap(limits);
-    let rows = rs::objects_for_patient(
-        conn,
-        &pid,
-        EntryKind::Folder as i16,
-        &statuses,
-        None,
-        &t,
-        cap + 1,
-    )?;
-    if rows.len() as i64 > cap {
-        return Err(too_many(limits));
-    }
+    let rows = patient_rows(conn, &pid, EntryKind::Folder, &statuses, None, &t, limits)?;
     Ok(Found {
         objects: filter_codes(conn, rows, &filters)?,
         assocs: Vec::new(),
