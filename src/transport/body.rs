@@ -39,3 +39,35 @@ impl Body for Chunks {
         SizeHint::with_exact(self.0.iter().map(|b| b.len() as u64).sum())
     }
 }
+
+/// Why a request body could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadBodyError {
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Read(String),
+}
+
+/// Reads a whole request body into one buffer. With a Content-Length the buffer is sized
+/// once, so a large (MTOM) body is held once, not once in frames and again when joined.
+/// The reservation is only address space until bytes arrive.
+pub async fn read_limited<B>(mut body: B, max: usize, declared: Option<u64>) -> Result<Bytes, ReadBodyError>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    use http_body_util::BodyExt;
+    let hint = declared.map(|n| usize::try_from(n).unwrap_or(usize::MAX)).unwrap_or(0);
+    let mut buf = bytes::BytesMut::with_capacity(hint.min(max));
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| ReadBodyError::Read(e.to_string()))?;
+        if let Ok(data) = frame.into_data() {
+            if buf.len() + data.len() > max {
+                return Err(ReadBodyError::TooLarge(max));
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
+}
