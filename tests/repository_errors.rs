@@ -9,7 +9,10 @@ use ncpeh::transport::client::decode_soap_reply;
 
 /// Neither the registry nor the repository has the document.
 async fn assert_nothing_stored(node: &TestNode, pid: &str, uid: &str) {
-    assert!(xdsb::find_documents(node, pid).await.is_empty(), "no DocumentEntry may be registered");
+    assert!(
+        xdsb::find_documents(node, pid).await.is_empty(),
+        "no DocumentEntry may be registered"
+    );
     let r = xdsb::retrieve(node, &[(REPO_UID, uid)]).await;
     let rr = xdsb::registry_response(&r.body);
     assert_eq!(answer::status(rr), answer::FAILURE);
@@ -18,8 +21,16 @@ async fn assert_nothing_stored(node: &TestNode, pid: &str, uid: &str) {
 }
 
 async fn provide_one(node: &TestNode, d: &meta::Doc, data: &[u8]) -> Vec<String> {
-    let body = xdsb::pnr_body(&meta::simple_submission(&d.pid, &[d.clone()]), &[(&d.id, Content::Cid("d@test"))]);
-    let r = xdsb::provide_mtom(node, &body, vec![("d@test".into(), Bytes::copy_from_slice(data))]).await;
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&d.pid, std::slice::from_ref(d)),
+        &[(&d.id, Content::Cid("d@test"))],
+    );
+    let r = xdsb::provide_mtom(
+        node,
+        &body,
+        vec![("d@test".into(), Bytes::copy_from_slice(data))],
+    )
+    .await;
     assert_eq!(answer::status(&r.body), answer::FAILURE);
     schema::validate(&schema::to_xml(&r.body), "rs.xsd").expect("schema-valid RegistryResponse");
     answer::error_codes(&r.body)
@@ -35,13 +46,19 @@ async fn wrong_hash_or_size_is_a_repository_metadata_error() {
     let mut d = xdsb::doc("Document01", &pid, "text/plain");
     d.omit = vec!["size", "repositoryUniqueId"];
     d.hash = "0123456789abcdef0123456789abcdef01234567".into();
-    assert_eq!(provide_one(&node, &d, data).await, vec!["XDSRepositoryMetadataError"]);
+    assert_eq!(
+        provide_one(&node, &d, data).await,
+        vec!["XDSRepositoryMetadataError"]
+    );
     assert_nothing_stored(&node, &pid, &d.uid).await;
 
     let mut d = xdsb::doc("Document01", &pid, "text/plain");
     d.omit = vec!["hash", "repositoryUniqueId"];
     d.size = (data.len() + 1).to_string();
-    assert_eq!(provide_one(&node, &d, data).await, vec!["XDSRepositoryMetadataError"]);
+    assert_eq!(
+        provide_one(&node, &d, data).await,
+        vec!["XDSRepositoryMetadataError"]
+    );
     assert_nothing_stored(&node, &pid, &d.uid).await;
 }
 
@@ -53,22 +70,34 @@ async fn missing_document_or_metadata_and_registry_errors_store_nothing() {
 
     // A DocumentEntry without its document.
     let d = xdsb::doc("Document01", &pid, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d.clone()]), &[]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[],
+    );
     let r = node.call("/xds/repository", PROVIDE, &body).await;
     assert_eq!(answer::error_codes(&r.body), vec!["XDSMissingDocument"]);
     assert_nothing_stored(&node, &pid, &d.uid).await;
 
     // An extra document nobody described.
     let body = xdsb::pnr_body(
-        &meta::simple_submission(&pid, &[d.clone()]),
-        &[("Document01", Content::Inline(b"a")), ("Stray", Content::Inline(b"b"))],
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[
+            ("Document01", Content::Inline(b"a")),
+            ("Stray", Content::Inline(b"b")),
+        ],
     );
     let r = node.call("/xds/repository", PROVIDE, &body).await;
-    assert_eq!(answer::error_codes(&r.body), vec!["XDSMissingDocumentMetadata"]);
+    assert_eq!(
+        answer::error_codes(&r.body),
+        vec!["XDSMissingDocumentMetadata"]
+    );
     assert_nothing_stored(&node, &pid, &d.uid).await;
 
     // An xop:Include naming a part that is not in the message.
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d.clone()]), &[("Document01", Content::Cid("gone@test"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[("Document01", Content::Cid("gone@test"))],
+    );
     let r = xdsb::provide_mtom(&node, &body, vec![]).await;
     assert_eq!(answer::error_codes(&r.body), vec!["XDSMissingDocument"]);
     assert_nothing_stored(&node, &pid, &d.uid).await;
@@ -76,7 +105,10 @@ async fn missing_document_or_metadata_and_registry_errors_store_nothing() {
     // The registry refuses (unknown patient): the bytes must not be kept either.
     let stranger = common::new_pid();
     let d = xdsb::doc("Document01", &stranger, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&stranger, &[d.clone()]), &[("Document01", Content::Inline(b"x"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&stranger, std::slice::from_ref(&d)),
+        &[("Document01", Content::Inline(b"x"))],
+    );
     let r = node.call("/xds/repository", PROVIDE, &body).await;
     assert_eq!(answer::status(&r.body), answer::FAILURE);
     assert_eq!(answer::error_codes(&r.body), vec!["XDSUnknownPatientId"]);
@@ -89,18 +121,28 @@ async fn truncated_mtom_and_missing_content_id_get_clean_errors() {
     let pid = common::new_pid();
     node.add_patient(&pid);
     let d = xdsb::doc("Document01", &pid, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d.clone()]), &[("Document01", Content::Cid("d@test"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[("Document01", Content::Cid("d@test"))],
+    );
     let data = Bytes::from(vec![b'x'; 200_000]);
 
     // Truncated in the middle of the document part: no closing boundary.
-    let (ct, chunks) = xdsb::mtom_body(PROVIDE, xdsb::envelope(&node, PROVIDE, &body), vec![("d@test".into(), data.clone())]);
+    let (ct, chunks) = xdsb::mtom_body(
+        PROVIDE,
+        xdsb::envelope(&node, PROVIDE, &body),
+        vec![("d@test".into(), data.clone())],
+    );
     let whole: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
     let cut = Bytes::copy_from_slice(&whole[..whole.len() - 100_000]);
     let reply = xdsb::post(&node, &ct, vec![cut]).await;
     assert_eq!(reply.status, 400);
     let r = decode_soap_reply(reply).expect("a SOAP fault");
     let fault = r.fault.expect("fault");
-    assert!(fault.contains("env:Sender") && fault.contains("truncated"), "{fault}");
+    assert!(
+        fault.contains("env:Sender") && fault.contains("truncated"),
+        "{fault}"
+    );
 
     // The document part has no Content-ID.
     let env = xdsb::envelope(&node, PROVIDE, &body);
@@ -116,5 +158,10 @@ async fn truncated_mtom_and_missing_content_id_get_clean_errors() {
     assert_nothing_stored(&node, &pid, &d.uid).await;
     // The node still works: the same submission, whole, is accepted.
     let r = xdsb::provide_mtom(&node, &body, vec![("d@test".into(), data)]).await;
-    assert_eq!(answer::status(&r.body), answer::SUCCESS, "{:?}", answer::error_codes(&r.body));
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
 }

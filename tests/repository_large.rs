@@ -33,27 +33,44 @@ async fn fifty_mib_document_round_trip_with_bounded_memory() {
 
     // Warm up the node (pools, TLS, first transaction) so the baseline is its steady state.
     let small = xdsb::doc("Small", &pid, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[small]), &[("Small", Content::Inline(b"s"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, &[small]),
+        &[("Small", Content::Inline(b"s"))],
+    );
     let r = node.call("/xds/repository", xdsb::PROVIDE, &body).await;
     assert_eq!(answer::status(&r.body), answer::SUCCESS);
     let base = node.peak_rss_kib().expect("VmHWM of the node");
 
     let d = xdsb::doc("Big", &pid, "application/octet-stream");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d.clone()]), &[("Big", Content::Cid("big@test"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[("Big", Content::Cid("big@test"))],
+    );
     let t = Instant::now();
     let r = xdsb::provide_mtom(&node, &body, vec![("big@test".into(), data.clone())]).await;
     let provide_secs = t.elapsed().as_secs_f64();
-    assert_eq!(answer::status(&r.body), answer::SUCCESS, "{:?}", answer::error_codes(&r.body));
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
     let after_provide = node.peak_rss_kib().expect("VmHWM");
 
     let t = Instant::now();
     let r = xdsb::retrieve(&node, &[(REPO_UID, &d.uid)]).await;
     let retrieve_secs = t.elapsed().as_secs_f64();
-    assert_eq!(answer::status(xdsb::registry_response(&r.body)), answer::SUCCESS);
+    assert_eq!(
+        answer::status(xdsb::registry_response(&r.body)),
+        answer::SUCCESS
+    );
     let docs = xdsb::documents(&r);
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0].2.len(), size);
-    assert!(docs[0].2 == data, "retrieved bytes differ from the submitted ones");
+    assert!(
+        docs[0].2 == data,
+        "retrieved bytes differ from the submitted ones"
+    );
     let peak = node.peak_rss_kib().expect("VmHWM");
 
     let mib = |k: u64| k as f64 / 1024.0;

@@ -15,10 +15,26 @@ async fn mtom_and_inline_provide_then_retrieve_identical_bytes() {
     // MTOM: the document travels as a binary part, referenced by xop:Include.
     let pdf: Vec<u8> = (0..=255u8).cycle().take(70_001).collect();
     let d1 = xdsb::doc("Document01", &pid, "application/pdf");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d1.clone()]), &[("Document01", Content::Cid("doc1@test"))]);
-    let r = xdsb::provide_mtom(&node, &body, vec![("doc1@test".into(), Bytes::from(pdf.clone()))]).await;
-    assert_eq!(answer::status(&r.body), answer::SUCCESS, "{:?}", answer::error_codes(&r.body));
-    assert_eq!(r.action.as_deref(), Some("urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse"));
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d1)),
+        &[("Document01", Content::Cid("doc1@test"))],
+    );
+    let r = xdsb::provide_mtom(
+        &node,
+        &body,
+        vec![("doc1@test".into(), Bytes::from(pdf.clone()))],
+    )
+    .await;
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
+    assert_eq!(
+        r.action.as_deref(),
+        Some("urn:ihe:iti:2007:ProvideAndRegisterDocumentSet-bResponse")
+    );
     schema::validate(&schema::to_xml(&r.body), "rs.xsd").expect("RegistryResponse is schema-valid");
 
     // Plain SOAP 1.2 with inline base64, and a submitter-supplied hash and size that match.
@@ -27,18 +43,34 @@ async fn mtom_and_inline_provide_then_retrieve_identical_bytes() {
     d2.omit = vec!["repositoryUniqueId"];
     d2.hash = sha1_hex(&text).to_uppercase();
     d2.size = text.len().to_string();
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d2.clone()]), &[("Document02", Content::Inline(&text))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d2)),
+        &[("Document02", Content::Inline(&text))],
+    );
     let r = node.call("/xds/repository", xdsb::PROVIDE, &body).await;
-    assert_eq!(answer::status(&r.body), answer::SUCCESS, "{:?}", answer::error_codes(&r.body));
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
 
     // The registry holds the repository's hash, size and repositoryUniqueId.
     let q = meta::query(
         ncpeh::registry::query::GET_DOCUMENTS,
         true,
-        &[("$XDSDocumentEntryUniqueId", &format!("('{}','{}')", d1.uid, d2.uid))],
+        &[(
+            "$XDSDocumentEntryUniqueId",
+            &format!("('{}','{}')", d1.uid, d2.uid),
+        )],
     );
-    let q = node.call("/xds/registry", "urn:ihe:iti:2007:RegistryStoredQuery", &q).await;
-    let list = q.body.child(answer::RIM, "RegistryObjectList").expect("objects");
+    let q = node
+        .call("/xds/registry", "urn:ihe:iti:2007:RegistryStoredQuery", &q)
+        .await;
+    let list = q
+        .body
+        .child(answer::RIM, "RegistryObjectList")
+        .expect("objects");
     let mut seen = 0;
     for eo in list.children_named(answer::RIM, "ExtrinsicObject") {
         let slot = |n: &str| {
@@ -65,8 +97,16 @@ async fn mtom_and_inline_provide_then_retrieve_identical_bytes() {
     // Both documents in one ITI-43: MTOM answer, identical bytes, registered mimeTypes.
     let r = xdsb::retrieve(&node, &[(REPO_UID, &d1.uid), (REPO_UID, &d2.uid)]).await;
     let rr = xdsb::registry_response(&r.body);
-    assert_eq!(answer::status(rr), answer::SUCCESS, "{:?}", answer::error_codes(rr));
-    assert_eq!(r.action.as_deref(), Some("urn:ihe:iti:2007:RetrieveDocumentSetResponse"));
+    assert_eq!(
+        answer::status(rr),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(rr)
+    );
+    assert_eq!(
+        r.action.as_deref(),
+        Some("urn:ihe:iti:2007:RetrieveDocumentSetResponse")
+    );
     let docs = xdsb::documents(&r);
     assert_eq!(docs.len(), 2);
     for (uid, mime, data) in &docs {
@@ -80,7 +120,8 @@ async fn mtom_and_inline_provide_then_retrieve_identical_bytes() {
         }
     }
     assert_eq!(r.parts.len(), 2, "each document is an MTOM attachment");
-    schema::validate(&schema::to_xml(&xdsb::inlined(&r)), schema::XDSB_XSD).expect("RetrieveDocumentSetResponse is schema-valid");
+    schema::validate(&schema::to_xml(&xdsb::inlined(&r)), schema::XDSB_XSD)
+        .expect("RetrieveDocumentSetResponse is schema-valid");
 }
 
 #[tokio::test]
@@ -88,12 +129,21 @@ async fn wsdl_is_served() {
     let node = TestNode::start();
     let r = node
         .client()
-        .request(hyper::Method::GET, &node.url("/xds/repository?wsdl"), None, vec![])
+        .request(
+            hyper::Method::GET,
+            &node.url("/xds/repository?wsdl"),
+            None,
+            vec![],
+        )
         .await
         .expect("GET wsdl");
     assert_eq!(r.status, 200);
     let w = String::from_utf8_lossy(&r.body);
-    assert!(w.contains("DocumentRepository_Service") && w.contains(&format!("{}/xds/repository", node.soap)), "{w}");
+    assert!(
+        w.contains("DocumentRepository_Service")
+            && w.contains(&format!("{}/xds/repository", node.soap)),
+        "{w}"
+    );
 }
 
 fn sha1_hex(b: &[u8]) -> String {

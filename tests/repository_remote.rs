@@ -24,34 +24,67 @@ async fn forwards_to_remote_registry_and_passes_its_errors_back() {
 
     // Accepted by the remote registry: metadata there, bytes here.
     let d = xdsb::doc("Document01", &pid, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d.clone()]), &[("Document01", Content::Inline(b"remote ok"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[("Document01", Content::Inline(b"remote ok"))],
+    );
     let r = repo.call("/xds/repository", xdsb::PROVIDE, &body).await;
-    assert_eq!(answer::status(&r.body), answer::SUCCESS, "{:?}", answer::error_codes(&r.body));
-    assert_eq!(xdsb::find_documents(&registry, &pid).await, vec![d.uid.clone()]);
-    assert!(xdsb::find_documents(&repo, &pid).await.is_empty(), "the local registry is not used");
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
+    assert_eq!(
+        xdsb::find_documents(&registry, &pid).await,
+        vec![d.uid.clone()]
+    );
+    assert!(
+        xdsb::find_documents(&repo, &pid).await.is_empty(),
+        "the local registry is not used"
+    );
     let r = xdsb::retrieve(&repo, &[(REMOTE_REPO_UID, &d.uid)]).await;
-    assert_eq!(answer::status(xdsb::registry_response(&r.body)), answer::SUCCESS);
+    assert_eq!(
+        answer::status(xdsb::registry_response(&r.body)),
+        answer::SUCCESS
+    );
     assert_eq!(&xdsb::documents(&r)[0].2[..], b"remote ok");
 
     // NIST 11986: a DocumentEntry of another patient than its SubmissionSet.
     let other = common::new_pid();
     registry.add_patient(&other);
     let bad = xdsb::doc("Document01", &other, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[bad.clone()]), &[("Document01", Content::Inline(b"x"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&bad)),
+        &[("Document01", Content::Inline(b"x"))],
+    );
     let r = repo.call("/xds/repository", xdsb::PROVIDE, &body).await;
     assert_eq!(answer::status(&r.body), answer::FAILURE);
-    assert!(answer::error_codes(&r.body).contains(&"XDSPatientIdDoesNotMatch".to_string()), "{:?}", answer::error_codes(&r.body));
+    assert!(
+        answer::error_codes(&r.body).contains(&"XDSPatientIdDoesNotMatch".to_string()),
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
     let r = xdsb::retrieve(&repo, &[(REMOTE_REPO_UID, &bad.uid)]).await;
-    assert_eq!(answer::error_codes(xdsb::registry_response(&r.body)), vec!["XDSDocumentUniqueIdError"]);
+    assert_eq!(
+        answer::error_codes(xdsb::registry_response(&r.body)),
+        vec!["XDSDocumentUniqueIdError"]
+    );
 
     // Unknown patient at the registry.
     let stranger = common::new_pid();
     let s = xdsb::doc("Document01", &stranger, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&stranger, &[s.clone()]), &[("Document01", Content::Inline(b"y"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&stranger, std::slice::from_ref(&s)),
+        &[("Document01", Content::Inline(b"y"))],
+    );
     let r = repo.call("/xds/repository", xdsb::PROVIDE, &body).await;
     assert_eq!(answer::error_codes(&r.body), vec!["XDSUnknownPatientId"]);
     let r = xdsb::retrieve(&repo, &[(REMOTE_REPO_UID, &s.uid)]).await;
-    assert_eq!(answer::error_codes(xdsb::registry_response(&r.body)), vec!["XDSDocumentUniqueIdError"]);
+    assert_eq!(
+        answer::error_codes(xdsb::registry_response(&r.body)),
+        vec!["XDSDocumentUniqueIdError"]
+    );
 }
 
 #[tokio::test]
@@ -64,10 +97,19 @@ async fn unreachable_registry_is_reported_and_nothing_stored() {
     ));
     let pid = common::new_pid();
     let d = xdsb::doc("Document01", &pid, "text/plain");
-    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &[d.clone()]), &[("Document01", Content::Inline(b"z"))]);
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, std::slice::from_ref(&d)),
+        &[("Document01", Content::Inline(b"z"))],
+    );
     let r = repo.call("/xds/repository", xdsb::PROVIDE, &body).await;
     assert_eq!(answer::status(&r.body), answer::FAILURE);
-    assert_eq!(answer::error_codes(&r.body), vec!["XDSRegistryNotAvailable"]);
+    assert_eq!(
+        answer::error_codes(&r.body),
+        vec!["XDSRegistryNotAvailable"]
+    );
     let r = xdsb::retrieve(&repo, &[(xdsb::REPO_UID, &d.uid)]).await;
-    assert_eq!(answer::error_codes(xdsb::registry_response(&r.body)), vec!["XDSDocumentUniqueIdError"]);
+    assert_eq!(
+        answer::error_codes(xdsb::registry_response(&r.body)),
+        vec!["XDSDocumentUniqueIdError"]
+    );
 }

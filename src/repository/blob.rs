@@ -11,7 +11,11 @@ pub trait BlobStore: Send + Sync {
     /// Stores the row and its bytes; runs inside the submission's transaction.
     fn put(&self, conn: &mut DbConn, row: &DocumentRow, data: &Bytes) -> Result<(), StoreError>;
     /// The rows of these document uniqueIds (unknown ones are left out).
-    fn find(&self, conn: &mut DbConn, unique_ids: &[String]) -> Result<Vec<DocumentRow>, StoreError>;
+    fn find(
+        &self,
+        conn: &mut DbConn,
+        unique_ids: &[String],
+    ) -> Result<Vec<DocumentRow>, StoreError>;
     /// The bytes of a found row, exactly `row.size` long.
     fn get(&self, conn: &mut DbConn, row: &DocumentRow) -> Result<Bytes, StoreError>;
 }
@@ -25,7 +29,11 @@ impl BlobStore for DbBlobs {
         Ok(documents::insert(conn, row, data)?)
     }
 
-    fn find(&self, conn: &mut DbConn, unique_ids: &[String]) -> Result<Vec<DocumentRow>, StoreError> {
+    fn find(
+        &self,
+        conn: &mut DbConn,
+        unique_ids: &[String],
+    ) -> Result<Vec<DocumentRow>, StoreError> {
         Ok(documents::by_unique_ids(conn, unique_ids)?)
     }
 

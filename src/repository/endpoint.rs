@@ -62,7 +62,10 @@ async fn provide(repo: &Repository, call: SoapCall) -> SoapReply {
         Ok(Err(errs)) => return failure(&errs),
         Err(e) => {
             tracing::error!(error = %e, "document check task failed");
-            return failure(&[XdsError::new(ErrorCode::RepositoryError, "internal error; nothing was stored")]);
+            return failure(&[XdsError::new(
+                ErrorCode::RepositoryError,
+                "internal error; nothing was stored",
+            )]);
         }
     };
     match &repo.remote {
@@ -108,7 +111,10 @@ async fn retrieve(repo: &Repository, call: SoapCall) -> SoapReply {
         },
         Err(e) => {
             tracing::error!(error = %e, "repository storage failure on retrieve");
-            retrieve_failure(&[XdsError::new(ErrorCode::RepositoryError, "internal storage error")])
+            retrieve_failure(&[XdsError::new(
+                ErrorCode::RepositoryError,
+                "internal storage error",
+            )])
         }
     }
 }

@@ -51,8 +51,14 @@ impl Repository {
                     return Err(RepositoryInitError::Url(url.clone()));
                 }
                 let ca = rc.registry_ca.clone().unwrap_or_else(|| cfg.ca_path());
-                let cert = rc.registry_client_cert.clone().unwrap_or_else(|| cfg.cert_path());
-                let key = rc.registry_client_key.clone().unwrap_or_else(|| cfg.key_path());
+                let cert = rc
+                    .registry_client_cert
+                    .clone()
+                    .unwrap_or_else(|| cfg.cert_path());
+                let key = rc
+                    .registry_client_key
+                    .clone()
+                    .unwrap_or_else(|| cfg.key_path());
                 let tls = tls::client_config(&ca, Some((&cert, &key)))?;
                 let timeout = Duration::from_secs(rc.registry_timeout_secs.max(1));
                 Some(RemoteRegistry {

@@ -40,7 +40,10 @@ pub struct DocFacts {
     pub data: Bytes,
 }
 
-pub fn parse_request(body: &Element, parts: &HashMap<String, Part>) -> Result<ProvideRequest, Vec<XdsError>> {
+pub fn parse_request(
+    body: &Element,
+    parts: &HashMap<String, Part>,
+) -> Result<ProvideRequest, Vec<XdsError>> {
     if !body.is(XDSB, "ProvideAndRegisterDocumentSetRequest") {
         return Err(vec![XdsError::metadata(format!(
             "expected xdsb:ProvideAndRegisterDocumentSetRequest, found {{{}}}{}",
@@ -48,9 +51,11 @@ pub fn parse_request(body: &Element, parts: &HashMap<String, Part>) -> Result<Pr
             body.name
         ))]);
     }
-    let sor = body
-        .child(LCM, "SubmitObjectsRequest")
-        .ok_or_else(|| vec![XdsError::metadata("the request has no lcm:SubmitObjectsRequest")])?;
+    let sor = body.child(LCM, "SubmitObjectsRequest").ok_or_else(|| {
+        vec![XdsError::metadata(
+            "the request has no lcm:SubmitObjectsRequest",
+        )]
+    })?;
     let objects = parse_submit_objects(sor).map_err(|e| vec![XdsError::metadata(e.to_string())])?;
     let mut errs = Vec::new();
     let mut documents: Vec<(String, Bytes)> = Vec::new();
@@ -60,7 +65,9 @@ pub fn parse_request(body: &Element, parts: &HashMap<String, Part>) -> Result<Pr
             continue;
         };
         if documents.iter().any(|(x, _)| x == id) {
-            errs.push(XdsError::metadata(format!("xdsb:Document id {id} appears more than once")).at(id));
+            errs.push(
+                XdsError::metadata(format!("xdsb:Document id {id} appears more than once")).at(id),
+            );
             continue;
         }
         match document_bytes(d, parts) {
@@ -103,7 +110,12 @@ fn document_bytes(d: &Element, parts: &HashMap<String, Part>) -> Result<Bytes, X
     base64::engine::general_purpose::STANDARD
         .decode(&text)
         .map(Bytes::from)
-        .map_err(|e| XdsError::new(ErrorCode::RepositoryError, format!("xdsb:Document is not valid base64: {e}")))
+        .map_err(|e| {
+            XdsError::new(
+                ErrorCode::RepositoryError,
+                format!("xdsb:Document is not valid base64: {e}"),
+            )
+        })
 }
 
 /// Pairs documents with DocumentEntries, checks submitted size/hash and writes the
@@ -118,10 +130,16 @@ pub fn augment(
     let mut facts = Vec::new();
     let loose_uid: HashMap<String, String> = objects
         .iter()
-        .filter(|o| o.tag == RimTag::ExternalIdentifier && o.identification_scheme.as_deref() == Some(ids::DE_UNIQUE_ID))
+        .filter(|o| {
+            o.tag == RimTag::ExternalIdentifier
+                && o.identification_scheme.as_deref() == Some(ids::DE_UNIQUE_ID)
+        })
         .filter_map(|o| Some((o.registry_object.clone()?, o.value.clone()?)))
         .collect();
-    for o in objects.iter_mut().filter(|o| o.tag == RimTag::ExtrinsicObject) {
+    for o in objects
+        .iter_mut()
+        .filter(|o| o.tag == RimTag::ExtrinsicObject)
+    {
         let Some((_, data)) = documents.iter().find(|(id, _)| *id == o.id) else {
             errs.push(
                 XdsError::new(
@@ -164,12 +182,16 @@ pub fn augment(
         });
     }
     for (id, _) in documents {
-        let described = objects.iter().any(|o| o.tag == RimTag::ExtrinsicObject && o.id == *id);
+        let described = objects
+            .iter()
+            .any(|o| o.tag == RimTag::ExtrinsicObject && o.id == *id);
         if !described {
             errs.push(
                 XdsError::new(
                     ErrorCode::MissingDocumentMetadata,
-                    format!("xdsb:Document {id} has no DocumentEntry (ExtrinsicObject) in the metadata"),
+                    format!(
+                        "xdsb:Document {id} has no DocumentEntry (ExtrinsicObject) in the metadata"
+                    ),
                 )
                 .at(id.clone()),
             );
@@ -185,7 +207,10 @@ pub fn augment(
 fn metadata_mismatch(entry: &str, slot: &str, given: &str, actual: &str) -> XdsError {
     XdsError::new(
         ErrorCode::RepositoryMetadataError,
-        format!("DocumentEntry {entry}: submitted {slot} '{}' does not match the document ({actual})", given.trim()),
+        format!(
+            "DocumentEntry {entry}: submitted {slot} '{}' does not match the document ({actual})",
+            given.trim()
+        ),
     )
     .at(entry.to_string())
 }
@@ -199,7 +224,14 @@ impl Repository {
         facts: Vec<DocFacts>,
     ) -> Result<Vec<XdsError>, RegistryFailure> {
         let reg = &self.registry;
-        let sub = prepare(objects, &reg.policy, Expect { repository_fields: true }).map_err(RegistryFailure::Xds)?;
+        let sub = prepare(
+            objects,
+            &reg.policy,
+            Expect {
+                repository_fields: true,
+            },
+        )
+        .map_err(RegistryFailure::Xds)?;
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let docs: Vec<(DocumentRow, Bytes)> = facts
             .into_iter()
@@ -267,15 +299,26 @@ fn put_document(
     data: &Bytes,
 ) -> Result<(), RegistryFailure> {
     if row.unique_id.is_empty() {
-        return Err(XdsError::new(ErrorCode::RepositoryMetadataError, "a DocumentEntry has no uniqueId").into());
+        return Err(XdsError::new(
+            ErrorCode::RepositoryMetadataError,
+            "a DocumentEntry has no uniqueId",
+        )
+        .into());
     }
-    if let Some(old) = blobs.find(conn, std::slice::from_ref(&row.unique_id))?.into_iter().next() {
+    if let Some(old) = blobs
+        .find(conn, std::slice::from_ref(&row.unique_id))?
+        .into_iter()
+        .next()
+    {
         if old.hash.eq_ignore_ascii_case(&row.hash) && old.size == row.size {
             return Ok(());
         }
         return Err(XdsError::new(
             ErrorCode::NonIdenticalHash,
-            format!("document uniqueId {} is already stored with different content", row.unique_id),
+            format!(
+                "document uniqueId {} is already stored with different content",
+                row.unique_id
+            ),
         )
         .into());
     }

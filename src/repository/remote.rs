@@ -32,23 +32,37 @@ impl RemoteRegistry {
     /// Sends ITI-42. Transport trouble and faults become XDSRegistryNotAvailable.
     pub async fn register(&self, objects: &[RegistryObject]) -> RemoteAnswer {
         let message_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-        let env = encode_request(REGISTER, &self.url, &message_id, &submit_objects_xml(objects));
+        let env = encode_request(
+            REGISTER,
+            &self.url,
+            &message_id,
+            &submit_objects_xml(objects),
+        );
         let unavailable = |why: String| RemoteAnswer {
             success: false,
-            errors: vec![RegistryError::from(&XdsError::new(ErrorCode::RegistryNotAvailable, why))],
+            errors: vec![RegistryError::from(&XdsError::new(
+                ErrorCode::RegistryNotAvailable,
+                why,
+            ))],
         };
         let resp = match self.client.soap(&self.url, REGISTER, env).await {
             Ok(r) => r,
             Err(e) => {
                 tracing::warn!(url = %self.url, error = %e, "remote registry not reachable");
-                return unavailable(format!("the registry at {} could not be reached: {e}", self.url));
+                return unavailable(format!(
+                    "the registry at {} could not be reached: {e}",
+                    self.url
+                ));
             }
         };
         if let Some(f) = resp.fault {
             return unavailable(format!("the registry answered with a SOAP fault: {f}"));
         }
         if !resp.body.is(RS, "RegistryResponse") {
-            return unavailable(format!("the registry answered with {} instead of rs:RegistryResponse", resp.body.name));
+            return unavailable(format!(
+                "the registry answered with {} instead of rs:RegistryResponse",
+                resp.body.name
+            ));
         }
         read_response(&resp.body)
     }
@@ -61,7 +75,10 @@ pub fn read_response(body: &Element) -> RemoteAnswer {
             l.children_named(RS, "RegistryError")
                 .map(|e| RegistryError {
                     error_code: e.attr("errorCode").unwrap_or_default().to_string(),
-                    code_context: e.attr("codeContext").map(str::to_string).unwrap_or_else(|| e.text()),
+                    code_context: e
+                        .attr("codeContext")
+                        .map(str::to_string)
+                        .unwrap_or_else(|| e.text()),
                     location: e.attr("location").map(str::to_string),
                     warning: e.attr("severity").is_some_and(|s| s.ends_with(":Warning")),
                 })

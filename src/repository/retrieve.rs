@@ -24,7 +24,10 @@ pub fn parse_request(body: &Element) -> Result<Vec<DocRequest>, XdsError> {
     if !body.is(XDSB, "RetrieveDocumentSetRequest") {
         return Err(XdsError::new(
             ErrorCode::RepositoryError,
-            format!("expected xdsb:RetrieveDocumentSetRequest, found {}", body.name),
+            format!(
+                "expected xdsb:RetrieveDocumentSetRequest, found {}",
+                body.name
+            ),
         ));
     }
     let text = |e: &Element, n: &str| e.child(XDSB, n).map(|c| c.text().trim().to_string());
@@ -37,7 +40,10 @@ pub fn parse_request(body: &Element) -> Result<Vec<DocRequest>, XdsError> {
         })
         .collect();
     if reqs.is_empty() {
-        return Err(XdsError::new(ErrorCode::RepositoryError, "the request has no DocumentRequest"));
+        return Err(XdsError::new(
+            ErrorCode::RepositoryError,
+            "the request has no DocumentRequest",
+        ));
     }
     Ok(reqs)
 }
@@ -99,7 +105,10 @@ fn answer(reqs: &[DocRequest], ours: &str, found: &HashMap<String, Found>) -> Re
         if r.repository_uid != ours {
             errors.push(err(
                 ErrorCode::UnknownRepositoryId,
-                format!("repositoryUniqueId '{}' is not this repository ({ours})", r.repository_uid),
+                format!(
+                    "repositoryUniqueId '{}' is not this repository ({ours})",
+                    r.repository_uid
+                ),
             ));
             continue;
         }
@@ -142,7 +151,11 @@ fn answer(reqs: &[DocRequest], ours: &str, found: &HashMap<String, Found>) -> Re
 fn write_document_response(out: &mut String, r: &DocRequest, row: &DocumentRow, cid: &str) {
     out.push_str("<xdsb:DocumentResponse>");
     if let Some(h) = &r.home {
-        let _ = write!(out, "<xdsb:HomeCommunityId>{}</xdsb:HomeCommunityId>", esc_text(h));
+        let _ = write!(
+            out,
+            "<xdsb:HomeCommunityId>{}</xdsb:HomeCommunityId>",
+            esc_text(h)
+        );
     }
     let _ = write!(
         out,
@@ -196,14 +209,27 @@ mod tests {
             chunk_count: 1,
             stored_at: 0,
         };
-        let found = HashMap::from([("1.2.3".to_string(), Found::Doc(row, Bytes::from_static(b"hi")))]);
-        let a = answer(&[req("9.9", "1.2.3"), req("9.9", "4.5"), req("8.8", "1.2.3")], "9.9", &found);
+        let found = HashMap::from([(
+            "1.2.3".to_string(),
+            Found::Doc(row, Bytes::from_static(b"hi")),
+        )]);
+        let a = answer(
+            &[req("9.9", "1.2.3"), req("9.9", "4.5"), req("8.8", "1.2.3")],
+            "9.9",
+            &found,
+        );
         assert_eq!(a.status, STATUS_PARTIAL);
         assert_eq!(a.attachments.len(), 1);
-        assert!(a.body.contains("XDSDocumentUniqueIdError") && a.body.contains("XDSUnknownRepositoryId"));
+        assert!(
+            a.body.contains("XDSDocumentUniqueIdError")
+                && a.body.contains("XDSUnknownRepositoryId")
+        );
         assert!(a.body.contains("<xdsb:mimeType>text/plain</xdsb:mimeType>"));
         let a = answer(&[req("9.9", "4.5")], "9.9", &found);
         assert_eq!(a.status, STATUS_FAILURE);
-        assert_eq!(header_safe("text/plain\r\nX: y"), "application/octet-stream");
+        assert_eq!(
+            header_safe("text/plain\r\nX: y"),
+            "application/octet-stream"
+        );
     }
 }

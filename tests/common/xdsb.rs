@@ -25,7 +25,9 @@ pub enum Content<'a> {
 
 /// `xdsb:ProvideAndRegisterDocumentSetRequest` around a SubmitObjectsRequest.
 pub fn pnr_body(submit_objects: &str, docs: &[(&str, Content)]) -> String {
-    let mut s = format!("<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb=\"{XDSB}\">{submit_objects}");
+    let mut s = format!(
+        "<xdsb:ProvideAndRegisterDocumentSetRequest xmlns:xdsb=\"{XDSB}\">{submit_objects}"
+    );
     for (id, c) in docs {
         match c {
             Content::Cid(cid) => s.push_str(&format!(
@@ -58,7 +60,11 @@ pub fn envelope(node: &TestNode, action: &str, body: &str) -> String {
 }
 
 /// The Content-Type and body chunks of an MTOM request; the parts are not copied.
-pub fn mtom_body(action: &str, envelope: String, parts: Vec<(String, Bytes)>) -> (String, Vec<Bytes>) {
+pub fn mtom_body(
+    action: &str,
+    envelope: String,
+    parts: Vec<(String, Bytes)>,
+) -> (String, Vec<Bytes>) {
     let ct = format!(
         "multipart/related; boundary={BOUNDARY}; type=\"application/xop+xml\"; start=\"<root@test>\"; start-info=\"application/soap+xml\"; action=\"{action}\""
     );
@@ -77,7 +83,11 @@ pub fn mtom_body(action: &str, envelope: String, parts: Vec<(String, Bytes)>) ->
 }
 
 /// Posts raw chunks to the repository and returns (HTTP status, raw reply).
-pub async fn post(node: &TestNode, ct: &str, chunks: Vec<Bytes>) -> ncpeh::transport::client::HttpReply {
+pub async fn post(
+    node: &TestNode,
+    ct: &str,
+    chunks: Vec<Bytes>,
+) -> ncpeh::transport::client::HttpReply {
     node.client()
         .request(Method::POST, &node.url("/xds/repository"), Some(ct), chunks)
         .await
@@ -85,14 +95,22 @@ pub async fn post(node: &TestNode, ct: &str, chunks: Vec<Bytes>) -> ncpeh::trans
 }
 
 /// ITI-41 over MTOM with the given parts.
-pub async fn provide_mtom(node: &TestNode, body: &str, parts: Vec<(String, Bytes)>) -> SoapResponse {
+pub async fn provide_mtom(
+    node: &TestNode,
+    body: &str,
+    parts: Vec<(String, Bytes)>,
+) -> SoapResponse {
     let (ct, chunks) = mtom_body(PROVIDE, envelope(node, PROVIDE, body), parts);
     decode_soap_reply(post(node, &ct, chunks).await).expect("SOAP answer")
 }
 
 /// ITI-43 (sent as MTOM, as real consumers do).
 pub async fn retrieve(node: &TestNode, reqs: &[(&str, &str)]) -> SoapResponse {
-    let (ct, chunks) = mtom_body(RETRIEVE, envelope(node, RETRIEVE, &retrieve_body(reqs)), vec![]);
+    let (ct, chunks) = mtom_body(
+        RETRIEVE,
+        envelope(node, RETRIEVE, &retrieve_body(reqs)),
+        vec![],
+    );
     decode_soap_reply(post(node, &ct, chunks).await).expect("SOAP answer")
 }
 
@@ -106,7 +124,11 @@ pub fn documents(resp: &SoapResponse) -> Vec<(String, String, Bytes)> {
             let data = match doc.child(XOP, "Include") {
                 Some(inc) => {
                     let cid = ncpeh::soap::mtom::strip_cid(inc.attr("href").unwrap_or_default());
-                    resp.parts.get(&cid).expect("attachment for xop:Include").body.clone()
+                    resp.parts
+                        .get(&cid)
+                        .expect("attachment for xop:Include")
+                        .body
+                        .clone()
                 }
                 None => Bytes::from(
                     base64::engine::general_purpose::STANDARD
@@ -121,7 +143,8 @@ pub fn documents(resp: &SoapResponse) -> Vec<(String, String, Bytes)> {
 
 /// The RegistryResponse inside a RetrieveDocumentSetResponse.
 pub fn registry_response(body: &Element) -> &Element {
-    body.child(super::answer::RS, "RegistryResponse").expect("rs:RegistryResponse")
+    body.child(super::answer::RS, "RegistryResponse")
+        .expect("rs:RegistryResponse")
 }
 
 /// A copy of the answer with each xop:Include replaced by the base64 of its part, so it can
@@ -129,16 +152,22 @@ pub fn registry_response(body: &Element) -> &Element {
 pub fn inlined(resp: &SoapResponse) -> Element {
     let mut body = resp.body.clone();
     for n in body.children.iter_mut() {
-        let ncpeh::xml::Node::Element(d) = n else { continue };
+        let ncpeh::xml::Node::Element(d) = n else {
+            continue;
+        };
         for c in d.children.iter_mut() {
-            let ncpeh::xml::Node::Element(doc) = c else { continue };
+            let ncpeh::xml::Node::Element(doc) = c else {
+                continue;
+            };
             if doc.name != "Document" {
                 continue;
             }
             if let Some(inc) = doc.child(XOP, "Include") {
                 let cid = ncpeh::soap::mtom::strip_cid(inc.attr("href").unwrap_or_default());
                 let data = &resp.parts[&cid].body;
-                doc.children = vec![ncpeh::xml::Node::Text(base64::engine::general_purpose::STANDARD.encode(data))];
+                doc.children = vec![ncpeh::xml::Node::Text(
+                    base64::engine::general_purpose::STANDARD.encode(data),
+                )];
             }
         }
     }
@@ -152,11 +181,21 @@ pub async fn find_documents(node: &TestNode, pid: &str) -> Vec<String> {
         true,
         &[
             ("$XDSDocumentEntryPatientId", &format!("'{pid}'")),
-            ("$XDSDocumentEntryStatus", "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')"),
+            (
+                "$XDSDocumentEntryStatus",
+                "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')",
+            ),
         ],
     );
-    let r = node.call("/xds/registry", "urn:ihe:iti:2007:RegistryStoredQuery", &q).await;
-    assert_eq!(super::answer::status(&r.body), super::answer::SUCCESS, "query failed: {:?}", super::answer::error_codes(&r.body));
+    let r = node
+        .call("/xds/registry", "urn:ihe:iti:2007:RegistryStoredQuery", &q)
+        .await;
+    assert_eq!(
+        super::answer::status(&r.body),
+        super::answer::SUCCESS,
+        "query failed: {:?}",
+        super::answer::error_codes(&r.body)
+    );
     super::answer::unique_ids(&r.body)
 }
 
