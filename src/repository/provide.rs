@@ -330,3 +330,125 @@ fn put_document(
 pub fn to_registry_errors(v: &[XdsError]) -> Vec<RegistryError> {
     v.iter().map(RegistryError::from).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ebxml::Slot;
+
+    fn entry(id: &str, slots: &[(&str, &str)]) -> RegistryObject {
+        let mut o = RegistryObject::new(RimTag::ExtrinsicObject, id);
+        o.mime_type = Some("text/plain".into());
+        for (n, v) in slots {
+            o.slots.push(Slot {
+                name: n.to_string(),
+                slot_type: None,
+                values: vec![v.to_string()],
+            });
+        }
+        let mut uid = RegistryObject::new(RimTag::ExternalIdentifier, format!("{id}-uid"));
+        uid.identification_scheme = Some(ids::DE_UNIQUE_ID.into());
+        uid.value = Some(" 1.2.3 ".into());
+        o.external_identifiers.push(uid);
+        o
+    }
+
+    const HELLO_SHA1: &str = "aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d";
+
+    #[test]
+    fn sets_hash_size_and_repository_and_accepts_matching_values() {
+        let mut objs = vec![entry(
+            "Doc",
+            &[
+                ("hash", &HELLO_SHA1.to_uppercase()),
+                ("size", "5"),
+                ("repositoryUniqueId", "9.9"),
+            ],
+        )];
+        let docs = vec![("Doc".to_string(), Bytes::from_static(b"hello"))];
+        let facts = augment(&mut objs, &docs, "1.1").unwrap();
+        assert_eq!(facts.len(), 1);
+        assert_eq!(
+            (
+                facts[0].unique_id.as_str(),
+                facts[0].hash.as_str(),
+                facts[0].size
+            ),
+            ("1.2.3", HELLO_SHA1, 5)
+        );
+        assert_eq!(objs[0].first_slot_value("hash"), Some(HELLO_SHA1));
+        assert_eq!(objs[0].first_slot_value("size"), Some("5"));
+        assert_eq!(objs[0].first_slot_value("repositoryUniqueId"), Some("1.1"));
+    }
+
+    #[test]
+    fn mismatches_and_missing_pieces_are_reported() {
+        let docs = vec![("Doc".to_string(), Bytes::from_static(b"hello"))];
+        let mut objs = vec![entry(
+            "Doc",
+            &[
+                ("hash", "0000000000000000000000000000000000000000"),
+                ("size", "6"),
+            ],
+        )];
+        let errs = augment(&mut objs, &docs, "1.1").unwrap_err();
+        assert_eq!(errs.len(), 2);
+        assert!(errs
+            .iter()
+            .all(|e| e.code == ErrorCode::RepositoryMetadataError));
+
+        let mut objs = vec![entry("Other", &[])];
+        let codes: Vec<ErrorCode> = augment(&mut objs, &docs, "1.1")
+            .unwrap_err()
+            .iter()
+            .map(|e| e.code)
+            .collect();
+        assert_eq!(
+            codes,
+            vec![
+                ErrorCode::MissingDocument,
+                ErrorCode::MissingDocumentMetadata
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_inline_and_xop_documents() {
+        let xml = format!(
+            r#"<x:ProvideAndRegisterDocumentSetRequest xmlns:x="{XDSB}"><l:SubmitObjectsRequest xmlns:l="{LCM}"><r:RegistryObjectList xmlns:r="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0"/></l:SubmitObjectsRequest><x:Document id="A">aGVs
+bG8=</x:Document><x:Document id="B"><i:Include xmlns:i="{XOP}" href="cid:b%40x"/></x:Document><x:Document id="C"><i:Include xmlns:i="{XOP}" href="cid:none"/></x:Document></x:ProvideAndRegisterDocumentSetRequest>"#
+        );
+        let dom = crate::xml::parse(xml.as_bytes(), Default::default()).unwrap();
+        let mut parts = HashMap::new();
+        parts.insert(
+            "b@x".to_string(),
+            Part {
+                content_type: None,
+                body: Bytes::from_static(b"bytes"),
+            },
+        );
+        let errs = parse_request(&dom, &parts).unwrap_err();
+        assert_eq!(errs.len(), 1);
+        assert_eq!(
+            (errs[0].code, errs[0].location.as_deref()),
+            (ErrorCode::MissingDocument, Some("C"))
+        );
+        parts.insert(
+            "none".to_string(),
+            Part {
+                content_type: None,
+                body: Bytes::new(),
+            },
+        );
+        let req = parse_request(&dom, &parts).unwrap();
+        let got: Vec<(&str, &[u8])> = req
+            .documents
+            .iter()
+            .map(|(i, b)| (i.as_str(), &b[..]))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("A", &b"hello"[..]), ("B", &b"bytes"[..]), ("C", &b""[..])]
+        );
+    }
+}
