@@ -150,3 +150,54 @@ fn sha1_hex(b: &[u8]) -> String {
     use sha1::Digest;
     hex::encode(sha1::Sha1::digest(b))
 }
+
+#[tokio::test]
+async fn chunk_boundaries_and_empty_document_round_trip() {
+    let node = TestNode::start();
+    let pid = common::new_pid();
+    node.add_patient(&pid);
+    let chunk = ncpeh::store::documents::CHUNK_BYTES;
+    let sizes = [0usize, 1, chunk - 1, chunk, chunk + 1, 3 * chunk];
+    let docs: Vec<meta::Doc> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, _)| xdsb::doc(&format!("Doc{i}"), &pid, "application/octet-stream"))
+        .collect();
+    let datas: Vec<Bytes> = sizes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| Bytes::from((0..*n).map(|j| (j * 7 + i) as u8).collect::<Vec<u8>>()))
+        .collect();
+    let cids: Vec<String> = (0..sizes.len()).map(|i| format!("p{i}@test")).collect();
+    let refs: Vec<(&str, Content)> = docs
+        .iter()
+        .zip(&cids)
+        .map(|(d, c)| (d.id.as_str(), Content::Cid(c)))
+        .collect();
+    let body = xdsb::pnr_body(&meta::simple_submission(&pid, &docs), &refs);
+    let parts = cids.iter().cloned().zip(datas.iter().cloned()).collect();
+    let r = xdsb::provide_mtom(&node, &body, parts).await;
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
+    let wanted: Vec<(&str, &str)> = docs.iter().map(|d| (REPO_UID, d.uid.as_str())).collect();
+    let r = xdsb::retrieve(&node, &wanted).await;
+    assert_eq!(
+        answer::status(xdsb::registry_response(&r.body)),
+        answer::SUCCESS
+    );
+    let got = xdsb::documents(&r);
+    assert_eq!(got.len(), sizes.len());
+    for ((uid, _, data), (d, want)) in got.iter().zip(docs.iter().zip(&datas)) {
+        assert_eq!(uid, &d.uid);
+        assert!(
+            data == want,
+            "document {} ({} bytes) differs",
+            d.id,
+            want.len()
+        );
+    }
+}
