@@ -76,3 +76,31 @@ impl Repository {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn repository_settings_have_defaults_and_env_overrides() {
+        let c = Config::load(None, Vec::new()).unwrap();
+        assert_eq!(c.repository.unique_id, "2.16.578.1.12.4.5.10.1.1");
+        assert!(c.repository.registry_url.is_none());
+        let env = vec![
+            (
+                "NCPEH_REPOSITORY__UNIQUE_ID".to_string(),
+                "1.2.3.4".to_string(),
+            ),
+            (
+                "NCPEH_REPOSITORY__REGISTRY_URL".to_string(),
+                "https://reg.example:8443/xds/registry".to_string(),
+            ),
+        ];
+        let c = Config::load(None, env).unwrap();
+        assert_eq!(c.repository.unique_id, "1.2.3.4");
+        assert_eq!(
+            c.repository.registry_url.as_deref(),
+            Some("https://reg.example:8443/xds/registry")
+        );
+    }
+}
