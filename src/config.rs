@@ -195,8 +195,8 @@ impl Config {
     ) -> Result<Config, ConfigError> {
         let mut table = match file {
             Some(p) => {
-                let text =
-                    std::fs::read_to_string(p).map_err(|e| ConfigError::Read(p.to_path_buf(), e))?;
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| ConfigError::Read(p.to_path_buf(), e))?;
                 text.parse::<toml::Table>()
                     .map_err(|e| ConfigError::Parse(p.display().to_string(), e.to_string()))?
             }
@@ -227,7 +227,10 @@ impl Config {
     }
 
     pub fn ca_path(&self) -> PathBuf {
-        self.tls.ca.clone().unwrap_or_else(|| self.pki_dir().join("ca.pem"))
+        self.tls
+            .ca
+            .clone()
+            .unwrap_or_else(|| self.pki_dir().join("ca.pem"))
     }
 
     pub fn cert_path(&self) -> PathBuf {
@@ -250,9 +253,10 @@ impl Config {
     }
 
     pub fn database_url(&self) -> String {
-        self.database.url.clone().unwrap_or_else(|| {
-            self.data_dir.join("ncpeh.db").display().to_string()
-        })
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("ncpeh.db").display().to_string())
     }
 
     pub fn public_url(&self) -> String {
@@ -302,10 +306,20 @@ mod tests {
     fn env_overrides_file_and_defaults_run() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
-        std::fs::write(&f, "[server]\nlisten = \"127.0.0.1:9443\"\n[registry]\nmax_results = 5\n").unwrap();
+        std::fs::write(
+            &f,
+            "[server]\nlisten = \"127.0.0.1:9443\"\n[registry]\nmax_results = 5\n",
+        )
+        .unwrap();
         let env = vec![
-            ("NCPEH_SERVER__MAX_BODY_BYTES".to_string(), "1024".to_string()),
-            ("NCPEH_REGISTRY__ALLOW_UNKNOWN_PATIENTS".to_string(), "true".to_string()),
+            (
+                "NCPEH_SERVER__MAX_BODY_BYTES".to_string(),
+                "1024".to_string(),
+            ),
+            (
+                "NCPEH_REGISTRY__ALLOW_UNKNOWN_PATIENTS".to_string(),
+                "true".to_string(),
+            ),
             ("NCPEH_SHARED".to_string(), "../shared".to_string()),
             ("HOME".to_string(), "/root".to_string()),
         ];
@@ -317,6 +331,10 @@ mod tests {
         let d = Config::load(None, Vec::new()).unwrap();
         assert_eq!(d.server.listen, "127.0.0.1:8443");
         assert_eq!(d.database_url(), "ncpeh-data/ncpeh.db");
-        assert!(Config::load(None, vec![("NCPEH_SERVER__MAX_BODY_BYTES".into(), "x".into())]).is_err());
+        assert!(Config::load(
+            None,
+            vec![("NCPEH_SERVER__MAX_BODY_BYTES".into(), "x".into())]
+        )
+        .is_err());
     }
 }

@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "ncpeh", version, about = "Norway's National Contact Point for eHealth and XDS.b registry/repository")]
+#[command(
+    name = "ncpeh",
+    version,
+    about = "Norway's National Contact Point for eHealth and XDS.b registry/repository"
+)]
 struct Cli {
     /// Config file (TOML). Without it the defaults apply: ./ncpeh-data, 127.0.0.1:8443.
     #[arg(long, global = true, env = "NCPEH_CONFIG")]
@@ -76,10 +80,14 @@ fn main() -> ExitCode {
     ncpeh::logging::init(&cfg.log);
     let result = match cli.cmd {
         Cmd::Serve => serve(cfg),
-        Cmd::Pki { cmd: PkiCmd::Init { out, overwrite } } => ncpeh::pki::init(&out, overwrite)
+        Cmd::Pki {
+            cmd: PkiCmd::Init { out, overwrite },
+        } => ncpeh::pki::init(&out, overwrite)
             .map(|p| println!("dev PKI written to {}", p.dir.display()))
             .map_err(|e| e.to_string()),
-        Cmd::Patient { cmd: PatientCmd::Add(a) } => ncpeh::cli::patient_add(
+        Cmd::Patient {
+            cmd: PatientCmd::Add(a),
+        } => ncpeh::cli::patient_add(
             &cfg,
             ncpeh::cli::NewPatient {
                 pid: a.pid,
@@ -92,7 +100,11 @@ fn main() -> ExitCode {
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {
                 let n = s.migrate().unwrap_or(0);
-                println!("database {} is up to date ({} migrations applied now)", cfg.database_url(), n);
+                println!(
+                    "database {} is up to date ({} migrations applied now)",
+                    cfg.database_url(),
+                    n
+                );
             })
             .map_err(|e| e.to_string()),
     };
@@ -117,7 +129,10 @@ fn serve(cfg: Config) -> Result<(), String> {
             "ncpeh listening soap=https://{} admin=http://{} feed={}",
             running.soap,
             running.admin,
-            running.feed.map(|f| f.to_string()).unwrap_or_else(|| "off".into())
+            running
+                .feed
+                .map(|f| f.to_string())
+                .unwrap_or_else(|| "off".into())
         );
         tracing::info!(soap = %running.soap, admin = %running.admin, "node started");
         shutdown_signal().await;
@@ -130,13 +145,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {},
             _ = term.recv() => {},

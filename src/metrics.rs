@@ -5,9 +5,12 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Mutex;
 
+/// (endpoint, action, outcome) to (count, seconds).
+type RequestTable = BTreeMap<(String, String, String), (u64, f64)>;
+
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, String), (u64, f64)>>,
+    requests: Mutex<RequestTable>,
     pub tls_failures: AtomicU64,
     pub connections_open: AtomicI64,
     pub connections_total: AtomicU64,
@@ -19,7 +22,11 @@ impl Metrics {
     pub fn request(&self, endpoint: &str, action: &str, outcome: &str, seconds: f64) {
         let mut m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         let e = m
-            .entry((endpoint.to_string(), action.to_string(), outcome.to_string()))
+            .entry((
+                endpoint.to_string(),
+                action.to_string(),
+                outcome.to_string(),
+            ))
             .or_insert((0, 0.0));
         e.0 += 1;
         e.1 += seconds;
@@ -30,7 +37,10 @@ impl Metrics {
         out.push_str("# HELP ncpeh_requests_total SOAP requests by endpoint, action and outcome.\n# TYPE ncpeh_requests_total counter\n");
         let m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
         for ((e, a, o), (n, _)) in m.iter() {
-            let _ = writeln!(out, "ncpeh_requests_total{{endpoint=\"{e}\",action=\"{a}\",outcome=\"{o}\"}} {n}");
+            let _ = writeln!(
+                out,
+                "ncpeh_requests_total{{endpoint=\"{e}\",action=\"{a}\",outcome=\"{o}\"}} {n}"
+            );
         }
         out.push_str("# HELP ncpeh_request_seconds_sum Time spent answering SOAP requests.\n# TYPE ncpeh_request_seconds_sum counter\n");
         for ((e, a, o), (_, s)) in m.iter() {
@@ -38,9 +48,21 @@ impl Metrics {
         }
         drop(m);
         let _ = writeln!(out, "# TYPE ncpeh_tls_handshake_failures_total counter\nncpeh_tls_handshake_failures_total {}", self.tls_failures.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# TYPE ncpeh_connections_open gauge\nncpeh_connections_open {}", self.connections_open.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# TYPE ncpeh_connections_total counter\nncpeh_connections_total {}", self.connections_total.load(Ordering::Relaxed));
-        let _ = writeln!(out, "# TYPE ncpeh_refused_oversize_total counter\nncpeh_refused_oversize_total {}", self.refused_oversize.load(Ordering::Relaxed));
+        let _ = writeln!(
+            out,
+            "# TYPE ncpeh_connections_open gauge\nncpeh_connections_open {}",
+            self.connections_open.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE ncpeh_connections_total counter\nncpeh_connections_total {}",
+            self.connections_total.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE ncpeh_refused_oversize_total counter\nncpeh_refused_oversize_total {}",
+            self.refused_oversize.load(Ordering::Relaxed)
+        );
         out
     }
 }

@@ -2,9 +2,9 @@
 
 use crate::config::Config;
 use crate::feed::{FeedPatient, PatientSink};
-use crate::store::patients::{self, PatientRow};
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::store::patients::{self, PatientRow};
 use crate::store::Store;
 use crate::transport::router::App;
 use crate::transport::{admin, server, tls};
@@ -106,7 +106,11 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     tokio::spawn(admin::serve(admin_l, app.clone()));
     if let Some(l) = feed_l {
         let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store));
-        tokio::spawn(crate::feed::serve(l, sink, crate::feed::MllpLimits::default()));
+        tokio::spawn(crate::feed::serve(
+            l,
+            sink,
+            crate::feed::MllpLimits::default(),
+        ));
     }
     Ok(running)
 }

@@ -8,15 +8,34 @@ use hyper::Method;
 async fn refuses_clients_without_or_with_untrusted_certificates() {
     let node = TestNode::start();
     let url = node.url("/xds/registry?wsdl");
-    let ok = node.client().request(Method::GET, &url, None, vec![]).await.expect("trusted client");
+    let ok = node
+        .client()
+        .request(Method::GET, &url, None, vec![])
+        .await
+        .expect("trusted client");
     assert_eq!(ok.status, 200);
     assert!(String::from_utf8_lossy(&ok.body).contains("DocumentRegistry_Service"));
-    let none = node.client_as(None).request(Method::GET, &url, None, vec![]).await;
-    assert!(none.is_err(), "a client without certificate must be refused: {none:?}");
-    let untrusted = node.client_as(Some("untrusted")).request(Method::GET, &url, None, vec![]).await;
-    assert!(untrusted.is_err(), "a client with untrusted.pem must be refused: {untrusted:?}");
+    let none = node
+        .client_as(None)
+        .request(Method::GET, &url, None, vec![])
+        .await;
+    assert!(
+        none.is_err(),
+        "a client without certificate must be refused: {none:?}"
+    );
+    let untrusted = node
+        .client_as(Some("untrusted"))
+        .request(Method::GET, &url, None, vec![])
+        .await;
+    assert!(
+        untrusted.is_err(),
+        "a client with untrusted.pem must be refused: {untrusted:?}"
+    );
     // The foreign (SE) certificate chains to the same dev CA, so it is accepted at TLS level.
-    let se = node.client_as(Some("foreign-se")).request(Method::GET, &url, None, vec![]).await;
+    let se = node
+        .client_as(Some("foreign-se"))
+        .request(Method::GET, &url, None, vec![])
+        .await;
     assert!(se.is_ok());
 }
 
@@ -34,7 +53,13 @@ const SOAP_CT: &str = "application/soap+xml; charset=UTF-8";
 #[tokio::test]
 async fn malformed_doctype_soap11_and_wrong_action_get_faults() {
     let node = TestNode::start();
-    let (s, b) = post_raw(&node, "/xds/registry", SOAP_CT, b"<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\"><env:Body>".to_vec()).await;
+    let (s, b) = post_raw(
+        &node,
+        "/xds/registry",
+        SOAP_CT,
+        b"<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\"><env:Body>".to_vec(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(b.contains("env:Sender") && b.contains("malformed"), "{b}");
 
@@ -44,16 +69,41 @@ async fn malformed_doctype_soap11_and_wrong_action_get_faults() {
     assert!(b.contains("DOCTYPE"), "{b}");
 
     let soap11 = br#"<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body/></s:Envelope>"#;
-    let (s, b) = post_raw(&node, "/xds/registry", "text/xml; charset=UTF-8", soap11.to_vec()).await;
+    let (s, b) = post_raw(
+        &node,
+        "/xds/registry",
+        "text/xml; charset=UTF-8",
+        soap11.to_vec(),
+    )
+    .await;
     assert_eq!(s, 400);
     assert!(b.contains("env:VersionMismatch"), "{b}");
     let (_, b) = post_raw(&node, "/xds/registry", SOAP_CT, soap11.to_vec()).await;
     assert!(b.contains("env:VersionMismatch"), "{b}");
 
-    let r = node.call("/xds/registry", "urn:ihe:iti:2007:RetrieveDocumentSet", "<x xmlns=\"urn:x\"/>").await;
-    assert!(r.fault.as_deref().unwrap_or_default().contains("ActionNotSupported"), "{:?}", r.fault);
+    let r = node
+        .call(
+            "/xds/registry",
+            "urn:ihe:iti:2007:RetrieveDocumentSet",
+            "<x xmlns=\"urn:x\"/>",
+        )
+        .await;
+    assert!(
+        r.fault
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ActionNotSupported"),
+        "{:?}",
+        r.fault
+    );
 
-    let r = node.call("/xds/nowhere", "urn:ihe:iti:2007:RegistryStoredQuery", "<x xmlns=\"urn:x\"/>").await;
+    let r = node
+        .call(
+            "/xds/nowhere",
+            "urn:ihe:iti:2007:RegistryStoredQuery",
+            "<x xmlns=\"urn:x\"/>",
+        )
+        .await;
     assert_eq!(r.http_status, 404);
     assert!(r.fault.is_some());
 
@@ -68,7 +118,12 @@ async fn hundred_mib_body_is_refused_cleanly() {
     let big = vec![b'a'; 100 * 1024 * 1024];
     let r = node
         .client()
-        .request(Method::POST, &node.url("/xds/registry"), Some(SOAP_CT), vec![big.into()])
+        .request(
+            Method::POST,
+            &node.url("/xds/registry"),
+            Some(SOAP_CT),
+            vec![big.into()],
+        )
         .await;
     match r {
         Ok(r) => assert_eq!(r.status, 413),
@@ -76,7 +131,13 @@ async fn hundred_mib_body_is_refused_cleanly() {
         Err(e) => eprintln!("connection closed during upload (accepted as refusal): {e}"),
     }
     // The node is still healthy and answers.
-    let q = meta::query(ncpeh::registry::query::GET_DOCUMENTS, true, &[("$XDSDocumentEntryEntryUUID", "('urn:uuid:0')")]);
-    let r = node.call("/xds/registry", "urn:ihe:iti:2007:RegistryStoredQuery", &q).await;
+    let q = meta::query(
+        ncpeh::registry::query::GET_DOCUMENTS,
+        true,
+        &[("$XDSDocumentEntryEntryUUID", "('urn:uuid:0')")],
+    );
+    let r = node
+        .call("/xds/registry", "urn:ihe:iti:2007:RegistryStoredQuery", &q)
+        .await;
     assert_eq!(common::answer::status(&r.body), common::answer::SUCCESS);
 }

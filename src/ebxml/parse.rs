@@ -26,9 +26,9 @@ pub fn parse_submit_objects(body: &Element) -> Result<Vec<RegistryObject>, Parse
     if !body.is(LCM, "SubmitObjectsRequest") {
         return Err(unexpected("lcm:SubmitObjectsRequest", body));
     }
-    let list = body
-        .child(RIM, "RegistryObjectList")
-        .ok_or_else(|| ParseError::Invalid("SubmitObjectsRequest has no RegistryObjectList".into()))?;
+    let list = body.child(RIM, "RegistryObjectList").ok_or_else(|| {
+        ParseError::Invalid("SubmitObjectsRequest has no RegistryObjectList".into())
+    })?;
     parse_object_list(list)
 }
 
@@ -118,7 +118,9 @@ fn parse_international(e: &Element) -> Vec<LocalizedString> {
     e.children_named(RIM, "LocalizedString")
         .map(|l| LocalizedString {
             value: l.attr("value").unwrap_or_default().to_string(),
-            lang: l.attr_ns(crate::xml::dom_xml_ns(), "lang").map(str::to_string),
+            lang: l
+                .attr_ns(crate::xml::dom_xml_ns(), "lang")
+                .map(str::to_string),
             charset: l.attr("charset").map(str::to_string),
         })
         .collect()

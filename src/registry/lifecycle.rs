@@ -44,13 +44,19 @@ pub fn apply_lifecycle(
         if t == ids::SIGNS && sub.doc(tgt).is_some() {
             continue;
         }
-        let Some(orig) = existing.get(tgt).filter(|r| r.kind == EntryKind::DocumentEntry as i16)
+        let Some(orig) = existing
+            .get(tgt)
+            .filter(|r| r.kind == EntryKind::DocumentEntry as i16)
         else {
             errs.push(unresolved(a, tgt));
             continue;
         };
         if orig.patient_id != new_doc.patient_id {
-            errs.push(patient_mismatch(&a.id, &new_doc.patient_id, &orig.patient_id));
+            errs.push(patient_mismatch(
+                &a.id,
+                &new_doc.patient_id,
+                &orig.patient_id,
+            ));
             continue;
         }
         if orig.status != rs::STATUS_APPROVED {
@@ -82,8 +88,12 @@ fn inherit_folders(
     original: &str,
     effects: &mut LifecycleEffects,
 ) -> Result<(), RegistryFailure> {
-    let memberships =
-        rs::assocs_touching(conn, &[original.to_string()], true, Some(&[ids::HAS_MEMBER]))?;
+    let memberships = rs::assocs_touching(
+        conn,
+        &[original.to_string()],
+        true,
+        Some(&[ids::HAS_MEMBER]),
+    )?;
     let sources: Vec<String> = memberships.iter().map(|m| m.source.clone()).collect();
     let folders: Vec<ObjectRow> = rs::objects_by_uuids(conn, &sources)?
         .into_iter()
@@ -95,7 +105,10 @@ fn inherit_folders(
         member.association_type = Some(ids::HAS_MEMBER.into());
         member.source_object = Some(f.uuid.clone());
         member.target_object = Some(new_doc.to_string());
-        let mut link = RegistryObject::new(RimTag::Association, format!("urn:uuid:{}", uuid::Uuid::new_v4()));
+        let mut link = RegistryObject::new(
+            RimTag::Association,
+            format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        );
         link.association_type = Some(ids::HAS_MEMBER.into());
         link.source_object = Some(sub.set.uuid().to_string());
         link.target_object = Some(fid);

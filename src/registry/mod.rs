@@ -47,8 +47,20 @@ impl RegistryFailure {
             RegistryFailure::Xds(v) => v,
             RegistryFailure::Store(e) => {
                 tracing::error!(error = %e, "registry storage failure");
-                vec![XdsError::registry("internal storage error; nothing was stored")]
+                vec![XdsError::registry(
+                    "internal storage error; nothing was stored",
+                )]
             }
         }
+    }
+}
+
+/// A registry over an opened store with the node's settings (for tools, benches and tests
+/// that work without the network).
+pub fn node_registry_for_tests(cfg: &crate::config::Config, store: Store) -> Registry {
+    Registry {
+        store,
+        policy: Arc::new(CodePolicy::Permissive),
+        cfg: Arc::new(cfg.registry.clone()),
     }
 }

@@ -84,7 +84,11 @@ fn check_collisions(
     let taken: Vec<String> = rs::objects_by_uuids(conn, &uuids)?
         .into_iter()
         .map(|r| r.uuid)
-        .chain(rs::assocs_by_uuids(conn, &uuids)?.into_iter().map(|a| a.uuid))
+        .chain(
+            rs::assocs_by_uuids(conn, &uuids)?
+                .into_iter()
+                .map(|a| a.uuid),
+        )
         .collect();
     for t in taken {
         errs.push(XdsError::new(
@@ -99,7 +103,10 @@ fn check_collisions(
         };
         let same_kind = e.kind as i16 == row.kind;
         if same_kind && e.kind == EntryKind::DocumentEntry {
-            let hash = e.object.first_slot_value("hash").map(str::to_ascii_lowercase);
+            let hash = e
+                .object
+                .first_slot_value("hash")
+                .map(str::to_ascii_lowercase);
             if hash.is_some() && hash != row.hash.as_deref().map(str::to_ascii_lowercase) {
                 errs.push(XdsError::new(
                     ErrorCode::NonIdenticalHash,
@@ -112,7 +119,11 @@ fn check_collisions(
         } else {
             errs.push(XdsError::new(
                 ErrorCode::DuplicateUniqueIdInRegistry,
-                format!("{} uniqueId {} is already in the registry", e.kind.label(), e.unique_id),
+                format!(
+                    "{} uniqueId {} is already in the registry",
+                    e.kind.label(),
+                    e.unique_id
+                ),
             ));
         }
     }
@@ -155,7 +166,11 @@ fn check_membership(
             .map(|e| e.patient_id.clone())
             .or_else(|| existing.get(id).map(|r| r.patient_id.clone()))
     };
-    for a in sub.assocs.iter().filter(|a| a.association_type.as_deref() == Some(ids::HAS_MEMBER)) {
+    for a in sub
+        .assocs
+        .iter()
+        .filter(|a| a.association_type.as_deref() == Some(ids::HAS_MEMBER))
+    {
         let src = a.source_object.as_deref().unwrap_or_default();
         let tgt = a.target_object.as_deref().unwrap_or_default();
         let target_known = sub.contains(tgt)
@@ -166,9 +181,15 @@ fn check_membership(
             continue;
         }
         if src == set_id {
-            if sub.doc(tgt).is_some() || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry as i16) {
+            if sub.doc(tgt).is_some()
+                || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry as i16)
+            {
                 let status = a.first_slot_value("SubmissionSetStatus");
-                let expected = if sub.doc(tgt).is_some() { "Original" } else { "Reference" };
+                let expected = if sub.doc(tgt).is_some() {
+                    "Original"
+                } else {
+                    "Reference"
+                };
                 if status.is_none() {
                     errs.push(XdsError::metadata(format!(
                         "HasMember association {} from the SubmissionSet to a DocumentEntry needs slot SubmissionSetStatus ({expected})",
@@ -178,7 +199,11 @@ fn check_membership(
             }
             if let Some(row) = existing.get(tgt) {
                 if row.patient_id != sub.set.patient_id {
-                    errs.push(patient_mismatch(&a.id, &row.patient_id, &sub.set.patient_id));
+                    errs.push(patient_mismatch(
+                        &a.id,
+                        &row.patient_id,
+                        &sub.set.patient_id,
+                    ));
                 }
             }
             continue;
@@ -235,7 +260,10 @@ fn check_membership(
 pub fn unresolved(a: &RegistryObject, id: &str) -> XdsError {
     XdsError::new(
         ErrorCode::UnresolvedReference,
-        format!("Association {} refers to {id}, which is neither in the submission nor in the registry", a.id),
+        format!(
+            "Association {} refers to {id}, which is neither in the submission nor in the registry",
+            a.id
+        ),
     )
     .at(a.id.clone())
 }
@@ -263,7 +291,9 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
         submission_time: e.time("submissionTime"),
         last_update: (e.kind == EntryKind::Folder).then_some(now),
         hash: o.first_slot_value("hash").map(str::to_ascii_lowercase),
-        size: o.first_slot_value("size").and_then(|s| s.trim().parse().ok()),
+        size: o
+            .first_slot_value("size")
+            .and_then(|s| s.trim().parse().ok()),
         repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
         xml: object_xml(o),
     };
@@ -276,7 +306,11 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
         .authors
         .iter()
         .map(|a| (rs::VALUE_AUTHOR, a.clone()))
-        .chain(e.reference_ids.iter().map(|r| (rs::VALUE_REFERENCE_ID, r.clone())))
+        .chain(
+            e.reference_ids
+                .iter()
+                .map(|r| (rs::VALUE_REFERENCE_ID, r.clone())),
+        )
         .chain(
             o.external_id(ids::SS_SOURCE_ID)
                 .and_then(|x| x.value.clone())

@@ -46,15 +46,12 @@ pub fn prepare(
 ) -> Result<Submission, Vec<XdsError>> {
     let mut errs = Vec::new();
     let id_map = assign_uuids(&objects);
-    let mut objects: Vec<RegistryObject> = objects
-        .into_iter()
-        .map(|o| remap(o, &id_map))
-        .collect();
+    let mut objects: Vec<RegistryObject> = objects.into_iter().map(|o| remap(o, &id_map)).collect();
 
     // Top-level Classifications and ExternalIdentifiers join the object they describe.
-    let (loose, mut rest): (Vec<_>, Vec<_>) = objects.drain(..).partition(|o| {
-        matches!(o.tag, RimTag::Classification | RimTag::ExternalIdentifier)
-    });
+    let (loose, mut rest): (Vec<_>, Vec<_>) = objects
+        .drain(..)
+        .partition(|o| matches!(o.tag, RimTag::Classification | RimTag::ExternalIdentifier));
     for l in loose {
         let target = match l.tag {
             RimTag::Classification => l.classified_object.clone(),
@@ -67,7 +64,11 @@ pub fn prepare(
             None => errs.push(
                 XdsError::new(
                     ErrorCode::UnresolvedReference,
-                    format!("{} {} refers to {target}, which is not in the submission", l.tag.element(), l.id),
+                    format!(
+                        "{} {} refers to {target}, which is not in the submission",
+                        l.tag.element(),
+                        l.id
+                    ),
                 )
                 .at(l.id.clone()),
             ),
@@ -86,7 +87,11 @@ pub fn prepare(
                 Some(kind) => {
                     o.status = None;
                     o.home = None;
-                    if o.lid.as_deref().map(|l| !l.starts_with("urn:uuid:")).unwrap_or(true) {
+                    if o.lid
+                        .as_deref()
+                        .map(|l| !l.starts_with("urn:uuid:"))
+                        .unwrap_or(true)
+                    {
                         o.lid = Some(o.id.clone());
                     }
                     if o.version_name.is_none() {
@@ -121,7 +126,9 @@ pub fn prepare(
             None
         }
         _ => {
-            errs.push(XdsError::metadata("the submission has more than one SubmissionSet"));
+            errs.push(XdsError::metadata(
+                "the submission has more than one SubmissionSet",
+            ));
             None
         }
     };
@@ -133,13 +140,19 @@ pub fn prepare(
         if !e.unique_id.is_empty() && !seen_uid.insert(e.unique_id.as_str()) {
             errs.push(XdsError::new(
                 ErrorCode::RegistryDuplicateUniqueIdInMessage,
-                format!("uniqueId {} appears more than once in the submission", e.unique_id),
+                format!(
+                    "uniqueId {} appears more than once in the submission",
+                    e.unique_id
+                ),
             ));
         }
         if !seen_id.insert(e.uuid()) {
             errs.push(XdsError::new(
                 ErrorCode::RegistryDuplicateUniqueIdInMessage,
-                format!("entryUUID {} appears more than once in the submission", e.uuid()),
+                format!(
+                    "entryUUID {} appears more than once in the submission",
+                    e.uuid()
+                ),
             ));
         }
     }
@@ -155,7 +168,10 @@ pub fn prepare(
 
     if let Some(set) = &set {
         for e in docs.iter().chain(folders.iter()) {
-            if !e.patient_id.is_empty() && !set.patient_id.is_empty() && e.patient_id != set.patient_id {
+            if !e.patient_id.is_empty()
+                && !set.patient_id.is_empty()
+                && e.patient_id != set.patient_id
+            {
                 errs.push(
                     XdsError::new(
                         ErrorCode::PatientIdDoesNotMatch,
@@ -213,7 +229,11 @@ fn assign_uuids(objects: &[RegistryObject]) -> HashMap<String, String> {
     };
     for o in objects {
         visit(&o.id);
-        for c in o.classifications.iter().chain(o.external_identifiers.iter()) {
+        for c in o
+            .classifications
+            .iter()
+            .chain(o.external_identifiers.iter())
+        {
             visit(&c.id);
         }
     }
@@ -234,7 +254,11 @@ fn remap(mut o: RegistryObject, map: &HashMap<String, String>) -> RegistryObject
     fix(&mut o.target_object);
     fix(&mut o.classified_object);
     fix(&mut o.registry_object);
-    o.classifications = o.classifications.into_iter().map(|c| remap(c, map)).collect();
+    o.classifications = o
+        .classifications
+        .into_iter()
+        .map(|c| remap(c, map))
+        .collect();
     o.external_identifiers = o
         .external_identifiers
         .into_iter()

@@ -130,7 +130,9 @@ mod tests {
     use super::*;
 
     fn env(ns: &str, header: &str) -> String {
-        format!(r#"<e:Envelope xmlns:e="{ns}" xmlns:a="{WSA}"><e:Header>{header}</e:Header><e:Body><x:q xmlns:x="urn:q"/></e:Body></e:Envelope>"#)
+        format!(
+            r#"<e:Envelope xmlns:e="{ns}" xmlns:a="{WSA}"><e:Header>{header}</e:Header><e:Body><x:q xmlns:x="urn:q"/></e:Body></e:Envelope>"#
+        )
     }
 
     #[test]

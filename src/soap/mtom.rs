@@ -248,7 +248,11 @@ fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// Builds an MTOM response: the SOAP envelope as the root part and attachments by Content-ID.
 /// Returns the Content-Type header value and the body chunks (attachments are not copied).
-pub fn encode(action: &str, envelope: String, attachments: Vec<(String, String, Bytes)>) -> (String, Vec<Bytes>) {
+pub fn encode(
+    action: &str,
+    envelope: String,
+    attachments: Vec<(String, String, Bytes)>,
+) -> (String, Vec<Bytes>) {
     let boundary = format!("MIMEBoundary_{}", uuid::Uuid::new_v4().simple());
     let root_id = format!("root.message@{}", uuid::Uuid::new_v4().simple());
     let ct = format!(

@@ -66,8 +66,9 @@ impl Store {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
             if let Some(dir) = std::path::Path::new(path).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir)
-                        .map_err(|e| StoreError::Pool(format!("cannot create {}: {e}", dir.display())))?;
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        StoreError::Pool(format!("cannot create {}: {e}", dir.display()))
+                    })?;
                 }
             }
             // WAL is a property of the file: set it once, before the pool opens connections.
@@ -94,7 +95,10 @@ impl Store {
     }
 
     pub fn migrate(&self) -> Result<usize, StoreError> {
-        let mut conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
         let applied = match &mut *conn {
             DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
             DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
@@ -150,7 +154,10 @@ impl Store {
             .write_lock
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        let mut conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
         let conn: &mut DbConn = &mut conn;
         conn.transaction(f)
     }

@@ -20,7 +20,9 @@ pub fn upsert(conn: &mut DbConn, p: &PatientRow) -> QueryResult<()> {
         .set(p)
         .execute(conn)?;
     if updated == 0 {
-        diesel::insert_into(patients::table).values(p).execute(conn)?;
+        diesel::insert_into(patients::table)
+            .values(p)
+            .execute(conn)?;
     }
     Ok(())
 }

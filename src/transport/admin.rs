@@ -32,7 +32,11 @@ async fn answer<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Chunks>, I
             let db = tokio::task::spawn_blocking(move || store.ping())
                 .await
                 .unwrap_or(false);
-            let status = if db { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+            let status = if db {
+                StatusCode::OK
+            } else {
+                StatusCode::SERVICE_UNAVAILABLE
+            };
             (
                 status,
                 "application/json",
@@ -48,7 +52,11 @@ async fn answer<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Chunks>, I
             "text/plain; version=0.0.4",
             app.metrics.render(),
         ),
-        _ => (StatusCode::NOT_FOUND, "text/plain", "not found\n".to_string()),
+        _ => (
+            StatusCode::NOT_FOUND,
+            "text/plain",
+            "not found\n".to_string(),
+        ),
     };
     let mut resp = Response::new(Chunks::one(body));
     *resp.status_mut() = status;

@@ -52,13 +52,19 @@ pub enum ReadBodyError {
 /// Reads a whole request body into one buffer. With a Content-Length the buffer is sized
 /// once, so a large (MTOM) body is held once, not once in frames and again when joined.
 /// The reservation is only address space until bytes arrive.
-pub async fn read_limited<B>(mut body: B, max: usize, declared: Option<u64>) -> Result<Bytes, ReadBodyError>
+pub async fn read_limited<B>(
+    mut body: B,
+    max: usize,
+    declared: Option<u64>,
+) -> Result<Bytes, ReadBodyError>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
     use http_body_util::BodyExt;
-    let hint = declared.map(|n| usize::try_from(n).unwrap_or(usize::MAX)).unwrap_or(0);
+    let hint = declared
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX))
+        .unwrap_or(0);
     let mut buf = bytes::BytesMut::with_capacity(hint.min(max));
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ReadBodyError::Read(e.to_string()))?;

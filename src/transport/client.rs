@@ -3,7 +3,7 @@
 
 use super::body::Chunks;
 use crate::soap::mtom::{self, ContentType, Part};
-use crate::soap::{SOAP12};
+use crate::soap::SOAP12;
 use crate::xml::{self, Element};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -77,9 +77,12 @@ impl HttpsClient {
         content_type: Option<&str>,
         body: Vec<Bytes>,
     ) -> Result<HttpReply, ClientError> {
-        tokio::time::timeout(self.timeout, self.request_inner(method, url, content_type, body))
-            .await
-            .map_err(|_| ClientError::Timeout(self.timeout))?
+        tokio::time::timeout(
+            self.timeout,
+            self.request_inner(method, url, content_type, body),
+        )
+        .await
+        .map_err(|_| ClientError::Timeout(self.timeout))?
     }
 
     async fn request_inner(
@@ -93,7 +96,10 @@ impl HttpsClient {
         if uri.scheme_str() != Some("https") {
             return Err(ClientError::Url(format!("{url} (only https is allowed)")));
         }
-        let host = uri.host().ok_or_else(|| ClientError::Url(url.to_string()))?.to_string();
+        let host = uri
+            .host()
+            .ok_or_else(|| ClientError::Url(url.to_string()))?
+            .to_string();
         let port = uri.port_u16().unwrap_or(443);
         let authority = format!("{host}:{port}");
         let mut sender = match self.pooled(&authority) {
@@ -180,7 +186,12 @@ impl HttpsClient {
     }
 
     /// Posts a SOAP 1.2 envelope and decodes the answer (plain or MTOM).
-    pub async fn soap(&self, url: &str, action: &str, envelope: String) -> Result<SoapResponse, ClientError> {
+    pub async fn soap(
+        &self,
+        url: &str,
+        action: &str,
+        envelope: String,
+    ) -> Result<SoapResponse, ClientError> {
         let ct = format!("application/soap+xml; charset=UTF-8; action=\"{action}\"");
         let reply = self
             .request(Method::POST, url, Some(&ct), vec![Bytes::from(envelope)])
@@ -220,7 +231,10 @@ pub fn decode_soap_reply(reply: HttpReply) -> Result<SoapResponse, ClientError> 
         let code = body
             .child(SOAP12, "Code")
             .map(|c| {
-                let v = c.child(SOAP12, "Value").map(|v| v.text()).unwrap_or_default();
+                let v = c
+                    .child(SOAP12, "Value")
+                    .map(|v| v.text())
+                    .unwrap_or_default();
                 let sub = c
                     .child(SOAP12, "Subcode")
                     .and_then(|s| s.child(SOAP12, "Value"))

@@ -81,16 +81,29 @@ pub async fn handle(
     let path = req.uri().path().to_string();
     let endpoint = Endpoint::from_path(&path);
     let resp = match (req.method(), endpoint) {
-        (&Method::GET, Some(ep)) if req.uri().query().is_some_and(|q| q.eq_ignore_ascii_case("wsdl")) => {
+        (&Method::GET, Some(ep))
+            if req
+                .uri()
+                .query()
+                .is_some_and(|q| q.eq_ignore_ascii_case("wsdl")) =>
+        {
             let base = app.cfg.public_url();
-            plain(StatusCode::OK, "text/xml; charset=UTF-8", ep.wsdl().replace("{{BASE_URL}}", &base))
+            plain(
+                StatusCode::OK,
+                "text/xml; charset=UTF-8",
+                ep.wsdl().replace("{{BASE_URL}}", &base),
+            )
         }
         (&Method::POST, Some(ep)) => soap_call(&app, peer, ep, req).await,
         (&Method::POST, None) => {
             let f = Fault::sender(format!("There is no SOAP endpoint at {path}"));
             fault_response(&f, None, StatusCode::NOT_FOUND)
         }
-        (_, Some(_)) => plain(StatusCode::METHOD_NOT_ALLOWED, "text/plain", "use POST for SOAP, GET ?wsdl for the WSDL\n".into()),
+        (_, Some(_)) => plain(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "text/plain",
+            "use POST for SOAP, GET ?wsdl for the WSDL\n".into(),
+        ),
         (_, None) => plain(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     };
     Ok(resp)
@@ -110,8 +123,12 @@ async fn soap_call(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        app.metrics.refused_oversize.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let f = Fault::sender(format!("The message is larger than the limit of {max} bytes"));
+        app.metrics
+            .refused_oversize
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let f = Fault::sender(format!(
+            "The message is larger than the limit of {max} bytes"
+        ));
         return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
     }
     let ct = ContentType::parse(
@@ -121,29 +138,35 @@ async fn soap_call(
             .unwrap_or(""),
     );
     let timeout = Duration::from_secs(app.cfg.server.body_timeout_secs.max(1));
-    let body = match tokio::time::timeout(timeout, read_limited(req.into_body(), max, declared)).await {
-        Ok(Ok(b)) => b,
-        Ok(Err(ReadBodyError::TooLarge(_))) => {
-            app.metrics.refused_oversize.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let f = Fault::sender(format!("The message is larger than the limit of {max} bytes"));
-            return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
-        }
-        Ok(Err(e)) => {
-            let f = Fault::sender(format!("The request body could not be read: {e}"));
-            return closing(fault_response(&f, None, StatusCode::BAD_REQUEST));
-        }
-        Err(_) => {
-            let f = Fault::sender("The request body did not arrive in time");
-            return closing(fault_response(&f, None, StatusCode::REQUEST_TIMEOUT));
-        }
-    };
+    let body =
+        match tokio::time::timeout(timeout, read_limited(req.into_body(), max, declared)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(ReadBodyError::TooLarge(_))) => {
+                app.metrics
+                    .refused_oversize
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let f = Fault::sender(format!(
+                    "The message is larger than the limit of {max} bytes"
+                ));
+                return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
+            }
+            Ok(Err(e)) => {
+                let f = Fault::sender(format!("The request body could not be read: {e}"));
+                return closing(fault_response(&f, None, StatusCode::BAD_REQUEST));
+            }
+            Err(_) => {
+                let f = Fault::sender("The request body did not arrive in time");
+                return closing(fault_response(&f, None, StatusCode::REQUEST_TIMEOUT));
+            }
+        };
     let mtom_in = ct.is_multipart();
     let decoded = decode(&ct, body, app);
     let (soap_req, parts) = match decoded {
         Ok(v) => v,
         Err(f) => {
             log_done(ep, "-", None, &peer, "Fault", started);
-            app.metrics.request(ep.path(), "-", "Fault", started.elapsed().as_secs_f64());
+            app.metrics
+                .request(ep.path(), "-", "Fault", started.elapsed().as_secs_f64());
             let status = StatusCode::from_u16(f.http_status).unwrap_or(StatusCode::BAD_REQUEST);
             return fault_response(&f, None, status);
         }
@@ -157,14 +180,17 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
-        Endpoint::Repository => crate::repository::endpoint::handle(&app.repository, incoming).await,
+        Endpoint::Repository => {
+            crate::repository::endpoint::handle(&app.repository, incoming).await
+        }
     };
     let outcome = match &result {
         Ok(r) => r.outcome,
         Err(_) => "Fault",
     };
     log_done(ep, &action, message_id.as_deref(), &peer, outcome, started);
-    app.metrics.request(ep.path(), &action, outcome, started.elapsed().as_secs_f64());
+    app.metrics
+        .request(ep.path(), &action, outcome, started.elapsed().as_secs_f64());
     match result {
         Ok(reply) => reply_response(reply, message_id.as_deref(), mtom_in),
         Err(f) => {
@@ -187,11 +213,15 @@ fn decode(
         "multipart/related" => {
             let msg = mtom::decode(ct, body).map_err(|e| Fault::sender(format!("MTOM: {e}")))?;
             let inner = msg.root_content_type.as_deref().map(ContentType::parse);
-            let action = ct
-                .param("action")
-                .map(str::to_string)
-                .or_else(|| inner.as_ref().and_then(|i| i.param("action").map(str::to_string)));
-            if ct.param("start-info").is_some_and(|s| s.eq_ignore_ascii_case("text/xml")) {
+            let action = ct.param("action").map(str::to_string).or_else(|| {
+                inner
+                    .as_ref()
+                    .and_then(|i| i.param("action").map(str::to_string))
+            });
+            if ct
+                .param("start-info")
+                .is_some_and(|s| s.eq_ignore_ascii_case("text/xml"))
+            {
                 return Err(Fault::version_mismatch());
             }
             (msg.root, msg.parts, action)
@@ -210,7 +240,14 @@ fn decode(
     Ok((req, parts))
 }
 
-fn log_done(ep: Endpoint, action: &str, message_id: Option<&str>, peer: &PeerIdentity, outcome: &str, started: Instant) {
+fn log_done(
+    ep: Endpoint,
+    action: &str,
+    message_id: Option<&str>,
+    peer: &PeerIdentity,
+    outcome: &str,
+    started: Instant,
+) {
     tracing::info!(
         endpoint = ep.path(),
         action,
@@ -227,7 +264,10 @@ fn log_done(ep: Endpoint, action: &str, message_id: Option<&str>, peer: &PeerIde
 fn reply_response(reply: SoapReply, relates_to: Option<&str>, mtom_in: bool) -> Response<Chunks> {
     let envelope = soap::encode_response(&reply.action, relates_to, &reply.body);
     if reply.attachments.is_empty() && !mtom_in {
-        let ct = format!("application/soap+xml; charset=UTF-8; action=\"{}\"", reply.action);
+        let ct = format!(
+            "application/soap+xml; charset=UTF-8; action=\"{}\"",
+            reply.action
+        );
         return plain(StatusCode::OK, &ct, envelope);
     }
     let (ct, chunks) = mtom::encode(&reply.action, envelope, reply.attachments);
@@ -247,8 +287,10 @@ pub fn fault_response(f: &Fault, relates_to: Option<&str>, status: StatusCode) -
 }
 
 fn closing(mut r: Response<Chunks>) -> Response<Chunks> {
-    r.headers_mut()
-        .insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r.headers_mut().insert(
+        hyper::header::CONNECTION,
+        hyper::header::HeaderValue::from_static("close"),
+    );
     r
 }
 

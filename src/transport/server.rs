@@ -65,7 +65,9 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: A
             let svc = service_fn(move |req| router::handle(svc_app.clone(), peer.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(app.cfg.server.header_timeout_secs.max(1)))
+                .header_read_timeout(Duration::from_secs(
+                    app.cfg.server.header_timeout_secs.max(1),
+                ))
                 .max_buf_size(app.cfg.server.max_header_bytes.max(8192))
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);

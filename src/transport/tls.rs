@@ -1,10 +1,10 @@
 //! rustls configuration (ring provider): server with required client certificates, and the
 //! outbound client.
 
+use crate::pki::{load_certs, load_key};
 use rustls::crypto::ring;
 use rustls::server::WebPkiClientVerifier;
 use rustls::RootCertStore;
-use crate::pki::{load_certs, load_key};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -27,11 +27,16 @@ fn roots(ca: &Path) -> Result<RootCertStore, TlsError> {
 }
 
 /// Server side: a client certificate chaining to `ca` is required.
-pub fn server_config(ca: &Path, cert: &Path, key: &Path) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+pub fn server_config(
+    ca: &Path,
+    cert: &Path,
+    key: &Path,
+) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = Arc::new(ring::default_provider());
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider.clone())
-        .build()
-        .map_err(|e| TlsError::Config(e.to_string()))?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca)?), provider.clone())
+            .build()
+            .map_err(|e| TlsError::Config(e.to_string()))?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Config(e.to_string()))?

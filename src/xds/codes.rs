@@ -45,7 +45,10 @@ impl CodePolicy {
                 }
                 let f: Vec<&str> = line.split('\t').collect();
                 let [kind, code, cs] = f.as_slice() else {
-                    return Err(CodeListError::Format(name, format!("line {}: want 3 tab-separated fields", n + 1)));
+                    return Err(CodeListError::Format(
+                        name,
+                        format!("line {}: want 3 tab-separated fields", n + 1),
+                    ));
                 };
                 let scheme = CodeKind::ALL
                     .into_iter()
@@ -63,10 +66,17 @@ impl CodePolicy {
     /// None when acceptable, else the reason.
     pub fn check(&self, kind: CodeKind, code: &Code) -> Option<String> {
         if code.code.is_empty() {
-            return Some(format!("{} has no code value (nodeRepresentation)", kind.label()));
+            return Some(format!(
+                "{} has no code value (nodeRepresentation)",
+                kind.label()
+            ));
         }
         if code.scheme.is_empty() {
-            return Some(format!("{} '{}' has no codingScheme slot", kind.label(), code.code));
+            return Some(format!(
+                "{} '{}' has no codingScheme slot",
+                kind.label(),
+                code.code
+            ));
         }
         match self {
             CodePolicy::Permissive => None,

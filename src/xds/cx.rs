@@ -6,7 +6,9 @@ pub fn validate(pid: &str) -> Result<(), String> {
         .split_once("^^^")
         .ok_or_else(|| format!("patient id '{pid}' is not of the form ID^^^&OID&ISO"))?;
     if id.is_empty() || id.contains('^') || id.contains('&') {
-        return Err(format!("patient id '{pid}' has an empty or invalid ID component"));
+        return Err(format!(
+            "patient id '{pid}' has an empty or invalid ID component"
+        ));
     }
     let parts: Vec<&str> = rest.split('&').collect();
     match parts.as_slice() {
@@ -37,9 +39,6 @@ mod tests {
         assert!(super::validate("123^^^&1.2&ISO&x").is_err());
         assert!(super::validate("123").is_err());
         assert!(super::validate("^^^&1.2&ISO").is_err());
-        assert_eq!(
-            super::authority("1^^^&1.2.3&ISO"),
-            Some("1.2.3")
-        );
+        assert_eq!(super::authority("1^^^&1.2.3&ISO"), Some("1.2.3"));
     }
 }

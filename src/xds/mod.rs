@@ -8,6 +8,5 @@ pub mod model;
 pub mod time;
 pub mod validate;
 
-
 pub use error::{ErrorCode, XdsError};
 pub use model::{Code, CodeKind, Entry, EntryKind};

@@ -183,14 +183,21 @@ pub fn entry_from(kind: EntryKind, object: RegistryObject) -> Entry {
     let unique_id = ext(uid_scheme);
     let mut codes = Vec::new();
     for c in &object.classifications {
-        let Some(kind) = c.classification_scheme.as_deref().and_then(CodeKind::from_scheme) else {
+        let Some(kind) = c
+            .classification_scheme
+            .as_deref()
+            .and_then(CodeKind::from_scheme)
+        else {
             continue;
         };
         codes.push((
             kind,
             Code {
                 code: c.node_representation.clone().unwrap_or_default(),
-                scheme: c.first_slot_value("codingScheme").unwrap_or_default().to_string(),
+                scheme: c
+                    .first_slot_value("codingScheme")
+                    .unwrap_or_default()
+                    .to_string(),
             },
         ));
     }

@@ -43,9 +43,18 @@ pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsErr
             errs.push(XdsError::metadata(at(what)).at(e.uuid().to_string()));
         }
     };
-    need(!e.patient_id.is_empty(), "patientId (ExternalIdentifier) is missing");
-    need(!e.unique_id.is_empty(), "uniqueId (ExternalIdentifier) is missing");
-    need(e.unique_id.len() <= 128, "uniqueId is longer than 128 characters");
+    need(
+        !e.patient_id.is_empty(),
+        "patientId (ExternalIdentifier) is missing",
+    );
+    need(
+        !e.unique_id.is_empty(),
+        "uniqueId (ExternalIdentifier) is missing",
+    );
+    need(
+        e.unique_id.len() <= 128,
+        "uniqueId is longer than 128 characters",
+    );
     if !e.patient_id.is_empty() {
         if let Err(why) = cx::validate(&e.patient_id) {
             need(false, &why);
@@ -59,7 +68,10 @@ pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsErr
         if TIME_SLOTS.contains(&s.name.as_str()) {
             for v in &s.values {
                 if time::dtm_to_i64(v).is_none() {
-                    need(false, &format!("slot {} value '{v}' is not a valid DTM", s.name));
+                    need(
+                        false,
+                        &format!("slot {} value '{v}' is not a valid DTM", s.name),
+                    );
                 }
             }
         }
@@ -101,7 +113,10 @@ pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsErr
             );
             let stable = ot != Some(ids::DE_ON_DEMAND);
             need(has_slot("languageCode"), "slot languageCode is missing");
-            need(has_slot("sourcePatientId"), "slot sourcePatientId is missing");
+            need(
+                has_slot("sourcePatientId"),
+                "slot sourcePatientId is missing",
+            );
             if stable {
                 need(has_slot("creationTime"), "slot creationTime is missing");
                 if !expect.repository_fields {
@@ -110,7 +125,10 @@ pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsErr
                 }
             }
             if !expect.repository_fields {
-                need(has_slot("repositoryUniqueId"), "slot repositoryUniqueId is missing");
+                need(
+                    has_slot("repositoryUniqueId"),
+                    "slot repositoryUniqueId is missing",
+                );
             }
             if let Some(h) = o.first_slot_value("hash") {
                 need(
@@ -119,7 +137,10 @@ pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsErr
                 );
             }
             if let Some(s) = o.first_slot_value("size") {
-                need(s.trim().parse::<u64>().is_ok(), "slot size must be a non-negative integer");
+                need(
+                    s.trim().parse::<u64>().is_ok(),
+                    "slot size must be a non-negative integer",
+                );
             }
         }
         EntryKind::SubmissionSet => {
@@ -128,7 +149,10 @@ pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsErr
                 .external_id(ids::SS_SOURCE_ID)
                 .and_then(|x| x.value.as_deref())
                 .unwrap_or_default();
-            need(!source.trim().is_empty(), "sourceId (ExternalIdentifier) is missing");
+            need(
+                !source.trim().is_empty(),
+                "sourceId (ExternalIdentifier) is missing",
+            );
         }
         EntryKind::Folder => {}
     }

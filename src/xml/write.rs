@@ -11,7 +11,8 @@ pub fn esc_attr(s: &str) -> Cow<'_, str> {
 }
 
 fn escape(s: &str, attr: bool) -> Cow<'_, str> {
-    let needs = |c: char| matches!(c, '<' | '>' | '&') || (attr && matches!(c, '"' | '\n' | '\r' | '\t'));
+    let needs =
+        |c: char| matches!(c, '<' | '>' | '&') || (attr && matches!(c, '"' | '\n' | '\r' | '\t'));
     if !s.chars().any(needs) {
         return Cow::Borrowed(s);
     }

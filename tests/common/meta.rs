@@ -7,7 +7,10 @@ pub const LCM: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:lcm:3.0";
 pub const QUERY: &str = "urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0";
 
 fn slot(name: &str, values: &[&str]) -> String {
-    let v: String = values.iter().map(|v| format!("<rim:Value>{v}</rim:Value>")).collect();
+    let v: String = values
+        .iter()
+        .map(|v| format!("<rim:Value>{v}</rim:Value>"))
+        .collect();
     format!("<rim:Slot name=\"{name}\"><rim:ValueList>{v}</rim:ValueList></rim:Slot>")
 }
 
@@ -99,7 +102,10 @@ impl Doc {
             ("serviceStopTime", vec!["20240102".into()]),
         ];
         if !self.refs.is_empty() {
-            slots.push((ids::REFERENCE_ID_LIST, self.refs.clone()));
+            slots.push((
+                ids::REFERENCE_ID_LIST,
+                self.refs.iter().map(|r| r.replace('&', "&amp;")).collect(),
+            ));
         }
         for (n, v) in slots {
             if !self.omit.contains(&n) {
@@ -138,8 +144,20 @@ impl Doc {
             }
         }
         let pid = self.pid.replace('&', "&amp;");
-        s.push_str(&ext(&format!("{id}-e1"), ids::DE_PATIENT_ID, id, &pid, "XDSDocumentEntry.patientId"));
-        s.push_str(&ext(&format!("{id}-e2"), ids::DE_UNIQUE_ID, id, &self.uid, "XDSDocumentEntry.uniqueId"));
+        s.push_str(&ext(
+            &format!("{id}-e1"),
+            ids::DE_PATIENT_ID,
+            id,
+            &pid,
+            "XDSDocumentEntry.patientId",
+        ));
+        s.push_str(&ext(
+            &format!("{id}-e2"),
+            ids::DE_UNIQUE_ID,
+            id,
+            &self.uid,
+            "XDSDocumentEntry.uniqueId",
+        ));
         s.push_str("</rim:ExtrinsicObject>");
         s
     }
@@ -188,7 +206,13 @@ pub fn simple_submission(pid: &str, docs: &[Doc]) -> String {
     let mut objs = vec![submission_set("SubmissionSet01", pid, &new_uid())];
     for (i, d) in docs.iter().enumerate() {
         objs.push(d.xml());
-        objs.push(assoc(&format!("as{i}"), ids::HAS_MEMBER, "SubmissionSet01", &d.id, Some("Original")));
+        objs.push(assoc(
+            &format!("as{i}"),
+            ids::HAS_MEMBER,
+            "SubmissionSet01",
+            &d.id,
+            Some("Original"),
+        ));
     }
     submit(&objs)
 }

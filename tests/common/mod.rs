@@ -41,7 +41,8 @@ pub fn fresh_db(dir: &Path) -> String {
         Ok(admin) if !admin.is_empty() => {
             use diesel::{Connection, RunQueryDsl};
             let name = format!("ncpeh_t_{}", uuid::Uuid::new_v4().simple());
-            let mut c = diesel::PgConnection::establish(&admin).expect("connect to test PostgreSQL");
+            let mut c =
+                diesel::PgConnection::establish(&admin).expect("connect to test PostgreSQL");
             diesel::sql_query(format!("CREATE DATABASE {name}"))
                 .execute(&mut c)
                 .expect("create test database");
@@ -98,7 +99,10 @@ impl TestNode {
         BufReader::new(stdout)
             .read_line(&mut line)
             .expect("read listening line");
-        assert!(line.starts_with("ncpeh listening"), "node did not start: {line:?}");
+        assert!(
+            line.starts_with("ncpeh listening"),
+            "node did not start: {line:?}"
+        );
         let field = |k: &str| {
             line.split_whitespace()
                 .find_map(|w| w.strip_prefix(k))
@@ -142,7 +146,10 @@ impl TestNode {
         let tls = match name {
             Some(n) => client_config(
                 &ca,
-                Some((&self.pki.join(format!("{n}.pem")), &self.pki.join(format!("{n}.key")))),
+                Some((
+                    &self.pki.join(format!("{n}.pem")),
+                    &self.pki.join(format!("{n}.key")),
+                )),
             ),
             None => client_config(&ca, None),
         }
@@ -162,11 +169,20 @@ impl TestNode {
             .args(["--family", "Testesen", "--given", "Kari"])
             .output()
             .expect("run patient add");
-        assert!(out.status.success(), "patient add failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "patient add failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     pub async fn call(&self, path: &str, action: &str, body: &str) -> SoapResponse {
-        let env = encode_request(action, &self.url(path), &format!("urn:uuid:{}", uuid::Uuid::new_v4()), body);
+        let env = encode_request(
+            action,
+            &self.url(path),
+            &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            body,
+        );
         self.client()
             .soap(&self.url(path), action, env)
             .await
@@ -175,7 +191,10 @@ impl TestNode {
 }
 
 pub fn new_pid() -> String {
-    format!("{}^^^&2.16.578.1.12.4.1.4.1&ISO", &uuid::Uuid::new_v4().simple().to_string()[..11])
+    format!(
+        "{}^^^&2.16.578.1.12.4.1.4.1&ISO",
+        &uuid::Uuid::new_v4().simple().to_string()[..11]
+    )
 }
 
 pub mod answer {
@@ -219,7 +238,10 @@ pub mod answer {
     }
 
     pub fn count(body: &Element, element: &str) -> usize {
-        objects(body).iter().filter(|(n, _, _)| n == element).count()
+        objects(body)
+            .iter()
+            .filter(|(n, _, _)| n == element)
+            .count()
     }
 
     /// The uniqueId values of returned DocumentEntries/packages.

@@ -11,7 +11,10 @@ pub fn shared() -> Option<PathBuf> {
     if p.join("schemas/ihe-schema/ebRS/rs.xsd").exists() {
         Some(p)
     } else {
-        eprintln!("SKIP schema validation: ebRS schemas not found under {} (set NCPEH_SHARED)", p.display());
+        eprintln!(
+            "SKIP schema validation: ebRS schemas not found under {} (set NCPEH_SHARED)",
+            p.display()
+        );
         None
     }
 }
@@ -25,7 +28,8 @@ fn schema_dir(shared: &std::path::Path) -> PathBuf {
         std::fs::create_dir_all(&ebrs).expect("mkdir");
         std::fs::create_dir_all(root.join("w3")).expect("mkdir");
         for f in ["rim.xsd", "rs.xsd", "query.xsd", "lcm.xsd"] {
-            std::fs::copy(shared.join("schemas/ihe-schema/ebRS").join(f), ebrs.join(f)).expect("copy xsd");
+            std::fs::copy(shared.join("schemas/ihe-schema/ebRS").join(f), ebrs.join(f))
+                .expect("copy xsd");
         }
         std::fs::write(root.join("a/b").join("../../w3/xml.xsd"), XML_XSD).expect("write xml.xsd");
     }
@@ -94,7 +98,12 @@ fn write(e: &ncpeh::xml::Element, out: &mut String, root: bool) {
             Some(ns) if ns == "http://www.w3.org/XML/1998/namespace" => {
                 out.push_str(&format!(" xml:{}=\"{}\"", a.name, esc_attr(&a.value)))
             }
-            Some(ns) => out.push_str(&format!(" xmlns:p=\"{}\" p:{}=\"{}\"", esc_attr(ns), a.name, esc_attr(&a.value))),
+            Some(ns) => out.push_str(&format!(
+                " xmlns:p=\"{}\" p:{}=\"{}\"",
+                esc_attr(ns),
+                a.name,
+                esc_attr(&a.value)
+            )),
             None => out.push_str(&format!(" {}=\"{}\"", a.name, esc_attr(&a.value))),
         }
     }

@@ -60,7 +60,12 @@ fn contents_of(
     p: &Params,
     container: ObjectRow,
 ) -> Result<Found, RegistryFailure> {
-    let links = rs::assocs_touching(conn, &[container.uuid.clone()], false, Some(&[ids::HAS_MEMBER]))?;
+    let links = rs::assocs_touching(
+        conn,
+        std::slice::from_ref(&container.uuid),
+        false,
+        Some(&[ids::HAS_MEMBER]),
+    )?;
     let targets: Vec<String> = links.iter().map(|a| a.target.clone()).collect();
     let members = rs::objects_by_uuids(conn, &targets)?;
     let member_docs: Vec<ObjectRow> = members
@@ -111,7 +116,10 @@ pub fn get_submission_set_and_contents(
     conn: &mut DbConn,
     p: &Params,
 ) -> Result<Found, RegistryFailure> {
-    match single(load_entries(conn, p, EntryKind::SubmissionSet)?, "SubmissionSet")? {
+    match single(
+        load_entries(conn, p, EntryKind::SubmissionSet)?,
+        "SubmissionSet",
+    )? {
         None => Ok(Found::default()),
         Some(set) => contents_of(conn, p, set),
     }
@@ -156,7 +164,13 @@ pub fn get_related_documents(conn: &mut DbConn, p: &Params) -> Result<Found, Reg
     links.extend(rs::assocs_touching(conn, &id, true, Some(&type_refs))?);
     let others: Vec<String> = links
         .iter()
-        .map(|a| if a.source == doc.uuid { a.target.clone() } else { a.source.clone() })
+        .map(|a| {
+            if a.source == doc.uuid {
+                a.target.clone()
+            } else {
+                a.source.clone()
+            }
+        })
         .collect();
     let candidates: Vec<ObjectRow> = rs::objects_by_uuids(conn, &others)?
         .into_iter()
@@ -178,7 +192,11 @@ pub fn get_related_documents(conn: &mut DbConn, p: &Params) -> Result<Found, Reg
     Ok(found)
 }
 
-pub fn get_all(conn: &mut DbConn, p: &Params, limits: QueryLimits) -> Result<Found, RegistryFailure> {
+pub fn get_all(
+    conn: &mut DbConn,
+    p: &Params,
+    limits: QueryLimits,
+) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$patientId")?;
     let doc_status = status_codes(&p.required_list("$XDSDocumentEntryStatus")?);
     let set_status = status_codes(&p.required_list("$XDSSubmissionSetStatus")?);
@@ -186,10 +204,34 @@ pub fn get_all(conn: &mut DbConn, p: &Params, limits: QueryLimits) -> Result<Fou
     let cap = (limits.max_results as i64).saturating_add(1);
     let t = TimeFilter::default();
     let (filters, types) = doc_filters(p)?;
-    let docs = rs::objects_for_patient(conn, &pid, EntryKind::DocumentEntry as i16, &doc_status, Some(&types), &t, cap)?;
+    let docs = rs::objects_for_patient(
+        conn,
+        &pid,
+        EntryKind::DocumentEntry as i16,
+        &doc_status,
+        Some(&types),
+        &t,
+        cap,
+    )?;
     let docs = filter_codes(conn, docs, &filters)?;
-    let sets = rs::objects_for_patient(conn, &pid, EntryKind::SubmissionSet as i16, &set_status, None, &t, cap)?;
-    let folders = rs::objects_for_patient(conn, &pid, EntryKind::Folder as i16, &folder_status, None, &t, cap)?;
+    let sets = rs::objects_for_patient(
+        conn,
+        &pid,
+        EntryKind::SubmissionSet as i16,
+        &set_status,
+        None,
+        &t,
+        cap,
+    )?;
+    let folders = rs::objects_for_patient(
+        conn,
+        &pid,
+        EntryKind::Folder as i16,
+        &folder_status,
+        None,
+        &t,
+        cap,
+    )?;
     let mut found = Found::default();
     found.push_objects(sets);
     found.push_objects(docs);
@@ -200,8 +242,9 @@ pub fn get_all(conn: &mut DbConn, p: &Params, limits: QueryLimits) -> Result<Fou
     let ids: Vec<String> = found.objects.iter().map(|o| o.uuid.clone()).collect();
     let idset: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let links = rs::assocs_touching(conn, &ids, false, None)?;
-    let (direct, via): (Vec<AssocRow>, Vec<AssocRow>) =
-        links.into_iter().partition(|a| idset.contains(a.target.as_str()));
+    let (direct, via): (Vec<AssocRow>, Vec<AssocRow>) = links
+        .into_iter()
+        .partition(|a| idset.contains(a.target.as_str()));
     let direct_ids: HashSet<String> = direct.iter().map(|a| a.uuid.clone()).collect();
     let assocs: Vec<AssocRow> = direct
         .into_iter()

@@ -132,7 +132,10 @@ pub fn find_documents(
         None
     };
     let t = TimeFilter {
-        creation: p.time_range("$XDSDocumentEntryCreationTimeFrom", "$XDSDocumentEntryCreationTimeTo")?,
+        creation: p.time_range(
+            "$XDSDocumentEntryCreationTimeFrom",
+            "$XDSDocumentEntryCreationTimeTo",
+        )?,
         service_start: p.time_range(
             "$XDSDocumentEntryServiceStartTimeFrom",
             "$XDSDocumentEntryServiceStartTimeTo",
@@ -146,11 +149,23 @@ pub fn find_documents(
     let filters: Vec<CodeFilter> = [
         or_group(CodeKind::Class, p.codes("$XDSDocumentEntryClassCode")?),
         or_group(CodeKind::Type, p.codes("$XDSDocumentEntryTypeCode")?),
-        or_group(CodeKind::PracticeSetting, p.codes("$XDSDocumentEntryPracticeSettingCode")?),
-        or_group(CodeKind::FacilityType, p.codes("$XDSDocumentEntryHealthcareFacilityTypeCode")?),
+        or_group(
+            CodeKind::PracticeSetting,
+            p.codes("$XDSDocumentEntryPracticeSettingCode")?,
+        ),
+        or_group(
+            CodeKind::FacilityType,
+            p.codes("$XDSDocumentEntryHealthcareFacilityTypeCode")?,
+        ),
         or_group(CodeKind::Format, p.codes("$XDSDocumentEntryFormatCode")?),
-        and_groups(CodeKind::Event, p.code_groups("$XDSDocumentEntryEventCodeList")?),
-        and_groups(CodeKind::Confidentiality, p.code_groups("$XDSDocumentEntryConfidentialityCode")?),
+        and_groups(
+            CodeKind::Event,
+            p.code_groups("$XDSDocumentEntryEventCodeList")?,
+        ),
+        and_groups(
+            CodeKind::Confidentiality,
+            p.code_groups("$XDSDocumentEntryConfidentialityCode")?,
+        ),
     ]
     .into_iter()
     .flatten()
@@ -193,10 +208,12 @@ pub fn find_submission_sets(
         )?,
         ..Default::default()
     };
-    let filters: Vec<CodeFilter> =
-        or_group(CodeKind::ContentType, p.codes("$XDSSubmissionSetContentType")?)
-            .into_iter()
-            .collect();
+    let filters: Vec<CodeFilter> = or_group(
+        CodeKind::ContentType,
+        p.codes("$XDSSubmissionSetContentType")?,
+    )
+    .into_iter()
+    .collect();
     let sources = p.list("$XDSSubmissionSetSourceId")?;
     let authors = p.list("$XDSSubmissionSetAuthorPerson")?;
     let cap = scan_cap(limits);

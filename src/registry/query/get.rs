@@ -6,8 +6,8 @@ use super::Found;
 use crate::registry::RegistryFailure;
 use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
-use crate::xds::model::EntryKind;
 use crate::xds::ids;
+use crate::xds::model::EntryKind;
 
 /// Entries of one kind by `$X...EntryUUID` or `$X...UniqueId`.
 pub fn load_entries(
@@ -29,7 +29,11 @@ pub fn load_entries(
     Ok(rows.into_iter().filter(|r| r.kind == kind as i16).collect())
 }
 
-pub fn get_entries(conn: &mut DbConn, p: &Params, kind: EntryKind) -> Result<Found, RegistryFailure> {
+pub fn get_entries(
+    conn: &mut DbConn,
+    p: &Params,
+    kind: EntryKind,
+) -> Result<Found, RegistryFailure> {
     Ok(Found {
         objects: load_entries(conn, p, kind)?,
         assocs: Vec::new(),

@@ -90,7 +90,10 @@ pub fn status_urn(code: i16) -> &'static str {
 
 impl Registry {
     /// Runs a stored query; returns the serialised objects (ObjectRef or LeafClass).
-    pub async fn stored_query(&self, req: AdhocQueryRequest) -> Result<Vec<String>, RegistryFailure> {
+    pub async fn stored_query(
+        &self,
+        req: AdhocQueryRequest,
+    ) -> Result<Vec<String>, RegistryFailure> {
         let params = Params::parse(&req.params)?;
         let limits = QueryLimits {
             max_results: self.cfg.max_results,
@@ -103,7 +106,10 @@ impl Registry {
         if found.len() > self.cfg.max_results {
             return Err(XdsError::new(
                 ErrorCode::TooManyResults,
-                format!("the query matched more than {} objects; narrow it", self.cfg.max_results),
+                format!(
+                    "the query matched more than {} objects; narrow it",
+                    self.cfg.max_results
+                ),
             )
             .into());
         }
@@ -111,7 +117,12 @@ impl Registry {
     }
 }
 
-fn run(conn: &mut DbConn, id: &str, p: &Params, limits: QueryLimits) -> Result<Found, RegistryFailure> {
+fn run(
+    conn: &mut DbConn,
+    id: &str,
+    p: &Params,
+    limits: QueryLimits,
+) -> Result<Found, RegistryFailure> {
     let found = match id {
         FIND_DOCUMENTS => find::find_documents(conn, p, limits, false)?,
         FIND_DOCUMENTS_BY_REFERENCE_ID => find::find_documents(conn, p, limits, true)?,
@@ -137,7 +148,11 @@ fn run(conn: &mut DbConn, id: &str, p: &Params, limits: QueryLimits) -> Result<F
 
 /// A stored query answer may concern one patient only.
 fn check_single_patient(found: &Found) -> Result<(), XdsError> {
-    let patients: HashSet<&str> = found.objects.iter().map(|o| o.patient_id.as_str()).collect();
+    let patients: HashSet<&str> = found
+        .objects
+        .iter()
+        .map(|o| o.patient_id.as_str())
+        .collect();
     if patients.len() > 1 {
         return Err(XdsError::new(
             ErrorCode::ResultNotSinglePatient,

@@ -18,9 +18,11 @@ impl Params {
         for s in slots {
             let mut values = Vec::new();
             for v in &s.values {
-                values.extend(split_values(v).map_err(|why| {
-                    XdsError::registry(format!("parameter {}: {why}", s.name))
-                })?);
+                values.extend(
+                    split_values(v).map_err(|why| {
+                        XdsError::registry(format!("parameter {}: {why}", s.name))
+                    })?,
+                );
             }
             map.entry(s.name.clone()).or_default().push(values);
         }
@@ -40,7 +42,9 @@ impl Params {
         match self.map.get(name).map(Vec::as_slice) {
             None => Ok(None),
             Some([one]) => Ok(Some(one.clone())),
-            Some(_) => Err(param_number(format!("parameter {name} may be given only once"))),
+            Some(_) => Err(param_number(format!(
+                "parameter {name} may be given only once"
+            ))),
         }
     }
 
@@ -53,8 +57,12 @@ impl Params {
         match self.list(name)? {
             None => Ok(None),
             Some(v) if v.len() == 1 => Ok(v.into_iter().next()),
-            Some(v) if v.is_empty() => Err(XdsError::registry(format!("parameter {name} has no value"))),
-            Some(_) => Err(param_number(format!("parameter {name} takes a single value"))),
+            Some(v) if v.is_empty() => {
+                Err(XdsError::registry(format!("parameter {name} has no value")))
+            }
+            Some(_) => Err(param_number(format!(
+                "parameter {name} takes a single value"
+            ))),
         }
     }
 
@@ -65,9 +73,9 @@ impl Params {
     pub fn time(&self, name: &str) -> Result<Option<i64>, XdsError> {
         match self.single(name)? {
             None => Ok(None),
-            Some(v) => time::dtm_to_i64(&v)
-                .map(Some)
-                .ok_or_else(|| XdsError::registry(format!("parameter {name}: '{v}' is not a valid DTM"))),
+            Some(v) => time::dtm_to_i64(&v).map(Some).ok_or_else(|| {
+                XdsError::registry(format!("parameter {name}: '{v}' is not a valid DTM"))
+            }),
         }
     }
 

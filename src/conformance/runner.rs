@@ -1,0 +1,302 @@
+//! Drives tests: sections in `index.idx` order, steps in plan order, through a [`Transport`].
+//!
+//! Each test gets its own fresh patient id (fed to the patient-feed endpoint before its first
+//! submission, when the site has one), so tests do not see each other's documents.
+//! Tests a requested test depends on (UseId/UseReport/ReferenceMetadata into another test)
+//! are run first when their logs are not there yet; their rows are marked as dependencies.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use time::OffsetDateTime;
+
+use super::codes::Codes;
+use super::metadata_prep::{IdSource, RandomIds};
+use super::report::{Row, RunReport};
+use super::site::Site;
+use super::steplog::{LogStore, SectionLog};
+use super::testkit::Testkit;
+use super::testplan::{read_index, read_plan, TestPlan};
+use super::transport::Transport;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Codes(#[from] super::codes::CodesError),
+    #[error("{0}: {1}")]
+    Template(String, std::io::Error),
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Run tests that a selected test takes ids or reports from, when not yet run.
+    pub run_dependencies: bool,
+    /// Honour `<WaitBefore>` (sleeps); off in unit tests.
+    pub honour_waits: bool,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            run_dependencies: true,
+            honour_waits: true,
+        }
+    }
+}
+
+/// Per-test state: the patient ids in use.
+pub(crate) struct TestState {
+    pub patient_id: String,
+    pub alt_patient_id: Option<String>,
+    pub fed: Vec<String>,
+    pub dependency: bool,
+}
+
+/// Where a step runs: test id, section name, section directory.
+pub(crate) struct SectionCtx {
+    pub test: String,
+    pub section: String,
+    pub dir: PathBuf,
+}
+
+pub struct Runner<'t> {
+    pub(crate) tk: Testkit,
+    pub(crate) site: Site,
+    pub(crate) transport: &'t dyn Transport,
+    pub(crate) codes: Option<Codes>,
+    pub(crate) feed_template: Option<String>,
+    pub(crate) logs: LogStore,
+    pub(crate) ids: Box<dyn IdSource>,
+    pub(crate) clock: Box<dyn Fn() -> OffsetDateTime>,
+    pub(crate) opts: RunOptions,
+    pub(crate) counter: u64,
+    report: RunReport,
+    in_progress: Vec<String>,
+    finished: HashSet<String>,
+}
+
+/// The tests named by `--collections` and `--tests`, collections first, without repeats.
+pub fn select_tests(tk: &Testkit, collections: &[String], tests: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in collections {
+        for t in tk.collection(c) {
+            if !out.contains(&t) {
+                out.push(t);
+            }
+        }
+    }
+    for t in tests {
+        if !out.contains(t) {
+            out.push(t.clone());
+        }
+    }
+    out
+}
+
+impl<'t> Runner<'t> {
+    pub fn new(tk: Testkit, site: Site, transport: &'t dyn Transport) -> Result<Self, RunError> {
+        let codes = if site.rewrite_codes {
+            Some(Codes::load(&tk.codes_file())?)
+        } else {
+            None
+        };
+        let tpl = tk.patient_feed_template();
+        let feed_template = if tpl.exists() {
+            Some(
+                std::fs::read_to_string(&tpl)
+                    .map_err(|e| RunError::Template(tpl.display().to_string(), e))?,
+            )
+        } else {
+            None
+        };
+        Ok(Runner {
+            tk,
+            site,
+            transport,
+            codes,
+            feed_template,
+            logs: LogStore::default(),
+            ids: Box::new(RandomIds),
+            clock: Box::new(OffsetDateTime::now_utc),
+            opts: RunOptions::default(),
+            counter: 0,
+            report: RunReport::default(),
+            in_progress: Vec::new(),
+            finished: HashSet::new(),
+        })
+    }
+
+    pub fn with_options(mut self, opts: RunOptions) -> Self {
+        self.opts = opts;
+        self
+    }
+
+    pub fn with_ids(mut self, ids: Box<dyn IdSource>) -> Self {
+        self.ids = ids;
+        self
+    }
+
+    pub fn with_clock(mut self, clock: Box<dyn Fn() -> OffsetDateTime>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Run the tests in order; the report accumulates over calls.
+    pub fn run(&mut self, tests: &[String]) -> &RunReport {
+        for t in tests {
+            self.run_test(t, false);
+        }
+        &self.report
+    }
+
+    pub fn report(&self) -> &RunReport {
+        &self.report
+    }
+
+    pub fn logs(&self) -> &LogStore {
+        &self.logs
+    }
+
+    pub fn into_report(self) -> RunReport {
+        self.report
+    }
+
+    pub(crate) fn fresh_patient_id(&mut self) -> String {
+        let u = uuid::Uuid::new_v4().simple().to_string();
+        let short: String = u.chars().take(15).collect();
+        format!("{short}^^^&{}&ISO", self.site.patient_id_authority)
+    }
+
+    fn fail_row(&mut self, test: &str, section: &str, step: &str, reason: String, dep: bool) {
+        self.report.push(Row {
+            test: test.into(),
+            section: section.into(),
+            step: step.into(),
+            passed: false,
+            reason,
+            dependency: dep,
+        });
+    }
+
+    fn run_test(&mut self, test: &str, dependency: bool) {
+        if self.finished.contains(test) || self.in_progress.iter().any(|t| t == test) {
+            return;
+        }
+        self.in_progress.push(test.to_string());
+        let dir = self.tk.test_dir(test);
+        let sections = match read_index(&dir) {
+            Ok(s) => s,
+            Err(e) => {
+                self.fail_row(test, "-", "-", e.to_string(), dependency);
+                self.in_progress.pop();
+                self.finished.insert(test.to_string());
+                return;
+            }
+        };
+        let mut plans: Vec<(String, Result<TestPlan, String>)> = Vec::new();
+        for s in sections {
+            let p = dir.join(&s).join("testplan.xml");
+            plans.push((s, read_plan(&p).map_err(|e| e.to_string())));
+        }
+        if self.opts.run_dependencies {
+            for dep in self.dependencies(test, &plans) {
+                if !self.logs.has_test(&dep) {
+                    self.run_test(&dep, true);
+                }
+            }
+        }
+        let patient_id = self.fresh_patient_id();
+        let mut st = TestState {
+            patient_id,
+            alt_patient_id: None,
+            fed: Vec::new(),
+            dependency,
+        };
+        for (section, plan) in plans {
+            match plan {
+                Ok(plan) => self.run_section(test, &section, &plan, &mut st),
+                Err(e) => self.fail_row(test, &section, "-", e, dependency),
+            }
+        }
+        self.in_progress.pop();
+        self.finished.insert(test.to_string());
+    }
+
+    /// Other tests this one reads ids or reports from.
+    fn dependencies(
+        &self,
+        test: &str,
+        plans: &[(String, Result<TestPlan, String>)],
+    ) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        let mut add = |t: String| {
+            if t != test && !t.is_empty() && !out.contains(&t) {
+                out.push(t);
+            }
+        };
+        for (section, plan) in plans {
+            let Ok(plan) = plan else { continue };
+            for step in &plan.steps {
+                let Some(tx) = &step.transaction else {
+                    continue;
+                };
+                for u in &tx.use_ids {
+                    if let Some(d) = &u.testdir {
+                        add(self.tk.resolve_testdir(test, section, d).0);
+                    }
+                }
+                for u in &tx.use_reports {
+                    if let Some(t) = &u.test {
+                        add(t.clone());
+                    }
+                }
+                for m in &tx.reference_metadata {
+                    add(self.tk.resolve_testdir(test, section, &m.testdir).0);
+                }
+            }
+        }
+        // Only real test directories: a testdir may point at shared test data.
+        out.retain(|t| self.tk.test_dir(t).join("index.idx").exists());
+        out
+    }
+
+    fn run_section(&mut self, test: &str, section: &str, plan: &TestPlan, st: &mut TestState) {
+        let dep = st.dependency;
+        if !plan.unknown.is_empty() {
+            let msg = format!("unknown testplan elements: {}", plan.unknown.join(", "));
+            self.fail_row(test, section, "-", msg, dep);
+        }
+        if plan.sut_initiates {
+            let msg = "the system under test initiates this test; not driven by the runner";
+            self.fail_row(test, section, "-", msg.into(), dep);
+            return;
+        }
+        self.logs.insert(
+            test,
+            section,
+            SectionLog {
+                test: plan.test.clone(),
+                steps: Vec::new(),
+            },
+        );
+        let ctx = SectionCtx {
+            test: test.to_string(),
+            section: section.to_string(),
+            dir: self.tk.test_dir(test).join(section),
+        };
+        for step in &plan.steps {
+            let log = super::step::run_step(self, st, &ctx, step);
+            self.report.push(Row {
+                test: test.into(),
+                section: section.into(),
+                step: step.id.clone(),
+                passed: log.passed,
+                reason: log.errors.join("; "),
+                dependency: dep,
+            });
+            if let Some(s) = self.logs.section_mut(test, section) {
+                s.steps.push(log);
+            }
+        }
+    }
+}

@@ -1,0 +1,259 @@
+//! Every SQL statement the registry runs for ITI-42 and all 14 stored queries must be driven by
+//! an index: SQLite's EXPLAIN QUERY PLAN may not show a table scan for any of them.
+
+mod common;
+use common::meta::{self, Doc};
+use diesel::connection::{set_default_instrumentation, Instrumentation, InstrumentationEvent};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use ncpeh::ebxml::parse_submit_objects;
+use ncpeh::ebxml::query::parse_adhoc_query;
+use ncpeh::registry::query as sq;
+use ncpeh::xds::ids;
+use ncpeh::xds::validate::Expect;
+use std::sync::Mutex;
+
+static SEEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+fn recorder() -> Option<Box<dyn Instrumentation>> {
+    Some(Box::new(|event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let text = query.to_string();
+            let sql = text
+                .split(" -- binds:")
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_string();
+            SEEN.lock().unwrap().push(sql);
+        }
+    }))
+}
+
+#[derive(QueryableByName)]
+struct PlanRow {
+    #[diesel(sql_type = Text)]
+    detail: String,
+}
+
+fn xml(s: &str) -> ncpeh::xml::Element {
+    ncpeh::xml::parse(s.as_bytes(), Default::default()).unwrap()
+}
+
+#[tokio::test]
+async fn registry_sql_uses_indexes() {
+    set_default_instrumentation(recorder).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("plans.db").display().to_string();
+    let mut cfg = ncpeh::config::Config::default();
+    cfg.database.url = Some(db.clone());
+    cfg.registry.allow_unknown_patients = true;
+    let store = ncpeh::node::open_store(&cfg).unwrap();
+    let reg = ncpeh::registry::node_registry_for_tests(&cfg, store);
+
+    let pid = common::new_pid();
+    let a = Doc::new("urn:uuid:aaaaaaaa-0000-0000-0000-000000000001", &pid);
+    let mut b = Doc::new("urn:uuid:aaaaaaaa-0000-0000-0000-000000000002", &pid);
+    b.refs = vec!["x".into()];
+    let objs = vec![
+        meta::submission_set(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000s",
+            &pid,
+            &meta::new_uid(),
+        ),
+        meta::folder(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000f",
+            &pid,
+            &meta::new_uid(),
+        ),
+        a.xml(),
+        meta::assoc(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000a1",
+            ids::HAS_MEMBER,
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000s",
+            &a.id,
+            Some("Original"),
+        ),
+        meta::assoc(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000a2",
+            ids::HAS_MEMBER,
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000s",
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000f",
+            None,
+        ),
+        meta::assoc(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000a3",
+            ids::HAS_MEMBER,
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000f",
+            &a.id,
+            None,
+        ),
+    ];
+    reg.register(
+        parse_submit_objects(&xml(&meta::submit(&objs))).unwrap(),
+        Expect::default(),
+    )
+    .await
+    .unwrap();
+    let objs = vec![
+        meta::submission_set(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000t",
+            &pid,
+            &meta::new_uid(),
+        ),
+        b.xml(),
+        meta::assoc(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000b1",
+            ids::HAS_MEMBER,
+            "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000t",
+            &b.id,
+            Some("Original"),
+        ),
+        meta::assoc(
+            "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000b2",
+            ids::RPLC,
+            &b.id,
+            &a.id,
+            None,
+        ),
+    ];
+    reg.register(
+        parse_submit_objects(&xml(&meta::submit(&objs))).unwrap(),
+        Expect::default(),
+    )
+    .await
+    .unwrap();
+
+    let p = format!("'{pid}'");
+    let st = "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')";
+    let one = |id: &str| format!("('{id}')");
+    let queries: Vec<(&str, Vec<(&str, String)>)> = vec![
+        (
+            sq::FIND_DOCUMENTS,
+            vec![
+                ("$XDSDocumentEntryPatientId", p.clone()),
+                ("$XDSDocumentEntryStatus", st.into()),
+                (
+                    "$XDSDocumentEntryClassCode",
+                    "('11488-4^^2.16.840.1.113883.6.1')".into(),
+                ),
+                ("$XDSDocumentEntryAuthorPerson", "('%')".into()),
+                ("$XDSDocumentEntryCreationTimeFrom", "2020".into()),
+            ],
+        ),
+        (
+            sq::FIND_DOCUMENTS_BY_REFERENCE_ID,
+            vec![
+                ("$XDSDocumentEntryPatientId", p.clone()),
+                ("$XDSDocumentEntryStatus", st.into()),
+                ("$XDSDocumentEntryReferenceIdList", "('x')".into()),
+            ],
+        ),
+        (
+            sq::FIND_SUBMISSION_SETS,
+            vec![
+                ("$XDSSubmissionSetPatientId", p.clone()),
+                ("$XDSSubmissionSetStatus", st.into()),
+                (
+                    "$XDSSubmissionSetSourceId",
+                    "('2.16.578.1.12.4.1.2.100')".into(),
+                ),
+            ],
+        ),
+        (
+            sq::FIND_FOLDERS,
+            vec![
+                ("$XDSFolderPatientId", p.clone()),
+                ("$XDSFolderStatus", st.into()),
+                ("$XDSFolderLastUpdateTimeFrom", "2020".into()),
+            ],
+        ),
+        (
+            sq::GET_ALL,
+            vec![
+                ("$patientId", p.clone()),
+                ("$XDSDocumentEntryStatus", st.into()),
+                ("$XDSSubmissionSetStatus", st.into()),
+                ("$XDSFolderStatus", st.into()),
+            ],
+        ),
+        (
+            sq::GET_DOCUMENTS,
+            vec![("$XDSDocumentEntryUniqueId", one(&a.uid))],
+        ),
+        (
+            sq::GET_FOLDERS,
+            vec![(
+                "$XDSFolderEntryUUID",
+                one("urn:uuid:aaaaaaaa-0000-0000-0000-00000000000f"),
+            )],
+        ),
+        (sq::GET_ASSOCIATIONS, vec![("$uuid", one(&a.id))]),
+        (
+            sq::GET_DOCUMENTS_AND_ASSOCIATIONS,
+            vec![("$XDSDocumentEntryEntryUUID", one(&a.id))],
+        ),
+        (sq::GET_SUBMISSION_SETS, vec![("$uuid", one(&a.id))]),
+        (
+            sq::GET_SUBMISSION_SET_AND_CONTENTS,
+            vec![(
+                "$XDSSubmissionSetEntryUUID",
+                one("urn:uuid:aaaaaaaa-0000-0000-0000-00000000000s"),
+            )],
+        ),
+        (
+            sq::GET_FOLDER_AND_CONTENTS,
+            vec![(
+                "$XDSFolderEntryUUID",
+                one("urn:uuid:aaaaaaaa-0000-0000-0000-00000000000f"),
+            )],
+        ),
+        (
+            sq::GET_FOLDERS_FOR_DOCUMENT,
+            vec![("$XDSDocumentEntryEntryUUID", one(&a.id))],
+        ),
+        (
+            sq::GET_RELATED_DOCUMENTS,
+            vec![
+                ("$XDSDocumentEntryEntryUUID", one(&b.id)),
+                ("$AssociationTypes", one(ids::RPLC)),
+            ],
+        ),
+    ];
+    for (id, params) in &queries {
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let q = parse_adhoc_query(&xml(&meta::query(id, true, &params))).unwrap();
+        let found = reg
+            .stored_query(q)
+            .await
+            .unwrap_or_else(|e| panic!("{id}: {e}"));
+        assert!(!found.is_empty(), "query {id} found nothing in the fixture");
+    }
+
+    let seen: Vec<String> = std::mem::take(&mut *SEEN.lock().unwrap());
+    let mut conn = SqliteConnection::establish(&db).unwrap();
+    let mut checked = 0;
+    for sql in seen.iter().filter(|s| {
+        let l = s.trim_start().to_ascii_uppercase();
+        (l.starts_with("SELECT") || l.starts_with("UPDATE"))
+            && !l.contains("__DIESEL_SCHEMA_MIGRATIONS")
+    }) {
+        let plan: Vec<PlanRow> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .load(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        for row in &plan {
+            let d = row.detail.to_ascii_uppercase();
+            assert!(
+                !d.starts_with("SCAN ") || d.starts_with("SCAN CONSTANT"),
+                "statement is not index-driven:\n{sql}\nplan: {}",
+                row.detail
+            );
+        }
+        checked += 1;
+    }
+    assert!(
+        checked >= 20,
+        "expected to check the plans of many statements, checked {checked}"
+    );
+    eprintln!("checked the query plans of {checked} statements");
+}
