@@ -89,3 +89,32 @@ async fn partial_success_with_unknown_document_and_repository() {
     );
     assert_eq!(&xdsb::documents(&r)[0].2[..], b"<a/>");
 }
+
+#[tokio::test]
+async fn answer_size_limit_returns_what_fits() {
+    let node = TestNode::start_with("[repository]\nmax_retrieve_bytes = 10\n");
+    let pid = common::new_pid();
+    node.add_patient(&pid);
+    let a = xdsb::doc("DocA", &pid, "text/plain");
+    let b = xdsb::doc("DocB", &pid, "text/plain");
+    let body = xdsb::pnr_body(
+        &meta::simple_submission(&pid, &[a.clone(), b.clone()]),
+        &[
+            ("DocA", Content::Inline(b"12345678")),
+            ("DocB", Content::Inline(b"abcdefgh")),
+        ],
+    );
+    let r = node.call("/xds/repository", xdsb::PROVIDE, &body).await;
+    assert_eq!(answer::status(&r.body), answer::SUCCESS);
+    let r = xdsb::retrieve(&node, &[(REPO_UID, &a.uid), (REPO_UID, &b.uid)]).await;
+    let rr = xdsb::registry_response(&r.body);
+    assert_eq!(answer::status(rr), PARTIAL);
+    assert_eq!(answer::error_codes(rr), vec!["XDSRepositoryError"]);
+    let docs = xdsb::documents(&r);
+    assert_eq!(docs.len(), 1);
+    assert_eq!(
+        (docs[0].0.as_str(), &docs[0].2[..]),
+        (a.uid.as_str(), &b"12345678"[..]),
+        "the first requested document fits"
+    );
+}

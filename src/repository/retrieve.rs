@@ -64,22 +64,30 @@ enum Found {
 impl Repository {
     pub async fn retrieve(&self, reqs: Vec<DocRequest>) -> Result<RetrieveAnswer, StoreError> {
         let ours = self.cfg.unique_id.clone();
-        let mut wanted: Vec<String> = reqs
-            .iter()
-            .filter(|r| r.repository_uid == ours)
-            .map(|r| r.document_uid.clone())
-            .collect();
-        wanted.sort();
-        wanted.dedup();
+        // Request order, without repeats: the size budget favours documents asked for first.
+        let mut wanted: Vec<String> = Vec::new();
+        for r in reqs.iter().filter(|r| r.repository_uid == ours) {
+            if !wanted.contains(&r.document_uid) {
+                wanted.push(r.document_uid.clone());
+            }
+        }
         let blobs = self.blobs.clone();
         let budget = self.cfg.max_retrieve_bytes;
         let found: HashMap<String, Found> = self
             .registry
             .store
             .read(move |conn| {
+                let mut rows: HashMap<String, DocumentRow> = blobs
+                    .find(conn, &wanted)?
+                    .into_iter()
+                    .map(|r| (r.unique_id.clone(), r))
+                    .collect();
                 let mut out = HashMap::new();
                 let mut used = 0usize;
-                for row in blobs.find(conn, &wanted)? {
+                for uid in &wanted {
+                    let Some(row) = rows.remove(uid) else {
+                        continue;
+                    };
                     let size = usize::try_from(row.size).unwrap_or(usize::MAX);
                     if used.saturating_add(size) > budget {
                         out.insert(row.unique_id.clone(), Found::OverBudget);
