@@ -150,6 +150,11 @@ async fn soap_call(
                 ));
                 return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
             }
+            Ok(Err(e @ ReadBodyError::NoMemory(_))) => {
+                tracing::error!(error = %e, "request body refused");
+                let f = Fault::receiver("The node cannot take a message of this size now");
+                return closing(fault_response(&f, None, StatusCode::SERVICE_UNAVAILABLE));
+            }
             Ok(Err(e)) => {
                 let f = Fault::sender(format!("The request body could not be read: {e}"));
                 return closing(fault_response(&f, None, StatusCode::BAD_REQUEST));
