@@ -99,7 +99,7 @@ async fn retrieve(repo: &Repository, call: SoapCall) -> SoapReply {
     let reqs = match retrieve::parse_request(&call.soap.body) {
         Ok(r) => r,
         Err(e) => {
-            return retrieve_failure(&[e]);
+            return retrieve::failure_reply(RETRIEVE_RESPONSE, &[e]);
         }
     };
     match repo.retrieve(reqs).await {
@@ -107,36 +107,17 @@ async fn retrieve(repo: &Repository, call: SoapCall) -> SoapReply {
             action: RETRIEVE_RESPONSE.into(),
             body: a.body,
             attachments: a.attachments,
-            outcome: outcome_label(a.status),
+            outcome: retrieve::outcome_label(a.status),
         },
         Err(e) => {
             tracing::error!(error = %e, "repository storage failure on retrieve");
-            retrieve_failure(&[XdsError::new(
-                ErrorCode::RepositoryError,
-                "internal storage error",
-            )])
+            retrieve::failure_reply(
+                RETRIEVE_RESPONSE,
+                &[XdsError::new(
+                    ErrorCode::RepositoryError,
+                    "internal storage error",
+                )],
+            )
         }
-    }
-}
-
-fn retrieve_failure(errs: &[XdsError]) -> SoapReply {
-    let body = format!(
-        r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="{}">{}</xdsb:RetrieveDocumentSetResponse>"#,
-        super::XDSB,
-        write_registry_response(STATUS_FAILURE, &to_registry_errors(errs))
-    );
-    SoapReply {
-        action: RETRIEVE_RESPONSE.into(),
-        body,
-        attachments: Vec::new(),
-        outcome: "Failure",
-    }
-}
-
-fn outcome_label(status: &str) -> &'static str {
-    match status {
-        STATUS_SUCCESS => "Success",
-        crate::ebxml::STATUS_PARTIAL => "PartialSuccess",
-        _ => "Failure",
     }
 }

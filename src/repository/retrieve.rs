@@ -63,6 +63,16 @@ enum Found {
 
 impl Repository {
     pub async fn retrieve(&self, reqs: Vec<DocRequest>) -> Result<RetrieveAnswer, StoreError> {
+        self.retrieve_with(reqs, Vec::new()).await
+    }
+
+    /// As `retrieve`, with errors already found for requests that were not passed on (the
+    /// cross-gateway community checks).
+    pub async fn retrieve_with(
+        &self,
+        reqs: Vec<DocRequest>,
+        refused: Vec<XdsError>,
+    ) -> Result<RetrieveAnswer, StoreError> {
         let ours = self.cfg.unique_id.clone();
         // Request order, without repeats: the size budget favours documents asked for first.
         let mut wanted: Vec<String> = Vec::new();
@@ -100,12 +110,17 @@ impl Repository {
                 Ok::<_, StoreError>(out)
             })
             .await?;
-        Ok(answer(&reqs, &ours, &found))
+        Ok(answer(&reqs, &ours, &found, refused))
     }
 }
 
-fn answer(reqs: &[DocRequest], ours: &str, found: &HashMap<String, Found>) -> RetrieveAnswer {
-    let mut errors = Vec::new();
+fn answer(
+    reqs: &[DocRequest],
+    ours: &str,
+    found: &HashMap<String, Found>,
+    refused: Vec<XdsError>,
+) -> RetrieveAnswer {
+    let mut errors = refused;
     let mut docs = String::new();
     let mut attachments = Vec::new();
     for r in reqs {
@@ -182,6 +197,29 @@ fn write_document_response(out: &mut String, r: &DocRequest, row: &DocumentRow, 
     );
 }
 
+/// A RetrieveDocumentSetResponse that carries only errors.
+pub fn failure_reply(action: &str, errs: &[XdsError]) -> crate::transport::router::SoapReply {
+    let errs: Vec<RegistryError> = errs.iter().map(RegistryError::from).collect();
+    let body = format!(
+        r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="{XDSB}">{}</xdsb:RetrieveDocumentSetResponse>"#,
+        write_registry_response(STATUS_FAILURE, &errs)
+    );
+    crate::transport::router::SoapReply {
+        action: action.into(),
+        body,
+        attachments: Vec::new(),
+        outcome: "Failure",
+    }
+}
+
+pub fn outcome_label(status: &str) -> &'static str {
+    match status {
+        STATUS_SUCCESS => "Success",
+        STATUS_PARTIAL => "PartialSuccess",
+        _ => "Failure",
+    }
+}
+
 /// The MIME type as a part header: anything that could break the header becomes
 /// application/octet-stream (the XML still carries the registered value).
 fn header_safe(mime: &str) -> String {
@@ -225,6 +263,7 @@ mod tests {
             &[req("9.9", "1.2.3"), req("9.9", "4.5"), req("8.8", "1.2.3")],
             "9.9",
             &found,
+            Vec::new(),
         );
         assert_eq!(a.status, STATUS_PARTIAL);
         assert_eq!(a.attachments.len(), 1);
@@ -233,7 +272,7 @@ mod tests {
                 && a.body.contains("XDSUnknownRepositoryId")
         );
         assert!(a.body.contains("<xdsb:mimeType>text/plain</xdsb:mimeType>"));
-        let a = answer(&[req("9.9", "4.5")], "9.9", &found);
+        let a = answer(&[req("9.9", "4.5")], "9.9", &found, Vec::new());
         assert_eq!(a.status, STATUS_FAILURE);
         assert_eq!(
             header_safe("text/plain\r\nX: y"),

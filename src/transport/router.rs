@@ -31,6 +31,7 @@ pub struct App {
 pub enum Endpoint {
     Registry,
     Repository,
+    Xca,
 }
 
 impl Endpoint {
@@ -38,6 +39,7 @@ impl Endpoint {
         match path.trim_end_matches('/') {
             "/xds/registry" => Some(Endpoint::Registry),
             "/xds/repository" => Some(Endpoint::Repository),
+            "/xca" => Some(Endpoint::Xca),
             _ => None,
         }
     }
@@ -46,6 +48,7 @@ impl Endpoint {
         match self {
             Endpoint::Registry => "/xds/registry",
             Endpoint::Repository => "/xds/repository",
+            Endpoint::Xca => "/xca",
         }
     }
 
@@ -53,6 +56,7 @@ impl Endpoint {
         match self {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
             Endpoint::Repository => include_str!("../../wsdl/repository.wsdl"),
+            Endpoint::Xca => include_str!("../../wsdl/xca.wsdl"),
         }
     }
 }
@@ -185,6 +189,14 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
+        Endpoint::Xca => {
+            let responder = crate::gateway::xca_responding::Responder {
+                home: &app.cfg.registry.home_community_id,
+                registry: &app.registry,
+                repository: &app.repository,
+            };
+            responder.handle(incoming).await
+        }
         Endpoint::Repository => {
             crate::repository::endpoint::handle(&app.repository, incoming).await
         }

@@ -1,0 +1,127 @@
+//! XCA Responding Gateway: ITI-38 Cross Gateway Query and ITI-39 Cross Gateway Retrieve,
+//! answered from the local registry and repository. Every returned object names our
+//! homeCommunityId; a request for another community is refused.
+
+use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
+use crate::ebxml::response::RegistryError;
+use crate::ebxml::{STATUS_FAILURE, STATUS_SUCCESS};
+use crate::registry::query as sq;
+use crate::registry::Registry;
+use crate::repository::retrieve::{self, DocRequest};
+use crate::repository::Repository;
+use crate::soap::Fault;
+use crate::transport::router::{SoapCall, SoapReply};
+use crate::xds::{ErrorCode, XdsError};
+
+pub const QUERY: &str = "urn:ihe:iti:2007:CrossGatewayQuery";
+pub const QUERY_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayQueryResponse";
+pub const RETRIEVE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieve";
+pub const RETRIEVE_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieveResponse";
+
+/// Queries that name a patient; the others (by id) need the homeCommunityId.
+const PATIENT_QUERIES: [&str; 5] = [
+    sq::FIND_DOCUMENTS,
+    sq::FIND_DOCUMENTS_BY_REFERENCE_ID,
+    sq::FIND_SUBMISSION_SETS,
+    sq::FIND_FOLDERS,
+    sq::GET_ALL,
+];
+
+pub struct Responder<'a> {
+    pub home: &'a str,
+    pub registry: &'a Registry,
+    pub repository: &'a Repository,
+}
+
+impl Responder<'_> {
+    pub async fn handle(&self, call: SoapCall) -> Result<SoapReply, Fault> {
+        match call.soap.action.as_str() {
+            QUERY => Ok(self.query(call).await),
+            RETRIEVE => Ok(self.retrieve(call).await),
+            other => Err(Fault::action_not_supported(other)),
+        }
+    }
+
+    /// The community check for a homeCommunityId given (or not) with a request.
+    fn check_home(&self, home: Option<&str>, required: bool) -> Result<(), XdsError> {
+        match home.map(str::trim).filter(|h| !h.is_empty()) {
+            Some(h) if h == self.home => Ok(()),
+            Some(h) => Err(XdsError::new(
+                ErrorCode::UnknownCommunity,
+                format!("homeCommunityId {h} is not this community ({})", self.home),
+            )),
+            None if required => Err(XdsError::new(
+                ErrorCode::MissingHomeCommunityId,
+                "this request needs the homeCommunityId of the community asked",
+            )),
+            None => Ok(()),
+        }
+    }
+
+    async fn query(&self, call: SoapCall) -> SoapReply {
+        let result = match parse_adhoc_query(&call.soap.body) {
+            Err(e) => Err(vec![XdsError::registry(e.to_string())]),
+            Ok(mut q) => {
+                let required = !PATIENT_QUERIES.contains(&q.query_id.as_str());
+                match self.check_home(q.home.as_deref(), required) {
+                    Err(e) => Err(vec![e]),
+                    Ok(()) => {
+                        q.home = Some(self.home.to_string());
+                        self.registry
+                            .stored_query(q)
+                            .await
+                            .map_err(|f| f.into_errors())
+                    }
+                }
+            }
+        };
+        let (status, outcome, errs, objects) = match result {
+            Ok(objects) => (STATUS_SUCCESS, "Success", Vec::new(), objects),
+            Err(e) => (
+                STATUS_FAILURE,
+                "Failure",
+                e.iter().map(RegistryError::from).collect(),
+                Vec::new(),
+            ),
+        };
+        SoapReply {
+            action: QUERY_RESPONSE.into(),
+            body: write_adhoc_response(status, &errs, &objects),
+            attachments: Vec::new(),
+            outcome,
+        }
+    }
+
+    async fn retrieve(&self, call: SoapCall) -> SoapReply {
+        let reqs = match retrieve::parse_request(&call.soap.body) {
+            Ok(r) => r,
+            Err(e) => return retrieve::failure_reply(RETRIEVE_RESPONSE, &[e]),
+        };
+        let mut refused = Vec::new();
+        let mut ok: Vec<DocRequest> = Vec::new();
+        for r in reqs {
+            match self.check_home(r.home.as_deref(), true) {
+                Ok(()) => ok.push(r),
+                Err(e) => refused.push(e.at(r.document_uid.clone())),
+            }
+        }
+        match self.repository.retrieve_with(ok, refused).await {
+            Ok(a) => SoapReply {
+                action: RETRIEVE_RESPONSE.into(),
+                body: a.body,
+                attachments: a.attachments,
+                outcome: retrieve::outcome_label(a.status),
+            },
+            Err(e) => {
+                tracing::error!(error = %e, "storage failure on cross-gateway retrieve");
+                retrieve::failure_reply(
+                    RETRIEVE_RESPONSE,
+                    &[XdsError::new(
+                        ErrorCode::RepositoryError,
+                        "internal storage error",
+                    )],
+                )
+            }
+        }
+    }
+}
