@@ -56,7 +56,6 @@ fn submitted_bytes(r: &Runner, uid: &str) -> Option<Vec<u8>> {
 fn submitted_mime_type(r: &Runner, uid: &str) -> Option<String> {
     r.logs
         .all_steps()
-        .into_iter()
         .filter_map(|step| step.input.as_ref())
         .filter(|input| input.local == "ProvideAndRegisterDocumentSetRequest")
         .find_map(|input| {
