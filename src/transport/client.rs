@@ -58,6 +58,8 @@ pub struct HttpsClient {
     timeout: Duration,
     max_response: usize,
     pool: Arc<Mutex<HashMap<String, Vec<SendRequest<Chunks>>>>>,
+    /// When set, the server certificate's subject must be exactly this (peer pinning).
+    expected_subject: Option<String>,
 }
 
 impl HttpsClient {
@@ -67,7 +69,14 @@ impl HttpsClient {
             timeout,
             max_response: 256 * 1024 * 1024,
             pool: Arc::default(),
+            expected_subject: None,
         }
+    }
+
+    /// Refuse servers whose certificate subject is not `subject` (as PeerIdentity prints it).
+    pub fn with_expected_subject(mut self, subject: Option<String>) -> HttpsClient {
+        self.expected_subject = subject;
+        self
     }
 
     pub async fn request(
@@ -176,6 +185,22 @@ impl HttpsClient {
             .connect(name, tcp)
             .await
             .map_err(|e| ClientError::Tls(addr.clone(), e.to_string()))?;
+        if let Some(want) = &self.expected_subject {
+            let got = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|c| crate::pki::PeerIdentity::from_der(c).ok())
+                .map(|p| p.subject)
+                .unwrap_or_default();
+            if &got != want {
+                return Err(ClientError::Tls(
+                    addr,
+                    format!("server certificate subject '{got}' is not the expected '{want}'"),
+                ));
+            }
+        }
         let (sender, conn) = http1::handshake(TokioIo::new(tls))
             .await
             .map_err(|e| ClientError::Tls(addr.clone(), e.to_string()))?;
