@@ -29,12 +29,15 @@ pub struct App {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     Registry,
+    /// ITI-55 Cross Gateway Patient Discovery, responding.
+    Xcpd,
 }
 
 impl Endpoint {
     pub fn from_path(path: &str) -> Option<Endpoint> {
         match path.trim_end_matches('/') {
             "/xds/registry" => Some(Endpoint::Registry),
+            "/xcpd" => Some(Endpoint::Xcpd),
             _ => None,
         }
     }
@@ -42,12 +45,14 @@ impl Endpoint {
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::Registry => "/xds/registry",
+            Endpoint::Xcpd => "/xcpd",
         }
     }
 
     fn wsdl(self) -> &'static str {
         match self {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
+            Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
         }
     }
 }
@@ -178,6 +183,7 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
+        Endpoint::Xcpd => crate::gateway::endpoint::handle(&app.registry, incoming).await,
     };
     let outcome = match &result {
         Ok(r) => r.outcome,
