@@ -101,7 +101,7 @@ async fn answer<'a>(reg: &Registry, body: &'a Element) -> Answer<'a> {
         Ok(m) => m,
         Err(e) => {
             let text = e.to_string();
-            return Answer::error(e.header, AckCode::Reject, ANSWER_NOT_AVAILABLE, text);
+            return Answer::error(*e.header, AckCode::Reject, ANSWER_NOT_AVAILABLE, text);
         }
     };
     let q = match msg.query {

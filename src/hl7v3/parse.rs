@@ -51,8 +51,8 @@ pub struct QueryMessage<'a> {
 pub struct NotAQuery {
     pub ns: String,
     pub name: String,
-    /// Whatever wrapper fields could be read, to address the rejection.
-    pub header: MessageHeader,
+    /// Whatever wrapper fields could be read, to address the rejection (boxed: rarely built).
+    pub header: Box<MessageHeader>,
 }
 
 /// The message is a PRPA_IN201305UV02 but its query cannot be answered (answered with AE).
@@ -77,7 +77,7 @@ pub fn parse_query(body: &Element) -> Result<QueryMessage<'_>, NotAQuery> {
         return Err(NotAQuery {
             ns: body.ns.clone().unwrap_or_default(),
             name: body.name.clone(),
-            header,
+            header: Box::new(header),
         });
     }
     let qbp = body
