@@ -418,3 +418,48 @@ fn the_schema_check_is_not_vacuous() {
     let bad = r#"<PRPA_IN201306UV02 xmlns="urn:hl7-org:v3" ITSVersion="XML_1.0"><id root="1.2"/><creationTime value="20261122"/><interactionId root="2.16.840.1.113883.1.6" extension="PRPA_IN201306UV02"/><processingCode code="P"/><processingModeCode code="T"/><acceptAckCode code="NE"/><receiver typeCode="RCV"><device classCode="DEV" determinerCode="INSTANCE"><id root="1.3"/></device></receiver></PRPA_IN201306UV02>"#;
     assert!(schema::validate_hl7v3(bad, "PRPA_IN201306UV02.xsd").is_err());
 }
+
+/// Takes the patient index away under the running node.
+fn break_patient_index(db_url: &str) {
+    use diesel::{Connection, RunQueryDsl};
+    let sql = "ALTER TABLE patients RENAME TO patients_gone";
+    if db_url.starts_with("postgres") {
+        let mut c = diesel::PgConnection::establish(db_url).expect("connect");
+        diesel::sql_query(sql).execute(&mut c).expect("rename");
+    } else {
+        let mut c = diesel::SqliteConnection::establish(db_url).expect("open");
+        diesel::sql_query(sql).execute(&mut c).expect("rename");
+    }
+}
+
+#[tokio::test]
+async fn a_store_failure_is_an_internal_error_that_names_no_patient() {
+    let node = TestNode::start_logged();
+    let id = fnr();
+    node.add_patient_with(
+        &format!("{id}^^^&{FNR}&ISO"),
+        "Bakken",
+        "Ingrid",
+        None,
+        None,
+    );
+    break_patient_index(&node.db_url);
+    let a = discover(
+        &node,
+        &query(&Ask {
+            ids: vec![(FNR, &id)],
+            family: Some("Bakken"),
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert_eq!(
+        (a.ack().as_str(), a.query_response().as_str()),
+        ("AE", "AE")
+    );
+    assert_eq!(a.issue_code(), "InternalError");
+    assert!(!a.detail_text().contains("patients"), "{}", a.detail_text());
+    let log = node.log();
+    assert!(log.contains("patient index lookup failed"), "log: {log}");
+    assert!(!log.contains(&id) && !log.contains("Bakken"), "{log}");
+}
