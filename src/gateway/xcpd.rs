@@ -23,30 +23,43 @@ pub struct LookupKey {
     pub cx: String,
 }
 
-/// The query names no identifier this gateway answers for.
+/// Why the query's identifiers cannot be looked up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "only fødselsnummer ({FNR_OID}) and D-nummer ({DNR_OID}) livingSubjectId roots are supported"
-)]
-pub struct UnsupportedIdentifier;
+pub enum KeyError {
+    #[error("only fødselsnummer ({FNR_OID}) and D-nummer ({DNR_OID}) livingSubjectId roots are supported")]
+    Unsupported,
+    #[error("the query names more than {MAX_KEYS} Norwegian identifiers")]
+    TooMany,
+}
 
-/// The Norwegian identifiers of the query, as index keys. Identifiers of other authorities (the
-/// asking country's own id, say) are ignored as long as one Norwegian identifier is present.
-pub fn lookup_keys(q: &PatientQuery) -> Result<Vec<LookupKey>, UnsupportedIdentifier> {
-    let keys: Vec<LookupKey> = q
+/// One person has few Norwegian identifiers; a longer list is not a patient discovery.
+pub const MAX_KEYS: usize = 8;
+
+/// The Norwegian identifiers of the query, as index keys without repeats. Identifiers of other
+/// authorities (the asking country's own id, say) are ignored as long as one Norwegian
+/// identifier is present.
+pub fn lookup_keys(q: &PatientQuery) -> Result<Vec<LookupKey>, KeyError> {
+    let mut keys: Vec<LookupKey> = Vec::new();
+    for id in q
         .ids
         .iter()
         .filter(|id| id.root == FNR_OID || id.root == DNR_OID)
-        .filter_map(|id| {
-            let ext = id.extension.as_deref()?;
-            let cx = format!("{ext}^^^&{}&ISO", id.root);
-            // An extension that breaks the CX form cannot be in the index.
-            crate::xds::cx::validate(&cx).ok()?;
-            Some(LookupKey { id: id.clone(), cx })
-        })
-        .collect();
+    {
+        let Some(ext) = id.extension.as_deref() else {
+            continue;
+        };
+        let cx = format!("{ext}^^^&{}&ISO", id.root);
+        // An extension that breaks the CX form cannot be in the index.
+        if crate::xds::cx::validate(&cx).is_err() || keys.iter().any(|k| k.cx == cx) {
+            continue;
+        }
+        if keys.len() == MAX_KEYS {
+            return Err(KeyError::TooMany);
+        }
+        keys.push(LookupKey { id: id.clone(), cx });
+    }
     if keys.is_empty() {
-        Err(UnsupportedIdentifier)
+        Err(KeyError::Unsupported)
     } else {
         Ok(keys)
     }
@@ -206,8 +219,14 @@ mod tests {
         assert_eq!(keys[1].cx, "41037912345^^^&2.16.578.1.12.4.1.4.2&ISO");
         assert_eq!(
             lookup_keys(&query(&[("1.2.752.129.2.1.3.1", "1")])),
-            Err(UnsupportedIdentifier)
+            Err(KeyError::Unsupported)
         );
+        // Repeats are one key; a flood of identifiers is refused.
+        let twice = query(&[(FNR_OID, "17037912345"), (FNR_OID, "17037912345")]);
+        assert_eq!(lookup_keys(&twice).unwrap().len(), 1);
+        let numbers: Vec<String> = (0..=MAX_KEYS).map(|i| format!("1703791234{i}")).collect();
+        let many: Vec<(&str, &str)> = numbers.iter().map(|n| (FNR_OID, n.as_str())).collect();
+        assert_eq!(lookup_keys(&query(&many)), Err(KeyError::TooMany));
         // An extension that would forge a different CX key is not looked up.
         assert!(lookup_keys(&query(&[(FNR_OID, "1^^^&9.9&ISO")])).is_err());
     }
