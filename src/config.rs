@@ -20,6 +20,7 @@ pub struct Config {
     pub tls: TlsConfig,
     pub database: DatabaseConfig,
     pub registry: RegistryConfig,
+    pub repository: RepositoryConfig,
     pub feed: FeedConfig,
     pub log: LogConfig,
 }
@@ -69,6 +70,24 @@ pub struct RegistryConfig {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
+pub struct RepositoryConfig {
+    /// XDSDocumentEntry.repositoryUniqueId of this node's repository.
+    pub unique_id: String,
+    /// ITI-42 endpoint of a remote registry (https). Absent: the node's own registry, in the
+    /// same database transaction as the documents.
+    pub registry_url: Option<String>,
+    /// CA bundle for the remote registry (default: tls.ca).
+    pub registry_ca: Option<PathBuf>,
+    /// Client certificate and key presented to the remote registry (default: tls.cert/key).
+    pub registry_client_cert: Option<PathBuf>,
+    pub registry_client_key: Option<PathBuf>,
+    pub registry_timeout_secs: u64,
+    /// Total document bytes one ITI-43 answer may carry; further documents get an error.
+    pub max_retrieve_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
 pub struct FeedConfig {
     pub enabled: bool,
     pub mllp_listen: String,
@@ -90,6 +109,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             database: DatabaseConfig::default(),
             registry: RegistryConfig::default(),
+            repository: RepositoryConfig::default(),
             feed: FeedConfig::default(),
             log: LogConfig::default(),
         }
@@ -128,6 +148,20 @@ impl Default for RegistryConfig {
             code_list: None,
             max_results: 10_000,
             home_community_id: "urn:oid:2.16.578.1.12.4.5.10.1".into(),
+        }
+    }
+}
+
+impl Default for RepositoryConfig {
+    fn default() -> Self {
+        RepositoryConfig {
+            unique_id: "2.16.578.1.12.4.5.10.1.1".into(),
+            registry_url: None,
+            registry_ca: None,
+            registry_client_cert: None,
+            registry_client_key: None,
+            registry_timeout_secs: 60,
+            max_retrieve_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -23,6 +23,8 @@ pub enum NodeError {
     Tls(#[from] tls::TlsError),
     #[error(transparent)]
     Codes(#[from] crate::xds::codes::CodeListError),
+    #[error(transparent)]
+    Repository(#[from] crate::repository::RepositoryInitError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -70,6 +72,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
             .map_err(|e| crate::store::StoreError::Join(e.to_string()))??
     };
     let registry = registry(&cfg, store.clone())?;
+    let repository = crate::repository::Repository::new(&cfg, registry.clone())?;
     let soap_l = bind(&cfg.server.listen).await?;
     let admin_l = bind(&cfg.server.admin_listen).await?;
     let feed_l = if cfg.feed.enabled {
@@ -96,6 +99,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     let app = Arc::new(App {
         cfg: Arc::new(cfg),
         registry,
+        repository,
         metrics: Arc::new(Metrics::default()),
     });
     tokio::spawn(server::serve(soap_l, tls_cfg, app.clone()));

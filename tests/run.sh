@@ -42,7 +42,7 @@ run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
 trap 'run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
 NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test --quiet --tests 2>&1 | tee /tmp/ncpeh-test-pg.log
 
-collections="R.b,SQ.b"
+collections="R.b,SQ.b,PR.b,Ret.b"
 echo "== NIST conformance ($collections) on SQLite"
 ./tests/conformance.sh "" -- --collections "$collections" --junit /tmp/ncpeh-conformance-sqlite.xml 2>&1 | tee /tmp/ncpeh-conf-sqlite.log | tail -n 3
 echo "== NIST conformance ($collections) on PostgreSQL"

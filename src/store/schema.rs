@@ -69,3 +69,27 @@ diesel::allow_tables_to_appear_in_same_query!(
     object_values,
     associations
 );
+
+diesel::table! {
+    documents (unique_id) {
+        unique_id -> Text,
+        repository_uid -> Text,
+        entry_uuid -> Text,
+        mime_type -> Text,
+        size -> BigInt,
+        hash -> Text,
+        chunk_count -> Integer,
+        stored_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    document_chunks (unique_id, seq) {
+        unique_id -> Text,
+        seq -> Integer,
+        data -> Binary,
+    }
+}
+
+diesel::joinable!(document_chunks -> documents (unique_id));
+diesel::allow_tables_to_appear_in_same_query!(documents, document_chunks);

@@ -1,15 +1,15 @@
 //! Routing by path, the HTTP side of SOAP (content types, size and time limits, MTOM),
 //! and the per-transaction log line.
 
-use super::body::Chunks;
+use super::body::{read_limited, Chunks, ReadBodyError};
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
+use crate::repository::Repository;
 use crate::soap::mtom::{self, ContentType, Part};
 use crate::soap::{self, Fault, SoapRequest};
 use crate::trust::PeerIdentity;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 pub struct App {
     pub cfg: Arc<Config>,
     pub registry: Registry,
+    pub repository: Repository,
     pub metrics: Arc<Metrics>,
 }
 
@@ -29,6 +30,7 @@ pub struct App {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     Registry,
+    Repository,
     /// ITI-55 Cross Gateway Patient Discovery, responding.
     Xcpd,
 }
@@ -37,6 +39,7 @@ impl Endpoint {
     pub fn from_path(path: &str) -> Option<Endpoint> {
         match path.trim_end_matches('/') {
             "/xds/registry" => Some(Endpoint::Registry),
+            "/xds/repository" => Some(Endpoint::Repository),
             "/xcpd" => Some(Endpoint::Xcpd),
             _ => None,
         }
@@ -45,6 +48,7 @@ impl Endpoint {
     pub fn path(self) -> &'static str {
         match self {
             Endpoint::Registry => "/xds/registry",
+            Endpoint::Repository => "/xds/repository",
             Endpoint::Xcpd => "/xcpd",
         }
     }
@@ -52,6 +56,7 @@ impl Endpoint {
     fn wsdl(self) -> &'static str {
         match self {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
+            Endpoint::Repository => include_str!("../../wsdl/repository.wsdl"),
             Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
         }
     }
@@ -139,21 +144,23 @@ async fn soap_call(
     );
     let timeout = Duration::from_secs(app.cfg.server.body_timeout_secs.max(1));
     let body =
-        match tokio::time::timeout(timeout, Limited::new(req.into_body(), max).collect()).await {
-            Ok(Ok(b)) => b.to_bytes(),
+        match tokio::time::timeout(timeout, read_limited(req.into_body(), max, declared)).await {
+            Ok(Ok(b)) => b,
+            Ok(Err(ReadBodyError::TooLarge(_))) => {
+                app.metrics
+                    .refused_oversize
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let f = Fault::sender(format!(
+                    "The message is larger than the limit of {max} bytes"
+                ));
+                return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
+            }
+            Ok(Err(e @ ReadBodyError::NoMemory(_))) => {
+                tracing::error!(error = %e, "request body refused");
+                let f = Fault::receiver("The node cannot take a message of this size now");
+                return closing(fault_response(&f, None, StatusCode::SERVICE_UNAVAILABLE));
+            }
             Ok(Err(e)) => {
-                let too_big = e
-                    .downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some();
-                if too_big {
-                    app.metrics
-                        .refused_oversize
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let f = Fault::sender(format!(
-                        "The message is larger than the limit of {max} bytes"
-                    ));
-                    return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
-                }
                 let f = Fault::sender(format!("The request body could not be read: {e}"));
                 return closing(fault_response(&f, None, StatusCode::BAD_REQUEST));
             }
@@ -183,6 +190,9 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
+        Endpoint::Repository => {
+            crate::repository::endpoint::handle(&app.repository, incoming).await
+        }
         Endpoint::Xcpd => crate::gateway::endpoint::handle(&app.registry, incoming).await,
     };
     let outcome = match &result {

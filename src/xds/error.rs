@@ -27,6 +27,7 @@ pub enum ErrorCode {
     UnknownCommunity,
     UnavailableCommunity,
     RegistryBusy,
+    RegistryNotAvailable,
 }
 
 impl ErrorCode {
@@ -59,6 +60,7 @@ impl ErrorCode {
             ErrorCode::UnknownCommunity => "XDSUnknownCommunity",
             ErrorCode::UnavailableCommunity => "XDSUnavailableCommunity",
             ErrorCode::RegistryBusy => "XDSRegistryBusy",
+            ErrorCode::RegistryNotAvailable => "XDSRegistryNotAvailable",
         }
     }
 }

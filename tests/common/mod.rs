@@ -4,6 +4,7 @@
 
 pub mod meta;
 pub mod schema;
+pub mod xdsb;
 
 use ncpeh::soap::envelope::encode_request;
 use ncpeh::transport::client::{HttpsClient, SoapResponse};
@@ -137,6 +138,20 @@ impl TestNode {
             db_url,
             dir,
         }
+    }
+
+    /// The process id of the node (for reading its /proc status).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Peak resident set size of the node process in KiB (Linux VmHWM).
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
     }
 
     pub fn url(&self, path: &str) -> String {

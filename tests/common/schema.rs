@@ -33,6 +33,13 @@ fn schema_dir(shared: &std::path::Path) -> PathBuf {
         }
         std::fs::write(root.join("a/b").join("../../w3/xml.xsd"), XML_XSD).expect("write xml.xsd");
     }
+    // The XDS.b repository schema imports ../ebRS/*.xsd.
+    let ihe = root.join("a/b/IHE");
+    let repo_xsd = shared.join("schemas/ihe-schema/IHE/XDS.b_DocumentRepository.xsd");
+    if !ihe.join("XDS.b_DocumentRepository.xsd").exists() && repo_xsd.exists() {
+        std::fs::create_dir_all(&ihe).expect("mkdir");
+        std::fs::copy(&repo_xsd, ihe.join("XDS.b_DocumentRepository.xsd")).expect("copy xsd");
+    }
     ebrs
 }
 
@@ -44,6 +51,9 @@ const XML_XSD: &str = r#"<?xml version="1.0"?>
   <xs:attribute name="base" type="xs:anyURI"/>
   <xs:attribute name="id" type="xs:ID"/>
 </xs:schema>"#;
+
+/// The XDS.b repository schema, relative to the ebRS folder `validate` uses.
+pub const XDSB_XSD: &str = "../IHE/XDS.b_DocumentRepository.xsd";
 
 /// Validates `xml` against `xsd` (e.g. "query.xsd"); returns xmllint's complaint on failure.
 pub fn validate(xml: &str, xsd: &str) -> Result<(), String> {
