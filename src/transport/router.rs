@@ -32,6 +32,8 @@ pub enum Endpoint {
     Registry,
     Repository,
     Xca,
+    /// ITI-55 Cross Gateway Patient Discovery, responding.
+    Xcpd,
 }
 
 impl Endpoint {
@@ -40,6 +42,7 @@ impl Endpoint {
             "/xds/registry" => Some(Endpoint::Registry),
             "/xds/repository" => Some(Endpoint::Repository),
             "/xca" => Some(Endpoint::Xca),
+            "/xcpd" => Some(Endpoint::Xcpd),
             _ => None,
         }
     }
@@ -49,6 +52,7 @@ impl Endpoint {
             Endpoint::Registry => "/xds/registry",
             Endpoint::Repository => "/xds/repository",
             Endpoint::Xca => "/xca",
+            Endpoint::Xcpd => "/xcpd",
         }
     }
 
@@ -57,6 +61,7 @@ impl Endpoint {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
             Endpoint::Repository => include_str!("../../wsdl/repository.wsdl"),
             Endpoint::Xca => include_str!("../../wsdl/xca.wsdl"),
+            Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
         }
     }
 }
@@ -200,6 +205,7 @@ async fn soap_call(
         Endpoint::Repository => {
             crate::repository::endpoint::handle(&app.repository, incoming).await
         }
+        Endpoint::Xcpd => crate::gateway::endpoint::handle(&app.registry, incoming).await,
     };
     let outcome = match &result {
         Ok(r) => r.outcome,

@@ -60,6 +60,20 @@ impl TestNode {
 
     /// `extra` is appended to the generated TOML config (its sections must not repeat ours).
     pub fn start_with(extra: &str) -> TestNode {
+        TestNode::launch(extra, false)
+    }
+
+    /// Like `start`, with info-level logs written to `<dir>/node.log` (see `log()`).
+    pub fn start_logged() -> TestNode {
+        TestNode::launch("", true)
+    }
+
+    /// The node's log so far (empty unless started with `start_logged`).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("node.log")).unwrap_or_default()
+    }
+
+    fn launch(extra: &str, log_to_file: bool) -> TestNode {
         let dir = tempfile::tempdir().expect("tempdir");
         let pki = dir.path().join("pki");
         let st = Command::new(BIN)
@@ -86,14 +100,18 @@ impl TestNode {
             db = db_url,
         );
         std::fs::write(&config, toml).expect("write config");
-        let mut child = Command::new(BIN)
-            .arg("serve")
+        let mut cmd = Command::new(BIN);
+        cmd.arg("serve")
             .arg("--config")
             .arg(&config)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn ncpeh serve");
+            .stdout(Stdio::piped());
+        if log_to_file {
+            let f = std::fs::File::create(dir.path().join("node.log")).expect("create node.log");
+            cmd.env("RUST_LOG", "info").stderr(Stdio::from(f));
+        } else {
+            cmd.stderr(Stdio::inherit());
+        }
+        let mut child = cmd.spawn().expect("spawn ncpeh serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
         BufReader::new(stdout)
@@ -162,13 +180,30 @@ impl TestNode {
     }
 
     pub fn add_patient(&self, pid: &str) {
-        let out = Command::new(BIN)
-            .args(["patient", "add", "--config"])
+        self.add_patient_with(pid, "Testesen", "Kari", None, None);
+    }
+
+    /// Adds a patient through the CLI with full demographics (birth date YYYYMMDD, gender M/F/O/U).
+    pub fn add_patient_with(
+        &self,
+        pid: &str,
+        family: &str,
+        given: &str,
+        birth_date: Option<&str>,
+        gender: Option<&str>,
+    ) {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["patient", "add", "--config"])
             .arg(&self.config)
             .arg(pid)
-            .args(["--family", "Testesen", "--given", "Kari"])
-            .output()
-            .expect("run patient add");
+            .args(["--family", family, "--given", given]);
+        if let Some(b) = birth_date {
+            cmd.args(["--birth-date", b]);
+        }
+        if let Some(g) = gender {
+            cmd.args(["--gender", g]);
+        }
+        let out = cmd.output().expect("run patient add");
         assert!(
             out.status.success(),
             "patient add failed: {}",

@@ -1,4 +1,4 @@
-//! Validates XML against the ebRS 3.0 schemas in ../shared with xmllint.
+//! Validates XML against the ebRS 3.0 and HL7 v3 schemas in ../shared with xmllint.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -81,4 +81,50 @@ pub fn validate(xml: &str, xsd: &str) -> Result<(), String> {
 /// Serialises an element tree back to text for validation.
 pub fn to_xml(e: &ncpeh::xml::Element) -> String {
     ncpeh::xml::write::serialize(e, &|_| None)
+}
+
+/// The HL7 v3 (Normative Edition 2008) message schemas, or None with the reason printed.
+fn hl7v3_dir() -> Option<PathBuf> {
+    let p = std::env::var("NCPEH_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+        .join("schemas/ihe-schema/HL7V3/NE2008/multicacheschemas");
+    if p.join("PRPA_IN201306UV02.xsd").exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIP schema validation: HL7 v3 schemas not found under {} (set NCPEH_SHARED)",
+            p.display()
+        );
+        None
+    }
+}
+
+/// True when the HL7 v3 schemas are there, so `validate_hl7v3` really checks.
+pub fn hl7v3_available() -> bool {
+    hl7v3_dir().is_some()
+}
+
+/// Validates `xml` against an HL7 v3 message schema (e.g. "PRPA_IN201306UV02.xsd"). The schemas'
+/// includes are relative to their own folder, so they are used where they are.
+pub fn validate_hl7v3(xml: &str, xsd: &str) -> Result<(), String> {
+    let Some(dir) = hl7v3_dir() else {
+        return Ok(());
+    };
+    let file = std::env::temp_dir().join(format!("ncpeh-hl7v3-{}.xml", uuid::Uuid::new_v4()));
+    std::fs::write(&file, xml).map_err(|e| e.to_string())?;
+    let out = Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(dir.join(xsd))
+        .arg(&file)
+        .output()
+        .map_err(|e| format!("xmllint not runnable (install libxml2-utils): {e}"));
+    let _ = std::fs::remove_file(&file);
+    let out = out?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }

@@ -1,0 +1,33 @@
+//! HL7 version 3 wire types for the patient discovery messages of ITI-55 (XCPD):
+//! PRPA_IN201305UV02 (query) in, PRPA_IN201306UV02 (response) out. No matching rules live here.
+
+pub mod parse;
+pub mod write;
+
+pub use parse::{parse_query, MessageHeader, NotAQuery, PatientQuery, PersonName, QueryError};
+pub use write::{write_response, AckCode, FoundPatient, Issue, QueryResponseCode, Response};
+
+/// The HL7 v3 namespace.
+pub const HL7: &str = "urn:hl7-org:v3";
+pub const XSI: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// Interaction ids (root 2.16.840.1.113883.1.6).
+pub const INTERACTION_ROOT: &str = "2.16.840.1.113883.1.6";
+pub const QUERY_INTERACTION: &str = "PRPA_IN201305UV02";
+pub const RESPONSE_INTERACTION: &str = "PRPA_IN201306UV02";
+
+/// An HL7 v3 instance identifier (II): a root OID/UUID and an optional extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ii {
+    pub root: String,
+    pub extension: Option<String>,
+}
+
+impl Ii {
+    pub fn new(root: impl Into<String>, extension: Option<String>) -> Ii {
+        Ii {
+            root: root.into(),
+            extension,
+        }
+    }
+}
