@@ -23,6 +23,38 @@ pub struct Config {
     pub repository: RepositoryConfig,
     pub feed: FeedConfig,
     pub log: LogConfig,
+    pub gateway: GatewayConfig,
+    /// Other communities (foreign contact points, other Norwegian gateways).
+    pub peers: Vec<PeerConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct GatewayConfig {
+    /// Default time a peer gets to answer before it counts as unavailable.
+    pub peer_timeout_secs: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        GatewayConfig {
+            peer_timeout_secs: 20,
+        }
+    }
+}
+
+/// One peer community. Outbound calls use the node's own certificate ([tls] cert/key) and trust
+/// the [tls] CA; `expected_subject` pins the peer's server certificate.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PeerConfig {
+    pub home_community_id: String,
+    pub country: Option<String>,
+    pub xca_url: Option<String>,
+    pub xcpd_url: Option<String>,
+    pub xdr_url: Option<String>,
+    /// The server certificate subject, e.g. "CN=NCPeH SE, O=..., C=SE"; others are refused.
+    pub expected_subject: Option<String>,
+    pub timeout_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +144,8 @@ impl Default for Config {
             repository: RepositoryConfig::default(),
             feed: FeedConfig::default(),
             log: LogConfig::default(),
+            gateway: GatewayConfig::default(),
+            peers: Vec::new(),
         }
     }
 }

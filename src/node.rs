@@ -96,10 +96,12 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     if cfg.server.public_url.is_none() {
         cfg.server.public_url = Some(format!("https://{}", running.soap));
     }
+    let peers = Arc::new(crate::gateway::peers::Peers::from_config(&cfg)?);
     let app = Arc::new(App {
         cfg: Arc::new(cfg),
         registry,
         repository,
+        peers,
         metrics: Arc::new(Metrics::default()),
     });
     tokio::spawn(server::serve(soap_l, tls_cfg, app.clone()));

@@ -222,7 +222,7 @@ pub fn outcome_label(status: &str) -> &'static str {
 
 /// The MIME type as a part header: anything that could break the header becomes
 /// application/octet-stream (the XML still carries the registered value).
-fn header_safe(mime: &str) -> String {
+pub fn header_safe(mime: &str) -> String {
     let ok = !mime.is_empty() && mime.bytes().all(|b| (0x20..0x7f).contains(&b));
     if ok {
         mime.to_string()

@@ -23,6 +23,7 @@ pub struct App {
     pub cfg: Arc<Config>,
     pub registry: Registry,
     pub repository: Repository,
+    pub peers: Arc<crate::gateway::peers::Peers>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -32,6 +33,8 @@ pub enum Endpoint {
     Registry,
     Repository,
     Xca,
+    /// ITI-18/43 from local consumers, answered by the peer communities.
+    XcaInitiating,
     /// ITI-55 Cross Gateway Patient Discovery, responding.
     Xcpd,
 }
@@ -42,6 +45,7 @@ impl Endpoint {
             "/xds/registry" => Some(Endpoint::Registry),
             "/xds/repository" => Some(Endpoint::Repository),
             "/xca" => Some(Endpoint::Xca),
+            "/xca/initiating" => Some(Endpoint::XcaInitiating),
             "/xcpd" => Some(Endpoint::Xcpd),
             _ => None,
         }
@@ -52,6 +56,7 @@ impl Endpoint {
             Endpoint::Registry => "/xds/registry",
             Endpoint::Repository => "/xds/repository",
             Endpoint::Xca => "/xca",
+            Endpoint::XcaInitiating => "/xca/initiating",
             Endpoint::Xcpd => "/xcpd",
         }
     }
@@ -61,6 +66,7 @@ impl Endpoint {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
             Endpoint::Repository => include_str!("../../wsdl/repository.wsdl"),
             Endpoint::Xca => include_str!("../../wsdl/xca.wsdl"),
+            Endpoint::XcaInitiating => include_str!("../../wsdl/xca-initiating.wsdl"),
             Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
         }
     }
@@ -194,6 +200,7 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
+        Endpoint::XcaInitiating => crate::gateway::initiating::handle(&app.peers, incoming).await,
         Endpoint::Xca => {
             let responder = crate::gateway::xca_responding::Responder {
                 home: &app.cfg.registry.home_community_id,

@@ -4,7 +4,7 @@
 pub mod dom;
 pub mod write;
 
-pub use dom::{parse, Element, Limits, Node, XmlError};
+pub use dom::{parse, Attr, Element, Limits, Node, XmlError};
 pub use write::{esc_attr, esc_text};
 
 /// The namespace bound to the `xml:` prefix.

@@ -60,12 +60,18 @@ impl TestNode {
 
     /// `extra` is appended to the generated TOML config (its sections must not repeat ours).
     pub fn start_with(extra: &str) -> TestNode {
-        TestNode::launch(extra, false)
+        TestNode::launch(extra, false, None)
+    }
+
+    /// A node that shares an existing dev PKI (one CA for several nodes) and serves with
+    /// `<cert>.pem`/`<cert>.key` from it, e.g. "server" or "foreign-se".
+    pub fn start_in_pki(pki: &Path, cert: &str, extra: &str) -> TestNode {
+        TestNode::launch(extra, false, Some((pki, cert)))
     }
 
     /// Like `start`, with info-level logs written to `<dir>/node.log` (see `log()`).
     pub fn start_logged() -> TestNode {
-        TestNode::launch("", true)
+        TestNode::launch("", true, None)
     }
 
     /// The node's log so far (empty unless started with `start_logged`).
@@ -73,16 +79,16 @@ impl TestNode {
         std::fs::read_to_string(self.dir.path().join("node.log")).unwrap_or_default()
     }
 
-    fn launch(extra: &str, log_to_file: bool) -> TestNode {
+    fn launch(extra: &str, log_to_file: bool, shared: Option<(&Path, &str)>) -> TestNode {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pki = dir.path().join("pki");
-        let st = Command::new(BIN)
-            .args(["pki", "init", "--out"])
-            .arg(&pki)
-            .stdout(Stdio::null())
-            .status()
-            .expect("run pki init");
-        assert!(st.success(), "pki init failed");
+        let (pki, cert) = match shared {
+            Some((p, c)) => (p.to_path_buf(), c.to_string()),
+            None => {
+                let pki = dir.path().join("pki");
+                init_pki(&pki);
+                (pki, "server".to_string())
+            }
+        };
         let db_url = fresh_db(dir.path());
         let registry_section = if extra.contains("[registry]") {
             String::new()
@@ -92,7 +98,7 @@ impl TestNode {
         let config = dir.path().join("ncpeh.toml");
         let toml = format!(
             "data_dir = \"{data}\"\n[server]\nlisten = \"127.0.0.1:0\"\nadmin_listen = \"127.0.0.1:0\"\n\
-             [tls]\nca = \"{pki}/ca.pem\"\ncert = \"{pki}/server.pem\"\nkey = \"{pki}/server.key\"\n\
+             [tls]\nca = \"{pki}/ca.pem\"\ncert = \"{pki}/{cert}.pem\"\nkey = \"{pki}/{cert}.key\"\n\
              [database]\nurl = \"{db}\"\npool_size = 4\n[feed]\nmllp_listen = \"127.0.0.1:0\"\n\
              [log]\nlevel = \"warn\"\n{registry_section}{extra}\n",
             data = dir.path().display(),
@@ -223,6 +229,17 @@ impl TestNode {
             .await
             .expect("SOAP call")
     }
+}
+
+/// `ncpeh pki init --out dir`.
+pub fn init_pki(dir: &Path) {
+    let st = Command::new(BIN)
+        .args(["pki", "init", "--out"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .status()
+        .expect("run pki init");
+    assert!(st.success(), "pki init failed");
 }
 
 pub fn new_pid() -> String {
