@@ -66,12 +66,10 @@ impl<'t> Ctx<'t> {
         for s in src {
             if let Some(sys) = &s.system {
                 if let Some(m) = self.term.transcode(sys, &s.code, vs) {
-                    let d = self
-                        .term
-                        .lookup(vs, &m.system, &m.code)
-                        .unwrap_or(&m.code)
-                        .to_string();
-                    return Some((None, m.system.clone(), m.code.clone(), d));
+                    // a target outside the value set is no target (a table row must not bypass the MVC)
+                    if let Some(d) = self.term.lookup(vs, &m.system, &m.code) {
+                        return Some((None, m.system.clone(), m.code.clone(), d.to_string()));
+                    }
                 }
             }
         }

@@ -11,6 +11,7 @@
 pub mod cli;
 pub mod coded;
 pub mod ed_to_m10;
+mod ep_body;
 pub mod eresept_to_ep;
 mod fhir;
 pub mod ips_to_ps;

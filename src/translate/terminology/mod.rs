@@ -157,11 +157,26 @@ impl Terminology {
     }
 
     /// The MVC target of a national code within value set `vs`.
-    pub fn transcode(&self, system: &str, code: &str, vs: &str) -> Option<&Mapping> {
-        self.transcoding
-            .get(&(system.to_string(), code.to_string()))?
+    /// A row with source code `*` maps every code of its system to the same code in the target
+    /// system (code systems that republish another, e.g. Volven 7180 = WHO ATC).
+    pub fn transcode(&self, system: &str, code: &str, vs: &str) -> Option<Mapping> {
+        if let Some(m) = self
+            .transcoding
+            .get(&(system.to_string(), code.to_string()))
+            .and_then(|v| v.iter().find(|m| m.valueset == vs))
+        {
+            return Some(m.clone());
+        }
+        let m = self
+            .transcoding
+            .get(&(system.to_string(), "*".to_string()))?
             .iter()
-            .find(|m| m.valueset == vs)
+            .find(|m| m.valueset == vs && m.code == "*")?;
+        Some(Mapping {
+            valueset: m.valueset.clone(),
+            system: m.system.clone(),
+            code: code.to_string(),
+        })
     }
 
     /// Designation of a concept in `lang` (e.g. `nb-NO`); `nb` matches `nb-NO`.
