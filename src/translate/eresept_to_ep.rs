@@ -46,7 +46,7 @@ pub struct TranslatedEp {
     pub warnings: Vec<TranslationWarning>,
 }
 
-fn txt<'a>(el: Option<&'a El>) -> Option<&'a str> {
+fn txt(el: Option<&El>) -> Option<&str> {
     el.map(El::text_trim).filter(|t| !t.is_empty())
 }
 

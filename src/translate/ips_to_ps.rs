@@ -329,10 +329,9 @@ pub(crate) mod header {
             reason: "not a FHIR dateTime".into(),
         })?;
         w.empty("effectiveTime", &[("value", &when)]);
-        let conf = match str_at(comp, "confidentiality") {
-            Some(c @ ("N" | "R" | "V")) => c,
-            _ => "N",
-        };
+        let conf = str_at(comp, "confidentiality")
+            .filter(|c| matches!(*c, "N" | "R" | "V"))
+            .unwrap_or("N");
         let conf_name = match conf {
             "R" => "restricted",
             "V" => "very restricted",
@@ -611,9 +610,8 @@ pub(crate) mod header {
         if let Some(v) = str_at(a, "city") {
             w.leaf("city", &[], v);
         }
-        match str_at(a, "country").or(default_country) {
-            Some(v) => w.leaf("country", &[], v),
-            None => {}
+        if let Some(v) = str_at(a, "country").or(default_country) {
+            w.leaf("country", &[], v);
         }
         w.close("addr");
     }

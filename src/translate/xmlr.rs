@@ -27,13 +27,6 @@ impl El {
             .map(|(_, _, v)| v.as_str())
     }
 
-    pub fn attr_ns(&self, ns: &str, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(a, n, _)| a == ns && n == name)
-            .map(|(_, _, v)| v.as_str())
-    }
-
     /// First child element with this local name in namespace `ns`.
     pub fn child(&self, ns: &str, name: &str) -> Option<&El> {
         self.children.iter().find(|c| c.name == name && c.ns == ns)

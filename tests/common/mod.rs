@@ -147,10 +147,8 @@ pub fn section_entries(xml: &str) -> BTreeMap<String, usize> {
                     }
                 }
             }
-            Ok(Event::End(_)) => {
-                if stack.pop().as_deref() == Some("section") {
-                    cur_section.pop();
-                }
+            Ok(Event::End(_)) if stack.pop().as_deref() == Some("section") => {
+                cur_section.pop();
             }
             Ok(Event::Eof) | Err(_) => break,
             _ => {}
