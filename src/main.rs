@@ -37,6 +37,8 @@ enum Cmd {
     Migrate,
     /// Replay NIST XDS Toolkit test plans against any XDS endpoint (ours or a third party's).
     Conformance(ConformanceArgs),
+    /// Convert between Norwegian documents and the eHDSI pivot CDA.
+    Translate(ncpeh::translate::cli::TranslateArgs),
 }
 
 #[derive(Args)]
@@ -125,6 +127,7 @@ fn main() -> ExitCode {
             },
         ),
         Cmd::Conformance(a) => return conformance(a),
+        Cmd::Translate(a) => ncpeh::translate::cli::run(a).map_err(|e| e.to_string()),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {
                 let n = s.migrate().unwrap_or(0);

@@ -1,0 +1,143 @@
+//! `ncpeh translate ...`: the conversions from the command line. Input is a file or `-` (stdin);
+//! output goes to stdout or `--out`. Warnings go to stderr as codes and paths only.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::{read_input, Terminology, TranslateError, TranslationWarning};
+
+#[derive(clap::Args, Debug)]
+pub struct TranslateArgs {
+    /// Terminology directory overriding the built-in tables (valuesets.tsv, transcoding.tsv, ...)
+    #[arg(long, env = "NCPEH_TERMINOLOGY_DIR", global = true)]
+    pub terminology: Option<PathBuf>,
+    #[command(subcommand)]
+    pub cmd: TranslateCmd,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TranslateCmd {
+    /// FHIR IPS document Bundle (JSON) -> eHDSI Patient Summary pivot CDA L3
+    IpsToPs {
+        /// input file, or - for stdin
+        input: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// also write the L1 (PDF) variant next to --out as NAME.l1.xml (or after the L3 on stdout)
+        #[arg(long)]
+        l1: bool,
+        /// document language when the Composition names none
+        #[arg(long, default_value = "en-GB")]
+        language: String,
+    },
+    /// e-resept M1 -> one eHDSI ePrescription pivot CDA per prescription
+    EreseptToEp {
+        input: PathBuf,
+        /// output file; with several prescriptions, -1, -2 ... are added before the extension
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// eHDSI eDispensation pivot CDA -> Norwegian M10-shaped dispensing report
+    EdToM10 {
+        input: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// foreign pivot PS/eP -> the same document with bokmål display names
+    PivotToNb {
+        input: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+fn write_out(out: Option<&Path>, text: &str) -> Result<(), TranslateError> {
+    match out {
+        Some(p) => std::fs::write(p, text)?,
+        None => {
+            let mut so = std::io::stdout().lock();
+            so.write_all(text.as_bytes())?;
+            so.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+fn report(warnings: &[TranslationWarning]) {
+    for w in warnings {
+        eprintln!("warning: {:?} at {}: {}", w.kind, w.element, w.detail);
+    }
+}
+
+fn numbered(out: &Path, n: usize) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = out
+        .extension()
+        .map(|e| format!(".{}", e.to_string_lossy()))
+        .unwrap_or_default();
+    out.with_file_name(format!("{stem}-{n}{ext}"))
+}
+
+pub fn run(args: TranslateArgs) -> Result<(), TranslateError> {
+    let loaded;
+    let term: &Terminology = match &args.terminology {
+        Some(dir) => {
+            loaded = Terminology::load_dir(dir)?;
+            &loaded
+        }
+        None => Terminology::builtin(),
+    };
+    match args.cmd {
+        TranslateCmd::IpsToPs {
+            input,
+            out,
+            l1,
+            language,
+        } => {
+            let opts = super::PsOptions {
+                l1,
+                language,
+                ..Default::default()
+            };
+            let t = super::ips_to_ps(&read_input(&input)?, term, &opts)?;
+            report(&t.warnings);
+            write_out(out.as_deref(), &t.xml)?;
+            if let Some(l1x) = &t.l1_xml {
+                match &out {
+                    Some(p) => std::fs::write(p.with_extension("l1.xml"), l1x)?,
+                    None => write_out(None, l1x)?,
+                }
+            }
+        }
+        TranslateCmd::EreseptToEp { input, out } => {
+            let eps = super::eresept_to_ep(&read_input(&input)?, term, &Default::default())?;
+            let many = eps.len() > 1;
+            for (i, ep) in eps.iter().enumerate() {
+                report(&ep.warnings);
+                for (scheme, code, _) in &ep.event_codes {
+                    eprintln!("eventCode: {scheme} {code}");
+                }
+                let path = match (&out, many) {
+                    (Some(p), true) => Some(numbered(p, i + 1)),
+                    (Some(p), false) => Some(p.clone()),
+                    (None, _) => None,
+                };
+                write_out(path.as_deref(), &ep.xml)?;
+            }
+        }
+        TranslateCmd::EdToM10 { input, out } => {
+            let r = super::ed_to_m10(&read_input(&input)?, term)?;
+            report(&r.warnings);
+            write_out(out.as_deref(), &r.xml)?;
+        }
+        TranslateCmd::PivotToNb { input, out } => {
+            let r = super::pivot_to_nb(&read_input(&input)?, term)?;
+            report(&r.warnings);
+            write_out(out.as_deref(), &r.xml)?;
+        }
+    }
+    Ok(())
+}

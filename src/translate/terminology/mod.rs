@@ -1,0 +1,197 @@
+//! Terminology: MVC value sets, Norwegian-to-MVC transcoding, designations per language.
+//! The tables are TSV files under `data/`; they are compiled in as the default and a directory
+//! given at start (`Terminology::load_dir`) replaces any table it holds a file for.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use super::TranslateError;
+
+pub mod vs;
+
+const VALUESETS: &str = include_str!("data/valuesets.tsv");
+const SYSTEMS: &str = include_str!("data/systems.tsv");
+const TRANSCODING: &str = include_str!("data/transcoding.tsv");
+const DESIGNATIONS: &str = include_str!("data/designations.tsv");
+
+/// A target concept for a national code.
+#[derive(Debug, Clone)]
+pub struct Mapping {
+    pub valueset: String,
+    pub system: String,
+    pub code: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Terminology {
+    /// value-set OID -> (system OID, code) -> English display
+    valuesets: HashMap<String, HashMap<(String, String), String>>,
+    /// code-system URI -> OID
+    systems: HashMap<String, String>,
+    /// (system OID, code) -> MVC targets
+    transcoding: HashMap<(String, String), Vec<Mapping>>,
+    /// (system OID, code, language) -> display
+    designations: HashMap<(String, String, String), String>,
+}
+
+fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
+    text.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .map(|l| l.split('\t').collect::<Vec<_>>())
+}
+
+fn bad(file: &str, line: &[&str]) -> TranslateError {
+    TranslateError::Terminology(format!("{file}: malformed row starting {:?}", line.first()))
+}
+
+impl Terminology {
+    /// The tables compiled into the binary, parsed once per process.
+    pub fn builtin() -> &'static Terminology {
+        static T: OnceLock<Terminology> = OnceLock::new();
+        T.get_or_init(|| {
+            // The built-in tables are part of the build; tests/translate_terminology checks they parse.
+            Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS).unwrap_or_default()
+        })
+    }
+
+    /// Builds from the four tables' text.
+    pub fn from_tables(
+        valuesets: &str,
+        systems: &str,
+        transcoding: &str,
+        designations: &str,
+    ) -> Result<Self, TranslateError> {
+        let mut t = Terminology::default();
+        for r in rows(valuesets) {
+            let [vs, _name, sys, code, display] = r[..] else {
+                return Err(bad("valuesets.tsv", &r));
+            };
+            t.valuesets
+                .entry(vs.to_string())
+                .or_default()
+                .insert((sys.to_string(), code.to_string()), display.to_string());
+        }
+        for r in rows(systems) {
+            let [uri, oid] = r[..] else {
+                return Err(bad("systems.tsv", &r));
+            };
+            t.systems.insert(uri.to_string(), oid.to_string());
+        }
+        for r in rows(transcoding) {
+            let [ssys, scode, _sdisp, vs, tsys, tcode] = r[..] else {
+                return Err(bad("transcoding.tsv", &r));
+            };
+            t.transcoding
+                .entry((ssys.to_string(), scode.to_string()))
+                .or_default()
+                .push(Mapping {
+                    valueset: vs.to_string(),
+                    system: tsys.to_string(),
+                    code: tcode.to_string(),
+                });
+        }
+        for r in rows(designations) {
+            let [sys, code, lang, display] = r[..] else {
+                return Err(bad("designations.tsv", &r));
+            };
+            t.designations.insert(
+                (sys.to_string(), code.to_string(), lang.to_string()),
+                display.to_string(),
+            );
+        }
+        Ok(t)
+    }
+
+    /// Loads the tables from `dir`; a table missing there falls back to the built-in one.
+    pub fn load_dir(dir: &Path) -> Result<Self, TranslateError> {
+        let read = |name: &str, default: &'static str| -> Result<String, TranslateError> {
+            let p = dir.join(name);
+            if p.exists() {
+                std::fs::read_to_string(&p)
+                    .map_err(|e| TranslateError::Terminology(format!("{}: {e}", p.display())))
+            } else {
+                Ok(default.to_string())
+            }
+        };
+        Self::from_tables(
+            &read("valuesets.tsv", VALUESETS)?,
+            &read("systems.tsv", SYSTEMS)?,
+            &read("transcoding.tsv", TRANSCODING)?,
+            &read("designations.tsv", DESIGNATIONS)?,
+        )
+    }
+
+    /// Number of concepts over all value sets.
+    pub fn concept_count(&self) -> usize {
+        self.valuesets.values().map(|v| v.len()).sum()
+    }
+
+    pub fn has_valueset(&self, vs: &str) -> bool {
+        self.valuesets.contains_key(vs)
+    }
+
+    /// The value set's display for the concept, if the concept is a member.
+    pub fn lookup(&self, vs: &str, system: &str, code: &str) -> Option<&str> {
+        self.valuesets
+            .get(vs)?
+            .get(&(system.to_string(), code.to_string()))
+            .map(String::as_str)
+    }
+
+    /// Finds a concept in any loaded value set (for designations of codes whose set is unknown).
+    pub fn display_any(&self, system: &str, code: &str) -> Option<&str> {
+        let key = (system.to_string(), code.to_string());
+        self.valuesets
+            .values()
+            .find_map(|m| m.get(&key))
+            .map(String::as_str)
+    }
+
+    /// OID for a FHIR code-system URI (`urn:oid:` URIs carry it themselves).
+    pub fn system_oid<'a>(&'a self, uri: &'a str) -> Option<&'a str> {
+        if let Some(oid) = uri.strip_prefix("urn:oid:") {
+            return Some(oid);
+        }
+        self.systems.get(uri).map(String::as_str)
+    }
+
+    /// The MVC target of a national code within value set `vs`.
+    /// A row with source code `*` maps every code of its system to the same code in the target
+    /// system (code systems that republish another, e.g. Volven 7180 = WHO ATC).
+    pub fn transcode(&self, system: &str, code: &str, vs: &str) -> Option<Mapping> {
+        if let Some(m) = self
+            .transcoding
+            .get(&(system.to_string(), code.to_string()))
+            .and_then(|v| v.iter().find(|m| m.valueset == vs))
+        {
+            return Some(m.clone());
+        }
+        let m = self
+            .transcoding
+            .get(&(system.to_string(), "*".to_string()))?
+            .iter()
+            .find(|m| m.valueset == vs && m.code == "*")?;
+        Some(Mapping {
+            valueset: m.valueset.clone(),
+            system: m.system.clone(),
+            code: code.to_string(),
+        })
+    }
+
+    /// Designation of a concept in `lang` (e.g. `nb-NO`); `nb` matches `nb-NO`.
+    pub fn designation(&self, system: &str, code: &str, lang: &str) -> Option<&str> {
+        let key = (system.to_string(), code.to_string(), lang.to_string());
+        if let Some(d) = self.designations.get(&key) {
+            return Some(d);
+        }
+        if !lang.contains('-') {
+            let full = format!("{lang}-NO");
+            return self
+                .designations
+                .get(&(system.to_string(), code.to_string(), full))
+                .map(String::as_str);
+        }
+        None
+    }
+}
