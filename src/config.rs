@@ -24,6 +24,7 @@ pub struct Config {
     pub feed: FeedConfig,
     pub log: LogConfig,
     pub gateway: GatewayConfig,
+    pub ehdsi: EhdsiConfig,
     /// Other communities (foreign contact points, other Norwegian gateways).
     pub peers: Vec<PeerConfig>,
 }
@@ -39,6 +40,28 @@ impl Default for GatewayConfig {
     fn default() -> Self {
         GatewayConfig {
             peer_timeout_secs: 20,
+        }
+    }
+}
+
+/// Which registered Norwegian documents feed the eHDSI pivot documents (by formatCode).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct EhdsiConfig {
+    /// formatCodes of FHIR IPS bundles (the source of the Patient Summary).
+    pub ps_source_formats: Vec<String>,
+    /// formatCodes of e-resept M1 messages (the source of ePrescriptions).
+    pub ep_source_formats: Vec<String>,
+}
+
+impl Default for EhdsiConfig {
+    fn default() -> Self {
+        EhdsiConfig {
+            ps_source_formats: vec![
+                "urn:ihe:pcc:ips:2020".into(),
+                "http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips".into(),
+            ],
+            ep_source_formats: vec!["urn:no:kith:xmlstds:eresept:m1".into()],
         }
     }
 }
@@ -145,6 +168,7 @@ impl Default for Config {
             feed: FeedConfig::default(),
             log: LogConfig::default(),
             gateway: GatewayConfig::default(),
+            ehdsi: EhdsiConfig::default(),
             peers: Vec::new(),
         }
     }

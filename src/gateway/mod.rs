@@ -3,8 +3,10 @@
 //! `xcpd` holds the matching rules; `endpoint` ties them to SOAP, the HL7 v3 wire types and the
 //! patient index.
 
+pub mod ehdsi;
 pub mod endpoint;
 pub mod initiating;
 pub mod peers;
 pub mod xca_responding;
 pub mod xcpd;
+pub mod xdr;

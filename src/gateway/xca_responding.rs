@@ -2,7 +2,9 @@
 //! answered from the local registry and repository. Every returned object names our
 //! homeCommunityId; a request for another community is refused.
 
-use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
+use super::ehdsi;
+use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response, ReturnType};
+use crate::ebxml::write::inject_attrs;
 use crate::ebxml::response::RegistryError;
 use crate::ebxml::{STATUS_FAILURE, STATUS_SUCCESS};
 use crate::registry::query as sq;
@@ -31,6 +33,7 @@ pub struct Responder<'a> {
     pub home: &'a str,
     pub registry: &'a Registry,
     pub repository: &'a Repository,
+    pub ehdsi: &'a crate::config::EhdsiConfig,
 }
 
 impl Responder<'_> {
@@ -59,7 +62,7 @@ impl Responder<'_> {
     }
 
     async fn query(&self, call: SoapCall) -> SoapReply {
-        let result = match parse_adhoc_query(&call.soap.body) {
+        let result: Result<Vec<String>, Vec<XdsError>> = match parse_adhoc_query(&call.soap.body) {
             Err(e) => Err(vec![XdsError::registry(e.to_string())]),
             Ok(mut q) => {
                 let required = !PATIENT_QUERIES.contains(&q.query_id.as_str());
@@ -67,6 +70,9 @@ impl Responder<'_> {
                     Err(e) => Err(vec![e]),
                     Ok(()) => {
                         q.home = Some(self.home.to_string());
+                        if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
+                            return self.ehdsi_query(kind, &pid, q.return_type).await;
+                        }
                         self.registry
                             .stored_query(q)
                             .await
@@ -89,6 +95,38 @@ impl Responder<'_> {
             body: write_adhoc_response(status, &errs, &objects),
             attachments: Vec::new(),
             outcome,
+        }
+    }
+
+    /// A PS or eP of a Norwegian patient: pivot documents translated from the Norwegian sources.
+    async fn ehdsi_query(&self, kind: ehdsi::PivotKind, pid: &str, rt: ReturnType) -> SoapReply {
+        let e = ehdsi::Ehdsi {
+            home: self.home,
+            repository: self.repository,
+            cfg: self.ehdsi,
+        };
+        let (pivots, errors) = e.find(kind, pid).await;
+        let objects: Vec<String> = pivots
+            .into_iter()
+            .map(|p| match rt {
+                ReturnType::LeafClass => p.entry_xml,
+                ReturnType::ObjectRef => inject_attrs(
+                    "<rim:ObjectRef/>",
+                    &[("id", p.entry_uuid.as_str()), ("home", self.home)],
+                ),
+            })
+            .collect();
+        let status = match (objects.is_empty(), errors.is_empty()) {
+            (_, true) => STATUS_SUCCESS,
+            (false, false) => crate::ebxml::STATUS_PARTIAL,
+            (true, false) => STATUS_FAILURE,
+        };
+        let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
+        SoapReply {
+            action: QUERY_RESPONSE.into(),
+            body: write_adhoc_response(status, &errs, &objects),
+            attachments: Vec::new(),
+            outcome: retrieve::outcome_label(status),
         }
     }
 

@@ -223,6 +223,19 @@ impl Repository {
         objects: Vec<RegistryObject>,
         facts: Vec<DocFacts>,
     ) -> Result<Vec<XdsError>, RegistryFailure> {
+        self.provide_local_with(objects, facts, |_| Ok(())).await
+    }
+
+    /// As `provide_local`, with `extra` run in the same transaction (all or nothing).
+    pub async fn provide_local_with<F>(
+        &self,
+        objects: Vec<RegistryObject>,
+        facts: Vec<DocFacts>,
+        extra: F,
+    ) -> Result<Vec<XdsError>, RegistryFailure>
+    where
+        F: FnOnce(&mut DbConn) -> Result<(), RegistryFailure> + Send + 'static,
+    {
         let reg = &self.registry;
         let sub = prepare(
             objects,
@@ -258,6 +271,7 @@ impl Repository {
                 for (row, data) in &docs {
                     put_document(conn, blobs.as_ref(), row, data)?;
                 }
+                extra(conn)?;
                 Ok(warnings)
             })
             .await

@@ -93,3 +93,13 @@ diesel::table! {
 
 diesel::joinable!(document_chunks -> documents (unique_id));
 diesel::allow_tables_to_appear_in_same_query!(documents, document_chunks);
+
+diesel::table! {
+    dispensations (prescription_id) {
+        prescription_id -> Text,
+        ed_unique_id -> Text,
+        patient_id -> Text,
+        m10_xml -> Text,
+        received_at -> BigInt,
+    }
+}

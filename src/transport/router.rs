@@ -37,6 +37,8 @@ pub enum Endpoint {
     XcaInitiating,
     /// ITI-55 Cross Gateway Patient Discovery, responding.
     Xcpd,
+    /// ITI-41 Document Recipient for eDispensations.
+    Xdr,
 }
 
 impl Endpoint {
@@ -47,6 +49,7 @@ impl Endpoint {
             "/xca" => Some(Endpoint::Xca),
             "/xca/initiating" => Some(Endpoint::XcaInitiating),
             "/xcpd" => Some(Endpoint::Xcpd),
+            "/xdr" => Some(Endpoint::Xdr),
             _ => None,
         }
     }
@@ -56,8 +59,9 @@ impl Endpoint {
             Endpoint::Registry => "/xds/registry",
             Endpoint::Repository => "/xds/repository",
             Endpoint::Xca => "/xca",
-            Endpoint::XcaInitiating => "/xca/initiating",
+        Endpoint::XcaInitiating => "/xca/initiating",
             Endpoint::Xcpd => "/xcpd",
+            Endpoint::Xdr => "/xdr",
         }
     }
 
@@ -66,8 +70,9 @@ impl Endpoint {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
             Endpoint::Repository => include_str!("../../wsdl/repository.wsdl"),
             Endpoint::Xca => include_str!("../../wsdl/xca.wsdl"),
-            Endpoint::XcaInitiating => include_str!("../../wsdl/xca-initiating.wsdl"),
+        Endpoint::XcaInitiating => include_str!("../../wsdl/xca-initiating.wsdl"),
             Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
+            Endpoint::Xdr => include_str!("../../wsdl/xdr.wsdl"),
         }
     }
 }
@@ -200,12 +205,14 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
+        Endpoint::Xdr => crate::gateway::xdr::handle(&app.repository, incoming).await,
         Endpoint::XcaInitiating => crate::gateway::initiating::handle(&app.peers, incoming).await,
         Endpoint::Xca => {
             let responder = crate::gateway::xca_responding::Responder {
                 home: &app.cfg.registry.home_community_id,
                 registry: &app.registry,
                 repository: &app.repository,
+                ehdsi: &app.cfg.ehdsi,
             };
             responder.handle(incoming).await
         }

@@ -94,6 +94,12 @@ impl Registry {
         &self,
         req: AdhocQueryRequest,
     ) -> Result<Vec<String>, RegistryFailure> {
+        let found = self.query_rows(&req).await?;
+        Ok(render(&found, req.return_type, req.home.as_deref()))
+    }
+
+    /// Runs a stored query and returns the stored rows (for gateways that build on them).
+    pub async fn query_rows(&self, req: &AdhocQueryRequest) -> Result<Found, RegistryFailure> {
         let params = Params::parse(&req.params)?;
         let limits = QueryLimits {
             max_results: self.cfg.max_results,
@@ -114,7 +120,7 @@ impl Registry {
             )
             .into());
         }
-        Ok(render(&found, req.return_type, req.home.as_deref()))
+        Ok(found)
     }
 }
 

@@ -1,0 +1,350 @@
+//! The eHDSI path of the responding gateway: a FindDocuments for a Patient Summary (60591-5) or
+//! ePrescriptions (57833-6) of a Norwegian patient is answered from the patient's registered
+//! Norwegian sources (a FHIR IPS bundle, e-resept M1 messages), translated to the eHDSI pivot CDA
+//! when asked. The pivot documents are kept in the repository under a uniqueId derived from
+//! their content, so ITI-39 serves exactly the bytes the query described.
+
+use crate::config::EhdsiConfig;
+use crate::ebxml::query::AdhocQueryRequest;
+use crate::registry::query::params::Params;
+use crate::ebxml::write::{inject_attrs, object_xml};
+use crate::ebxml::{LocalizedString, RegistryObject, RimTag, APPROVED};
+use crate::repository::provide::DocFacts;
+use crate::repository::Repository;
+use crate::store::dispensations;
+use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
+use crate::store::{DbConn, StoreError};
+use crate::translate::{self, Terminology};
+use crate::xds::model::{CodeKind, EntryKind};
+use crate::xds::{cx, ids, ErrorCode, XdsError};
+use bytes::Bytes;
+use sha1::{Digest, Sha1};
+
+pub const LOINC: &str = "2.16.840.1.113883.6.1";
+pub const PS_CLASS: &str = "60591-5";
+pub const EP_CLASS: &str = "57833-6";
+pub const ED_CLASS: &str = "60593-1";
+pub const FORMAT_SCHEME: &str = "eHDSI formatCodes";
+pub const PS_FORMAT: &str = "urn:epSOS:ps:ps:2010";
+pub const EP_FORMAT: &str = "urn:epsos:ep:pre:2010";
+pub const ED_FORMAT: &str = "urn:epSOS:ep:dis:2010";
+pub const EP_STATUS_SYSTEM: &str = "urn:ehdsi:ep:status";
+const FNR: &str = "2.16.578.1.12.4.1.4.1";
+const DNR: &str = "2.16.578.1.12.4.1.4.2";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PivotKind {
+    Ps,
+    Ep,
+}
+
+impl PivotKind {
+    fn class(self) -> &'static str {
+        match self {
+            PivotKind::Ps => PS_CLASS,
+            PivotKind::Ep => EP_CLASS,
+        }
+    }
+
+    fn format(self) -> &'static str {
+        match self {
+            PivotKind::Ps => PS_FORMAT,
+            PivotKind::Ep => EP_FORMAT,
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            PivotKind::Ps => "Patient Summary",
+            PivotKind::Ep => "ePrescription",
+        }
+    }
+}
+
+/// The eHDSI document kind and patient of a FindDocuments that asks for a PS or eP of a
+/// Norwegian patient; None for every other query.
+pub fn ehdsi_request(q: &AdhocQueryRequest) -> Option<(PivotKind, String)> {
+    if q.query_id != crate::registry::query::FIND_DOCUMENTS {
+        return None;
+    }
+    let p = Params::parse(&q.params).ok()?;
+    let kind = p
+        .codes("$XDSDocumentEntryClassCode")
+        .ok()??
+        .iter()
+        .find_map(|c| match (c.code.as_str(), c.scheme.as_str()) {
+            (PS_CLASS, LOINC) => Some(PivotKind::Ps),
+            (EP_CLASS, LOINC) => Some(PivotKind::Ep),
+            _ => None,
+        })?;
+    let pid = p.single("$XDSDocumentEntryPatientId").ok()??;
+    is_norwegian(&pid).then_some((kind, pid))
+}
+
+/// Fødselsnummer or D-nummer: the ids the eHDSI path serves.
+pub fn is_norwegian(pid: &str) -> bool {
+    matches!(cx::authority(pid), Some(FNR) | Some(DNR))
+}
+
+/// One pivot document offered to the caller.
+pub struct Pivot {
+    pub entry_uuid: String,
+    pub entry_xml: String,
+}
+
+pub struct Ehdsi<'a> {
+    pub home: &'a str,
+    pub repository: &'a Repository,
+    pub cfg: &'a EhdsiConfig,
+}
+
+struct Source {
+    row: ObjectRow,
+    data: Bytes,
+    facility: Option<(String, String)>,
+    practice: Option<(String, String)>,
+}
+
+impl Ehdsi<'_> {
+    /// The pivot DocumentEntries for the patient; translation problems come back as errors
+    /// next to whatever could be offered.
+    pub async fn find(&self, kind: PivotKind, pid: &str) -> (Vec<Pivot>, Vec<XdsError>) {
+        let formats = match kind {
+            PivotKind::Ps => self.cfg.ps_source_formats.clone(),
+            PivotKind::Ep => self.cfg.ep_source_formats.clone(),
+        };
+        let sources = match self.sources(pid, formats).await {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(error = %e, "eHDSI source lookup failed");
+                return (Vec::new(), vec![XdsError::registry("internal storage error")]);
+            }
+        };
+        let mut pivots = Vec::new();
+        let mut errors = Vec::new();
+        let mut facts = Vec::new();
+        for src in &sources {
+            match translate_source(kind, src) {
+                Err(e) => errors.push(
+                    XdsError::new(
+                        ErrorCode::RepositoryError,
+                        format!(
+                            "Norwegian source {} cannot be given as an eHDSI {}: {e}",
+                            src.row.unique_id,
+                            kind.title()
+                        ),
+                    )
+                    .at(src.row.unique_id.clone()),
+                ),
+                Ok(docs) => {
+                    for d in docs {
+                        facts.push(d);
+                    }
+                }
+            }
+        }
+        let ids: Vec<String> = facts.iter().filter_map(|(p, _)| p.prescription_id.clone()).collect();
+        let store = self.repository.registry.store.clone();
+        let closed = store
+            .read(move |conn| dispensations::dispensed(conn, &ids).map_err(StoreError::from))
+            .await
+            .unwrap_or_default();
+        let mut to_store = Vec::new();
+        for (mut p, src) in facts {
+            if let Some(id) = &p.prescription_id {
+                if closed.contains(id) {
+                    for e in p.event_codes.iter_mut().filter(|e| e.0 == EP_STATUS_SYSTEM) {
+                        e.1 = "closed".into();
+                        e.2 = "Prescription dispensed".into();
+                    }
+                }
+            }
+            pivots.push(Pivot {
+                entry_uuid: p.entry_uuid.clone(),
+                entry_xml: self.entry(kind, pid, &p, src),
+            });
+            to_store.push(DocFacts {
+                entry_id: p.entry_uuid.clone(),
+                unique_id: p.unique_id.clone(),
+                mime_type: "text/xml".into(),
+                hash: p.hash.clone(),
+                size: p.xml.len() as u64,
+                data: Bytes::from(p.xml),
+            });
+        }
+        if let Err(f) = self.repository.store_documents(to_store).await {
+            tracing::error!(error = %f, "storing eHDSI pivot documents failed");
+            return (Vec::new(), vec![XdsError::registry("internal storage error")]);
+        }
+        (pivots, errors)
+    }
+
+    /// The patient's Approved source documents of the given formats, with their bytes.
+    async fn sources(&self, pid: &str, formats: Vec<String>) -> Result<Vec<Source>, StoreError> {
+        let pid = pid.to_string();
+        let blobs = self.repository.blobs.clone();
+        let repo = self.repository.cfg.unique_id.clone();
+        self.repository
+            .registry
+            .store
+            .read(move |conn| source_rows(conn, &pid, &formats, blobs.as_ref(), &repo))
+            .await
+    }
+
+    fn entry(&self, kind: PivotKind, pid: &str, p: &PivotDoc, src: &Source) -> String {
+        let id = p.entry_uuid.clone();
+        let mut o = RegistryObject::new(RimTag::ExtrinsicObject, id.clone());
+        o.mime_type = Some("text/xml".into());
+        o.object_type = Some(ids::DE_STABLE.into());
+        o.name.push(LocalizedString {
+            value: kind.title().into(),
+            ..Default::default()
+        });
+        let creation = src.row.creation_time.map(|t| format!("{t:014}")).unwrap_or_else(crate::xds::time::now_dtm);
+        for (name, value) in [
+            ("creationTime", creation),
+            ("languageCode", "nb-NO".to_string()),
+            ("sourcePatientId", pid.to_string()),
+            ("repositoryUniqueId", self.repository.cfg.unique_id.clone()),
+            ("hash", p.hash.clone()),
+            ("size", p.xml.len().to_string()),
+        ] {
+            o.set_slot(name, vec![value]);
+        }
+        let mut n = 0;
+        let mut class = |scheme: &str, code: &str, coding: &str, display: &str| {
+            n += 1;
+            let mut c = RegistryObject::new(RimTag::Classification, format!("{id}.c{n}"));
+            c.classification_scheme = Some(scheme.into());
+            c.classified_object = Some(id.clone());
+            c.node_representation = Some(code.into());
+            c.set_slot("codingScheme", vec![coding.into()]);
+            c.name.push(LocalizedString {
+                value: display.into(),
+                ..Default::default()
+            });
+            c
+        };
+        let mut classes = vec![
+            class(CodeKind::Class.scheme(), kind.class(), LOINC, kind.title()),
+            class(CodeKind::Type.scheme(), kind.class(), LOINC, kind.title()),
+            class(CodeKind::Format.scheme(), kind.format(), FORMAT_SCHEME, kind.format()),
+            class(CodeKind::Confidentiality.scheme(), "N", "2.16.840.1.113883.5.25", "Normal"),
+        ];
+        let (fc, fs) = src.facility.clone().unwrap_or(("43741000".into(), "2.16.840.1.113883.6.96".into()));
+        classes.push(class(CodeKind::FacilityType.scheme(), &fc, &fs, &fc));
+        let (pc, ps) = src.practice.clone().unwrap_or(("394802001".into(), "2.16.840.1.113883.6.96".into()));
+        classes.push(class(CodeKind::PracticeSetting.scheme(), &pc, &ps, &pc));
+        for (system, code, display) in &p.event_codes {
+            classes.push(class(CodeKind::Event.scheme(), code, system, display));
+        }
+        o.classifications = classes;
+        for (n, (scheme, value, label)) in [
+            (ids::DE_PATIENT_ID, pid, "XDSDocumentEntry.patientId"),
+            (ids::DE_UNIQUE_ID, p.unique_id.as_str(), "XDSDocumentEntry.uniqueId"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut x = RegistryObject::new(RimTag::ExternalIdentifier, format!("{id}.e{n}"));
+            x.identification_scheme = Some(scheme.into());
+            x.registry_object = Some(id.clone());
+            x.value = Some(value.into());
+            x.name.push(LocalizedString {
+                value: label.into(),
+                ..Default::default()
+            });
+            o.external_identifiers.push(x);
+        }
+        inject_attrs(&object_xml(&o), &[("status", APPROVED), ("home", self.home)])
+    }
+}
+
+/// One translated pivot document with its derived identifiers.
+struct PivotDoc {
+    xml: String,
+    hash: String,
+    unique_id: String,
+    entry_uuid: String,
+    prescription_id: Option<String>,
+    event_codes: Vec<(String, String, String)>,
+}
+
+impl PivotDoc {
+    fn new(xml: String, prescription_id: Option<String>, event_codes: Vec<(String, String, String)>) -> PivotDoc {
+        let digest = Sha1::digest(xml.as_bytes());
+        let hash = hex::encode(digest);
+        let mut b = [0u8; 16];
+        b.copy_from_slice(&digest[..16]);
+        // A content-derived id: the same pivot gets the same uniqueId on every query.
+        let n = u128::from_be_bytes(b) >> 2;
+        PivotDoc {
+            unique_id: format!("2.25.{n}"),
+            entry_uuid: format!("urn:uuid:{}", uuid::Builder::from_random_bytes(b).into_uuid()),
+            xml,
+            hash,
+            prescription_id,
+            event_codes,
+        }
+    }
+}
+
+fn translate_source(kind: PivotKind, src: &Source) -> Result<Vec<(PivotDoc, &Source)>, translate::TranslateError> {
+    let term = Terminology::builtin();
+    match kind {
+        PivotKind::Ps => {
+            let t = translate::ips_to_ps(&src.data, term, &translate::PsOptions::default())?;
+            Ok(vec![(PivotDoc::new(t.xml, None, Vec::new()), src)])
+        }
+        PivotKind::Ep => Ok(translate::eresept_to_ep(&src.data, term, &translate::EpOptions::default())?
+            .into_iter()
+            .map(|e| (PivotDoc::new(e.xml, Some(e.prescription_id), e.event_codes), src))
+            .collect()),
+    }
+}
+
+fn source_rows(
+    conn: &mut DbConn,
+    pid: &str,
+    formats: &[String],
+    blobs: &dyn crate::repository::blob::BlobStore,
+    repo: &str,
+) -> Result<Vec<Source>, StoreError> {
+    let rows = rs::objects_for_patient(
+        conn,
+        pid,
+        EntryKind::DocumentEntry as i16,
+        &[rs::STATUS_APPROVED],
+        Some(&[false]),
+        &TimeFilter::default(),
+        1000,
+    )?;
+    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
+    let codes = rs::codes_for(conn, &seqs)?;
+    let code_of = |seq: i64, kind: CodeKind| {
+        codes
+            .iter()
+            .find(|c| c.0 == seq && c.1 == kind as i16)
+            .map(|c| (c.2.clone(), c.3.clone()))
+    };
+    let mut out = Vec::new();
+    for row in rows {
+        let is_source = codes
+            .iter()
+            .any(|c| c.0 == row.seq && c.1 == CodeKind::Format as i16 && formats.contains(&c.2));
+        if !is_source || row.repository_uid.as_deref() != Some(repo) {
+            continue;
+        }
+        let Some(doc) = blobs.find(conn, std::slice::from_ref(&row.unique_id))?.into_iter().next() else {
+            continue;
+        };
+        let data = blobs.get(conn, &doc)?;
+        out.push(Source {
+            facility: code_of(row.seq, CodeKind::FacilityType),
+            practice: code_of(row.seq, CodeKind::PracticeSetting),
+            row,
+            data,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,126 @@
+//! XDR Document Recipient for eDispensations (ITI-41 at /xdr): a foreign pharmacy's eD
+//! (class 60593-1) is stored with its metadata, turned into a Norwegian M10-shaped dispensation
+//! record, and closes the ePrescription it dispenses. A discard (DISCARD-60593-1) reopens it.
+//! Everything is one transaction: a bad eD stores nothing.
+
+use super::ehdsi::{ED_CLASS, LOINC};
+use crate::ebxml::response::write_registry_response;
+use crate::ebxml::{RegistryObject, RimTag, STATUS_FAILURE, STATUS_SUCCESS};
+use crate::registry::RegistryFailure;
+use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
+use crate::repository::Repository;
+use crate::soap::Fault;
+use crate::store::dispensations::{self, DispensationRow};
+use crate::store::StoreError;
+use crate::transport::router::{SoapCall, SoapReply};
+use crate::translate::{ed_to_m10, Terminology};
+use crate::xds::model::CodeKind;
+use crate::xds::{ids, ErrorCode, XdsError};
+
+pub const DISCARD_CLASS: &str = "DISCARD-60593-1";
+use crate::repository::endpoint::{PROVIDE, PROVIDE_RESPONSE};
+
+pub async fn handle(repo: &Repository, call: SoapCall) -> Result<SoapReply, Fault> {
+    if call.soap.action != PROVIDE {
+        return Err(Fault::action_not_supported(&call.soap.action));
+    }
+    let result = receive(repo, call).await;
+    let (status, outcome, errs) = match result {
+        Ok(w) => (STATUS_SUCCESS, "Success", to_registry_errors(&w)),
+        Err(e) => (STATUS_FAILURE, "Failure", to_registry_errors(&e)),
+    };
+    Ok(SoapReply {
+        action: PROVIDE_RESPONSE.into(),
+        body: write_registry_response(status, &errs),
+        attachments: Vec::new(),
+        outcome,
+    })
+}
+
+/// What one received document does to a prescription.
+enum Effect {
+    Dispensed(DispensationRow),
+    Discarded(String),
+}
+
+fn class_of(o: &RegistryObject) -> Option<(String, String)> {
+    o.classifications_in(CodeKind::Class.scheme()).next().map(|c| {
+        (
+            c.node_representation.clone().unwrap_or_default(),
+            c.first_slot_value("codingScheme").unwrap_or_default().to_string(),
+        )
+    })
+}
+
+async fn receive(repo: &Repository, call: SoapCall) -> Result<Vec<XdsError>, Vec<XdsError>> {
+    let req = parse_request(&call.soap.body, &call.parts)?;
+    drop(call);
+    let mut objects = req.objects;
+    let facts = augment(&mut objects, &req.documents, &repo.cfg.unique_id)?;
+    let effects = effects(&objects, &facts)?;
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    repo.provide_local_with(objects, facts, move |conn| {
+        for e in &effects {
+            match e {
+                Effect::Dispensed(row) => {
+                    let mut row = row.clone();
+                    row.received_at = now;
+                    dispensations::record(conn, &row).map_err(StoreError::from)?
+                }
+                Effect::Discarded(id) => {
+                    dispensations::discard(conn, id).map_err(StoreError::from)?;
+                }
+            }
+        }
+        Ok::<(), RegistryFailure>(())
+    })
+    .await
+    .map_err(RegistryFailure::into_errors)
+}
+
+/// Checks every DocumentEntry is an eD (or its discard) and translates each eD to M10.
+fn effects(objects: &[RegistryObject], facts: &[DocFacts]) -> Result<Vec<Effect>, Vec<XdsError>> {
+    let mut errs = Vec::new();
+    let mut out = Vec::new();
+    let term = Terminology::builtin();
+    for o in objects.iter().filter(|o| o.tag == RimTag::ExtrinsicObject) {
+        let (code, scheme) = class_of(o).unwrap_or_default();
+        let discard = code == DISCARD_CLASS;
+        if !(discard || (code == ED_CLASS && scheme == LOINC)) {
+            errs.push(XdsError::metadata(format!(
+                "DocumentEntry {} has classCode '{code}'; this recipient accepts eDispensations ({ED_CLASS}) and their discards ({DISCARD_CLASS}) only",
+                o.id
+            )));
+            continue;
+        }
+        let Some(f) = facts.iter().find(|f| f.entry_id == o.id) else {
+            continue;
+        };
+        let pid = o
+            .external_id(ids::DE_PATIENT_ID)
+            .and_then(|x| x.value.clone())
+            .unwrap_or_default();
+        match ed_to_m10(&f.data, term) {
+            Err(e) => errs.push(
+                XdsError::new(
+                    ErrorCode::RepositoryMetadataError,
+                    format!("the eDispensation {} cannot be used: {e}", f.unique_id),
+                )
+                .at(f.unique_id.clone()),
+            ),
+            Ok(m10) if discard => out.push(Effect::Discarded(m10.prescription_id)),
+            Ok(m10) => out.push(Effect::Dispensed(DispensationRow {
+                prescription_id: m10.prescription_id,
+                ed_unique_id: f.unique_id.clone(),
+                patient_id: pid,
+                m10_xml: m10.xml,
+                received_at: 0,
+            })),
+        }
+    }
+    if errs.is_empty() {
+        Ok(out)
+    } else {
+        Err(errs)
+    }
+}
