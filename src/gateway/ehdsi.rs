@@ -6,9 +6,9 @@
 
 use crate::config::EhdsiConfig;
 use crate::ebxml::query::AdhocQueryRequest;
-use crate::registry::query::params::Params;
 use crate::ebxml::write::{inject_attrs, object_xml};
 use crate::ebxml::{LocalizedString, RegistryObject, RimTag, APPROVED};
+use crate::registry::query::params::Params;
 use crate::repository::provide::DocFacts;
 use crate::repository::Repository;
 use crate::store::dispensations;
@@ -117,7 +117,10 @@ impl Ehdsi<'_> {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "eHDSI source lookup failed");
-                return (Vec::new(), vec![XdsError::registry("internal storage error")]);
+                return (
+                    Vec::new(),
+                    vec![XdsError::registry("internal storage error")],
+                );
             }
         };
         let mut pivots = Vec::new();
@@ -143,7 +146,10 @@ impl Ehdsi<'_> {
                 }
             }
         }
-        let ids: Vec<String> = facts.iter().filter_map(|(p, _)| p.prescription_id.clone()).collect();
+        let ids: Vec<String> = facts
+            .iter()
+            .filter_map(|(p, _)| p.prescription_id.clone())
+            .collect();
         let store = self.repository.registry.store.clone();
         let closed = store
             .read(move |conn| dispensations::dispensed(conn, &ids).map_err(StoreError::from))
@@ -174,7 +180,10 @@ impl Ehdsi<'_> {
         }
         if let Err(f) = self.repository.store_documents(to_store).await {
             tracing::error!(error = %f, "storing eHDSI pivot documents failed");
-            return (Vec::new(), vec![XdsError::registry("internal storage error")]);
+            return (
+                Vec::new(),
+                vec![XdsError::registry("internal storage error")],
+            );
         }
         (pivots, errors)
     }
@@ -200,7 +209,11 @@ impl Ehdsi<'_> {
             value: kind.title().into(),
             ..Default::default()
         });
-        let creation = src.row.creation_time.map(|t| format!("{t:014}")).unwrap_or_else(crate::xds::time::now_dtm);
+        let creation = src
+            .row
+            .creation_time
+            .map(|t| format!("{t:014}"))
+            .unwrap_or_else(crate::xds::time::now_dtm);
         for (name, value) in [
             ("creationTime", creation),
             ("languageCode", "nb-NO".to_string()),
@@ -228,12 +241,28 @@ impl Ehdsi<'_> {
         let mut classes = vec![
             class(CodeKind::Class.scheme(), kind.class(), LOINC, kind.title()),
             class(CodeKind::Type.scheme(), kind.class(), LOINC, kind.title()),
-            class(CodeKind::Format.scheme(), kind.format(), FORMAT_SCHEME, kind.format()),
-            class(CodeKind::Confidentiality.scheme(), "N", "2.16.840.1.113883.5.25", "Normal"),
+            class(
+                CodeKind::Format.scheme(),
+                kind.format(),
+                FORMAT_SCHEME,
+                kind.format(),
+            ),
+            class(
+                CodeKind::Confidentiality.scheme(),
+                "N",
+                "2.16.840.1.113883.5.25",
+                "Normal",
+            ),
         ];
-        let (fc, fs) = src.facility.clone().unwrap_or(("43741000".into(), "2.16.840.1.113883.6.96".into()));
+        let (fc, fs) = src
+            .facility
+            .clone()
+            .unwrap_or(("43741000".into(), "2.16.840.1.113883.6.96".into()));
         classes.push(class(CodeKind::FacilityType.scheme(), &fc, &fs, &fc));
-        let (pc, ps) = src.practice.clone().unwrap_or(("394802001".into(), "2.16.840.1.113883.6.96".into()));
+        let (pc, ps) = src
+            .practice
+            .clone()
+            .unwrap_or(("394802001".into(), "2.16.840.1.113883.6.96".into()));
         classes.push(class(CodeKind::PracticeSetting.scheme(), &pc, &ps, &pc));
         for (system, code, display) in &p.event_codes {
             classes.push(class(CodeKind::Event.scheme(), code, system, display));
@@ -241,7 +270,11 @@ impl Ehdsi<'_> {
         o.classifications = classes;
         for (n, (scheme, value, label)) in [
             (ids::DE_PATIENT_ID, pid, "XDSDocumentEntry.patientId"),
-            (ids::DE_UNIQUE_ID, p.unique_id.as_str(), "XDSDocumentEntry.uniqueId"),
+            (
+                ids::DE_UNIQUE_ID,
+                p.unique_id.as_str(),
+                "XDSDocumentEntry.uniqueId",
+            ),
         ]
         .into_iter()
         .enumerate()
@@ -256,7 +289,10 @@ impl Ehdsi<'_> {
             });
             o.external_identifiers.push(x);
         }
-        inject_attrs(&object_xml(&o), &[("status", APPROVED), ("home", self.home)])
+        inject_attrs(
+            &object_xml(&o),
+            &[("status", APPROVED), ("home", self.home)],
+        )
     }
 }
 
@@ -271,7 +307,11 @@ struct PivotDoc {
 }
 
 impl PivotDoc {
-    fn new(xml: String, prescription_id: Option<String>, event_codes: Vec<(String, String, String)>) -> PivotDoc {
+    fn new(
+        xml: String,
+        prescription_id: Option<String>,
+        event_codes: Vec<(String, String, String)>,
+    ) -> PivotDoc {
         let digest = Sha1::digest(xml.as_bytes());
         let hash = hex::encode(digest);
         let mut b = [0u8; 16];
@@ -280,7 +320,10 @@ impl PivotDoc {
         let n = u128::from_be_bytes(b) >> 2;
         PivotDoc {
             unique_id: format!("2.25.{n}"),
-            entry_uuid: format!("urn:uuid:{}", uuid::Builder::from_random_bytes(b).into_uuid()),
+            entry_uuid: format!(
+                "urn:uuid:{}",
+                uuid::Builder::from_random_bytes(b).into_uuid()
+            ),
             xml,
             hash,
             prescription_id,
@@ -289,17 +332,29 @@ impl PivotDoc {
     }
 }
 
-fn translate_source(kind: PivotKind, src: &Source) -> Result<Vec<(PivotDoc, &Source)>, translate::TranslateError> {
+fn translate_source(
+    kind: PivotKind,
+    src: &Source,
+) -> Result<Vec<(PivotDoc, &Source)>, translate::TranslateError> {
     let term = Terminology::builtin();
     match kind {
         PivotKind::Ps => {
             let t = translate::ips_to_ps(&src.data, term, &translate::PsOptions::default())?;
             Ok(vec![(PivotDoc::new(t.xml, None, Vec::new()), src)])
         }
-        PivotKind::Ep => Ok(translate::eresept_to_ep(&src.data, term, &translate::EpOptions::default())?
-            .into_iter()
-            .map(|e| (PivotDoc::new(e.xml, Some(e.prescription_id), e.event_codes), src))
-            .collect()),
+        PivotKind::Ep => {
+            Ok(
+                translate::eresept_to_ep(&src.data, term, &translate::EpOptions::default())?
+                    .into_iter()
+                    .map(|e| {
+                        (
+                            PivotDoc::new(e.xml, Some(e.prescription_id), e.event_codes),
+                            src,
+                        )
+                    })
+                    .collect(),
+            )
+        }
     }
 }
 
@@ -335,7 +390,11 @@ fn source_rows(
         if !is_source || row.repository_uid.as_deref() != Some(repo) {
             continue;
         }
-        let Some(doc) = blobs.find(conn, std::slice::from_ref(&row.unique_id))?.into_iter().next() else {
+        let Some(doc) = blobs
+            .find(conn, std::slice::from_ref(&row.unique_id))?
+            .into_iter()
+            .next()
+        else {
             continue;
         };
         let data = blobs.get(conn, &doc)?;

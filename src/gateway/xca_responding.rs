@@ -4,8 +4,8 @@
 
 use super::ehdsi;
 use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response, ReturnType};
-use crate::ebxml::write::inject_attrs;
 use crate::ebxml::response::RegistryError;
+use crate::ebxml::write::inject_attrs;
 use crate::ebxml::{STATUS_FAILURE, STATUS_SUCCESS};
 use crate::registry::query as sq;
 use crate::registry::Registry;

@@ -12,8 +12,8 @@ use crate::repository::Repository;
 use crate::soap::Fault;
 use crate::store::dispensations::{self, DispensationRow};
 use crate::store::StoreError;
-use crate::transport::router::{SoapCall, SoapReply};
 use crate::translate::{ed_to_m10, Terminology};
+use crate::transport::router::{SoapCall, SoapReply};
 use crate::xds::model::CodeKind;
 use crate::xds::{ids, ErrorCode, XdsError};
 
@@ -44,12 +44,16 @@ enum Effect {
 }
 
 fn class_of(o: &RegistryObject) -> Option<(String, String)> {
-    o.classifications_in(CodeKind::Class.scheme()).next().map(|c| {
-        (
-            c.node_representation.clone().unwrap_or_default(),
-            c.first_slot_value("codingScheme").unwrap_or_default().to_string(),
-        )
-    })
+    o.classifications_in(CodeKind::Class.scheme())
+        .next()
+        .map(|c| {
+            (
+                c.node_representation.clone().unwrap_or_default(),
+                c.first_slot_value("codingScheme")
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
 }
 
 async fn receive(repo: &Repository, call: SoapCall) -> Result<Vec<XdsError>, Vec<XdsError>> {

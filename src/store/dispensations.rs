@@ -37,5 +37,8 @@ pub fn dispensed(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<String>> 
 }
 
 pub fn get(conn: &mut DbConn, prescription_id: &str) -> QueryResult<Option<DispensationRow>> {
-    dispensations::table.find(prescription_id).first(conn).optional()
+    dispensations::table
+        .find(prescription_id)
+        .first(conn)
+        .optional()
 }

@@ -59,7 +59,7 @@ impl Endpoint {
             Endpoint::Registry => "/xds/registry",
             Endpoint::Repository => "/xds/repository",
             Endpoint::Xca => "/xca",
-        Endpoint::XcaInitiating => "/xca/initiating",
+            Endpoint::XcaInitiating => "/xca/initiating",
             Endpoint::Xcpd => "/xcpd",
             Endpoint::Xdr => "/xdr",
         }
@@ -70,7 +70,7 @@ impl Endpoint {
             Endpoint::Registry => include_str!("../../wsdl/registry.wsdl"),
             Endpoint::Repository => include_str!("../../wsdl/repository.wsdl"),
             Endpoint::Xca => include_str!("../../wsdl/xca.wsdl"),
-        Endpoint::XcaInitiating => include_str!("../../wsdl/xca-initiating.wsdl"),
+            Endpoint::XcaInitiating => include_str!("../../wsdl/xca-initiating.wsdl"),
             Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
             Endpoint::Xdr => include_str!("../../wsdl/xdr.wsdl"),
         }
