@@ -47,23 +47,6 @@ async fn register_source(no: &TestNode, id: &str, format: &str, mime: &str, byte
     );
 }
 
-fn xcpd_request() -> String {
-    format!(
-        concat!(
-            r#"<PRPA_IN201305UV02 xmlns="urn:hl7-org:v3" ITSVersion="XML_1.0"><id root="1.2.752.129.2.1.4.1" extension="two-nodes-1"/>"#,
-            r#"<creationTime value="20261122100000"/><interactionId root="2.16.840.1.113883.1.6" extension="PRPA_IN201305UV02"/>"#,
-            r#"<processingCode code="P"/><processingModeCode code="T"/><acceptAckCode code="AL"/>"#,
-            r#"<receiver typeCode="RCV"><device classCode="DEV" determinerCode="INSTANCE"><id root="2.16.578.1.12.4.5.10.1"/></device></receiver>"#,
-            r#"<sender typeCode="SND"><device classCode="DEV" determinerCode="INSTANCE"><id root="2.16.752.1.2.4.5.10.1"/></device></sender>"#,
-            r#"<controlActProcess classCode="CACT" moodCode="EVN"><code code="PRPA_TE201305UV02" codeSystem="2.16.840.1.113883.1.6"/>"#,
-            r#"<queryByParameter><queryId root="1.2.752.129.2.1.4.1.9" extension="q-1"/><statusCode code="new"/><responseModalityCode code="R"/><responsePriorityCode code="I"/>"#,
-            r#"<parameterList><livingSubjectId><value root="2.16.578.1.12.4.1.4.1" extension="{fnr}"/><semanticsText>LivingSubject.id</semanticsText></livingSubjectId></parameterList>"#,
-            r#"</queryByParameter></controlActProcess></PRPA_IN201305UV02>"#
-        ),
-        fnr = FNR
-    )
-}
-
 fn find(pid: &str, class: &str) -> String {
     meta::query(
         FIND_DOCUMENTS,
@@ -157,7 +140,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         action,
         &url,
         "urn:uuid:two-nodes-xcpd",
-        &xcpd_request(),
+        &common::xcpd_request(FNR),
     );
     let r = se_client.soap(&url, action, env).await.expect("XCPD");
     let code = r

@@ -202,3 +202,70 @@ async fn a_peer_with_the_wrong_certificate_subject_is_refused() {
     );
     assert_eq!(answer::count(&r.body, "ExtrinsicObject"), 0);
 }
+
+#[tokio::test]
+async fn xcpd_initiating_merges_answers_and_survives_a_silent_peer() {
+    let pki_dir = tempfile::tempdir().unwrap();
+    let pki = pki_dir.path().join("pki");
+    init_pki(&pki);
+    let fnr = "21014605158";
+    let pid = format!("{fnr}^^^&2.16.578.1.12.4.1.4.1&ISO");
+    let no = TestNode::start_in_pki(
+        &pki,
+        "server",
+        "[registry]\nhome_community_id = \"urn:oid:2.16.578.1.12.4.5.10.1\"\n",
+    );
+    no.add_patient(&pid);
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    let peers = format!(
+        "[gateway]\npeer_timeout_secs = 2\n\
+         [[peers]]\nhome_community_id = \"urn:oid:2.16.578.1.12.4.5.10.1\"\nxcpd_url = \"{}/xcpd\"\n\
+         [[peers]]\nhome_community_id = \"urn:oid:3.3\"\nxcpd_url = \"https://{silent_addr}/xcpd\"\n",
+        no.soap
+    );
+    // The receiver device in the request names NO's community OID; a request for
+    // another community goes to every peer.
+    let ig = TestNode::start_in_pki(&pki, "server", &peers);
+    let action = "urn:hl7-org:v3:PRPA_IN201305UV02:CrossGatewayPatientDiscovery";
+    let to_all = common::xcpd_request(fnr).replace(
+        "<id root=\"2.16.578.1.12.4.5.10.1\"/>",
+        "<id root=\"9.9.9\"/>",
+    );
+    let t = Instant::now();
+    let r = ig.call("/xcpd/initiating", action, &to_all).await;
+    let took = t.elapsed();
+    let code = r
+        .body
+        .find("urn:hl7-org:v3", "queryResponseCode")
+        .and_then(|c| c.attr("code"));
+    assert_eq!(
+        code,
+        Some("OK"),
+        "NO's match comes through although one peer is silent"
+    );
+    assert!(
+        took < Duration::from_secs(6),
+        "one timeout, not a hang: {took:?}"
+    );
+    let only_silent = format!("[gateway]\npeer_timeout_secs = 1\n[[peers]]\nhome_community_id = \"urn:oid:3.3\"\nxcpd_url = \"https://{silent_addr}/xcpd\"\n");
+    let ig2 = TestNode::start_in_pki(&pki, "server", &only_silent);
+    let r = ig2
+        .call("/xcpd/initiating", action, &common::xcpd_request(fnr))
+        .await;
+    let code = r
+        .body
+        .find("urn:hl7-org:v3", "queryResponseCode")
+        .and_then(|c| c.attr("code"));
+    assert_eq!(code, Some("AE"), "no community answered");
+    if common::schema::hl7v3_available() {
+        common::schema::validate_hl7v3(&common::schema::to_xml(&r.body), "PRPA_IN201306UV02.xsd")
+            .expect("AE answer validates");
+    }
+}

@@ -175,6 +175,6 @@ async fn answer<'a>(reg: &Registry, body: &'a Element) -> Answer<'a> {
 }
 
 /// `urn:oid:1.2.3` as `1.2.3` (HL7 v3 ids carry bare OIDs).
-fn bare_oid(hcid: &str) -> &str {
+pub fn bare_oid(hcid: &str) -> &str {
     hcid.strip_prefix("urn:oid:").unwrap_or(hcid)
 }

@@ -46,7 +46,7 @@ fn unavailable(home: &str, why: impl std::fmt::Display) -> RegistryError {
 }
 
 /// One peer call: URL, action and body, bounded by the peer's timeout.
-async fn call_peer(
+pub(super) async fn call_peer(
     client: HttpsClient,
     url: String,
     action: &'static str,
@@ -69,7 +69,7 @@ async fn call_peer(
     }
 }
 
-fn spawn_call(
+pub(super) fn spawn_call(
     set: &mut JoinSet<(String, Result<SoapResponse, String>)>,
     p: &Peer,
     url: &str,

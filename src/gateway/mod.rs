@@ -9,4 +9,5 @@ pub mod initiating;
 pub mod peers;
 pub mod xca_responding;
 pub mod xcpd;
+pub mod xcpd_initiating;
 pub mod xdr;

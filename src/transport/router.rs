@@ -39,6 +39,8 @@ pub enum Endpoint {
     Xcpd,
     /// ITI-41 Document Recipient for eDispensations.
     Xdr,
+    /// ITI-55 from local consumers, asked of the peer communities.
+    XcpdInitiating,
 }
 
 impl Endpoint {
@@ -50,6 +52,7 @@ impl Endpoint {
             "/xca/initiating" => Some(Endpoint::XcaInitiating),
             "/xcpd" => Some(Endpoint::Xcpd),
             "/xdr" => Some(Endpoint::Xdr),
+            "/xcpd/initiating" => Some(Endpoint::XcpdInitiating),
             _ => None,
         }
     }
@@ -62,6 +65,7 @@ impl Endpoint {
             Endpoint::XcaInitiating => "/xca/initiating",
             Endpoint::Xcpd => "/xcpd",
             Endpoint::Xdr => "/xdr",
+            Endpoint::XcpdInitiating => "/xcpd/initiating",
         }
     }
 
@@ -73,6 +77,7 @@ impl Endpoint {
             Endpoint::XcaInitiating => include_str!("../../wsdl/xca-initiating.wsdl"),
             Endpoint::Xcpd => include_str!("../../wsdl/xcpd.wsdl"),
             Endpoint::Xdr => include_str!("../../wsdl/xdr.wsdl"),
+            Endpoint::XcpdInitiating => include_str!("../../wsdl/xcpd-initiating.wsdl"),
         }
     }
 }
@@ -206,6 +211,14 @@ async fn soap_call(
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
         Endpoint::Xdr => crate::gateway::xdr::handle(&app.repository, incoming).await,
+        Endpoint::XcpdInitiating => {
+            crate::gateway::xcpd_initiating::handle(
+                &app.peers,
+                &app.cfg.registry.home_community_id,
+                incoming,
+            )
+            .await
+        }
         Endpoint::XcaInitiating => crate::gateway::initiating::handle(&app.peers, incoming).await,
         Endpoint::Xca => {
             let responder = crate::gateway::xca_responding::Responder {

@@ -242,6 +242,24 @@ pub fn init_pki(dir: &Path) {
     assert!(st.success(), "pki init failed");
 }
 
+/// A PRPA_IN201305UV02 for one fødselsnummer, as a foreign contact point would send it.
+pub fn xcpd_request(fnr: &str) -> String {
+    format!(
+        concat!(
+            r#"<PRPA_IN201305UV02 xmlns="urn:hl7-org:v3" ITSVersion="XML_1.0"><id root="1.2.752.129.2.1.4.1" extension="two-nodes-1"/>"#,
+            r#"<creationTime value="20261122100000"/><interactionId root="2.16.840.1.113883.1.6" extension="PRPA_IN201305UV02"/>"#,
+            r#"<processingCode code="P"/><processingModeCode code="T"/><acceptAckCode code="AL"/>"#,
+            r#"<receiver typeCode="RCV"><device classCode="DEV" determinerCode="INSTANCE"><id root="2.16.578.1.12.4.5.10.1"/></device></receiver>"#,
+            r#"<sender typeCode="SND"><device classCode="DEV" determinerCode="INSTANCE"><id root="2.16.752.1.2.4.5.10.1"/></device></sender>"#,
+            r#"<controlActProcess classCode="CACT" moodCode="EVN"><code code="PRPA_TE201305UV02" codeSystem="2.16.840.1.113883.1.6"/>"#,
+            r#"<queryByParameter><queryId root="1.2.752.129.2.1.4.1.9" extension="q-1"/><statusCode code="new"/><responseModalityCode code="R"/><responsePriorityCode code="I"/>"#,
+            r#"<parameterList><livingSubjectId><value root="2.16.578.1.12.4.1.4.1" extension="{fnr}"/><semanticsText>LivingSubject.id</semanticsText></livingSubjectId></parameterList>"#,
+            r#"</queryByParameter></controlActProcess></PRPA_IN201305UV02>"#
+        ),
+        fnr = fnr
+    )
+}
+
 pub fn new_pid() -> String {
     format!(
         "{}^^^&2.16.578.1.12.4.1.4.1&ISO",
