@@ -57,6 +57,9 @@ pub(crate) struct SectionCtx {
     pub test: String,
     pub section: String,
     pub dir: PathBuf,
+    /// The community this section's data goes to, when the site routes it elsewhere.
+    pub community: Option<super::site::Community>,
+    pub feed_own_only: bool,
 }
 
 pub struct Runner<'t> {
@@ -70,6 +73,8 @@ pub struct Runner<'t> {
     pub(crate) clock: Box<dyn Fn() -> OffsetDateTime>,
     pub(crate) opts: RunOptions,
     pub(crate) counter: u64,
+    /// The patient each `test/section` ran with (routed sections may share one).
+    pub(crate) section_patients: std::collections::HashMap<String, String>,
     report: RunReport,
     in_progress: Vec<String>,
     finished: HashSet<String>,
@@ -120,6 +125,7 @@ impl<'t> Runner<'t> {
             clock: Box::new(OffsetDateTime::now_utc),
             opts: RunOptions::default(),
             counter: 0,
+            section_patients: std::collections::HashMap::new(),
             report: RunReport::default(),
             in_progress: Vec::new(),
             finished: HashSet::new(),
@@ -307,10 +313,30 @@ impl<'t> Runner<'t> {
                 steps: Vec::new(),
             },
         );
+        let route = self.site.route(test, section).cloned();
+        if let Some(r) = &route {
+            match r.patient.as_deref() {
+                Some("new") => st.patient_id = self.fresh_patient_id(),
+                Some(other) => {
+                    if let Some(p) = self.section_patients.get(other) {
+                        st.patient_id = p.clone();
+                    }
+                }
+                None => {}
+            }
+        }
+        self.section_patients
+            .insert(format!("{test}/{section}"), st.patient_id.clone());
         let ctx = SectionCtx {
             test: test.to_string(),
             section: section.to_string(),
             dir: self.tk.test_dir(test).join(section),
+            community: route
+                .as_ref()
+                .and_then(|r| r.community.as_deref())
+                .and_then(|c| self.site.community(c))
+                .cloned(),
+            feed_own_only: route.as_ref().is_some_and(|r| r.feed_own_only),
         };
         for step in &plan.steps {
             let log = super::step::run_step(self, st, &ctx, step);

@@ -38,6 +38,38 @@ pub struct Site {
     pub endpoints: Endpoints,
     pub patient_feed: Option<PatientFeed>,
     pub tls: Option<Tls>,
+    /// Further communities that test data is loaded into (the toolkit's second responding
+    /// gateway for the initiating-gateway tests).
+    #[serde(default)]
+    pub communities: Vec<Community>,
+    /// Where particular test-data sections go, and which patient they use.
+    #[serde(default)]
+    pub sections: Vec<SectionRoute>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Community {
+    pub name: String,
+    pub home_community_id: String,
+    pub repository_unique_id: Option<String>,
+    pub registry: Option<String>,
+    pub repository: Option<String>,
+    pub patient_feed: Option<PatientFeed>,
+}
+
+/// A test-data section's placement: `section` is `test/section`; `community` names an entry of
+/// `communities` (default: the site's own endpoints); `patient` is `new` for a fresh patient or
+/// another `test/section` whose patient it shares; `feed_own_only` feeds that patient only to
+/// its own community (every other patient is fed to all communities).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SectionRoute {
+    pub section: String,
+    pub community: Option<String>,
+    pub patient: Option<String>,
+    #[serde(default)]
+    pub feed_own_only: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
@@ -104,6 +136,15 @@ impl Site {
             client_key: dir.join("client.key"),
         });
         self
+    }
+
+    pub fn route(&self, test: &str, section: &str) -> Option<&SectionRoute> {
+        let key = format!("{test}/{section}");
+        self.sections.iter().find(|r| r.section == key)
+    }
+
+    pub fn community(&self, name: &str) -> Option<&Community> {
+        self.communities.iter().find(|c| c.name == name)
     }
 
     pub fn url(&self, e: Endpoint) -> Result<&str, SiteError> {

@@ -91,11 +91,18 @@ fn substitutions(
         st.patient_id.clone()
     };
     subs.push(("$patientid$".into(), pid));
-    if let Some(h) = &r.site.home_community_id {
+    let community = ctx.community.as_ref();
+    if let Some(h) = community
+        .map(|c| &c.home_community_id)
+        .or(r.site.home_community_id.as_ref())
+    {
         subs.push(("$home$".into(), h.clone()));
         subs.push(("$configHome$".into(), h.clone()));
     }
-    if let Some(rep) = &r.site.repository_unique_id {
+    if let Some(rep) = community
+        .and_then(|c| c.repository_unique_id.as_ref())
+        .or(r.site.repository_unique_id.as_ref())
+    {
         subs.push(("$repositoryuid$".into(), rep.clone()));
     }
     // A minute ahead: objects made in this same second must fall before an exclusive upper
@@ -130,12 +137,41 @@ fn read_xml(ctx: &SectionCtx, file: &str) -> Result<Element, String> {
     xml::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-fn send_feed(r: &mut Runner, pid: &str) -> Result<(), String> {
-    let feed = r
-        .site
+/// The feeds a new patient goes to: the site's, and every community's unless the section keeps
+/// its patient to its own community.
+fn feeds_for(r: &Runner, ctx: Option<&SectionCtx>) -> Vec<super::site::PatientFeed> {
+    let own = ctx.and_then(|c| c.community.as_ref());
+    if ctx.is_some_and(|c| c.feed_own_only) {
+        return match own {
+            Some(c) => c.patient_feed.iter().cloned().collect(),
+            None => r.site.patient_feed.iter().cloned().collect(),
+        };
+    }
+    r.site
         .patient_feed
-        .clone()
-        .ok_or("the site file has no patient_feed")?;
+        .iter()
+        .chain(
+            r.site
+                .communities
+                .iter()
+                .filter_map(|c| c.patient_feed.as_ref()),
+        )
+        .cloned()
+        .collect()
+}
+
+fn send_feed(r: &mut Runner, pid: &str, ctx: Option<&SectionCtx>) -> Result<(), String> {
+    let feeds = feeds_for(r, ctx);
+    if feeds.is_empty() {
+        return Err("the site file has no patient_feed".into());
+    }
+    for feed in feeds {
+        send_one_feed(r, pid, &feed)?;
+    }
+    Ok(())
+}
+
+fn send_one_feed(r: &mut Runner, pid: &str, feed: &super::site::PatientFeed) -> Result<(), String> {
     let tpl = r
         .feed_template
         .clone()
@@ -158,12 +194,12 @@ fn send_feed(r: &mut Runner, pid: &str) -> Result<(), String> {
 }
 
 /// Feed the test's patient once before its first submission, when the site has a feed.
-fn ensure_fed(r: &mut Runner, st: &mut TestState) -> Result<(), String> {
-    if r.site.patient_feed.is_none() || st.fed.contains(&st.patient_id) {
+fn ensure_fed(r: &mut Runner, st: &mut TestState, ctx: &SectionCtx) -> Result<(), String> {
+    if feeds_for(r, Some(ctx)).is_empty() || st.fed.contains(&st.patient_id) {
         return Ok(());
     }
     let pid = st.patient_id.clone();
-    send_feed(r, &pid).map_err(|e| format!("patient feed for {pid}: {e}"))?;
+    send_feed(r, &pid, Some(ctx)).map_err(|e| format!("patient feed for {pid}: {e}"))?;
     st.fed.push(pid);
     Ok(())
 }
@@ -187,7 +223,7 @@ fn exchange(
             st.patient_id = r.fresh_patient_id();
         }
         let pid = st.patient_id.clone();
-        let res = send_feed(r, &pid);
+        let res = send_feed(r, &pid, Some(ctx));
         log.step_status = Some(if res.is_ok() { "Success" } else { "Failure" }.into());
         log.reports.push(("$patientid$".into(), pid.clone()));
         if res.is_ok() {
@@ -203,14 +239,35 @@ fn exchange(
     if let Some((_, pid)) = subs.iter().find(|(k, _)| k == "$patientid$") {
         log.reports.push(("$patientid$".into(), pid.clone()));
     }
-    if let Some(h) = &r.site.home_community_id {
-        log.reports.push(("$testdata_home$".into(), h.clone()));
+    let home = ctx
+        .community
+        .as_ref()
+        .map(|c| c.home_community_id.clone())
+        .or_else(|| r.site.home_community_id.clone());
+    if let Some(h) = home {
+        log.reports.push(("$testdata_home$".into(), h));
     }
-    let url = r
-        .site
-        .url(wire.endpoint)
-        .map_err(|e| e.to_string())?
-        .to_string();
+    let repo = ctx
+        .community
+        .as_ref()
+        .and_then(|c| c.repository_unique_id.clone())
+        .or_else(|| r.site.repository_unique_id.clone());
+    if let Some(id) = repo {
+        log.reports.push(("$testdata_repid$".into(), id));
+    }
+    let routed = ctx.community.as_ref().and_then(|c| match wire.endpoint {
+        super::transport::Endpoint::Registry => c.registry.clone(),
+        super::transport::Endpoint::Repository => c.repository.clone(),
+        _ => None,
+    });
+    let url = match routed {
+        Some(u) => u,
+        None => r
+            .site
+            .url(wire.endpoint)
+            .map_err(|e| e.to_string())?
+            .to_string(),
+    };
     log.endpoint = Some(url.clone());
     let file = t.metadata_file.as_deref().ok_or("no MetadataFile")?;
     let mut root = read_xml(ctx, file)?;
@@ -236,7 +293,7 @@ fn exchange(
         log.assignments = metadata_prep::prepare_submission(&mut sor, &opts, r.ids.as_mut())
             .map_err(|e| e.to_string())?;
         if !t.no_patient_id && !step.alt_patient_id {
-            ensure_fed(r, st)?;
+            ensure_fed(r, st, ctx)?;
         }
         if t.kind == TransactionKind::ProvideAndRegister {
             let docs = read_documents(ctx, t, &log.assignments)?;

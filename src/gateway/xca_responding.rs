@@ -69,6 +69,9 @@ impl Responder<'_> {
                 match self.check_home(q.home.as_deref(), required) {
                     Err(e) => Err(vec![e]),
                     Ok(()) => {
+                        if let Err(e) = self.check_patient(&q).await {
+                            return self.failure(vec![e]);
+                        }
                         q.home = Some(self.home.to_string());
                         if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
                             return self.ehdsi_query(kind, &pid, q.return_type).await;
@@ -95,6 +98,53 @@ impl Responder<'_> {
             body: write_adhoc_response(status, &errs, &objects),
             attachments: Vec::new(),
             outcome,
+        }
+    }
+
+    /// A community that does not know the patient says so (XDSUnknownPatientId), unless the
+    /// registry accepts unknown patients.
+    async fn check_patient(
+        &self,
+        q: &crate::ebxml::query::AdhocQueryRequest,
+    ) -> Result<(), XdsError> {
+        if self.registry.cfg.allow_unknown_patients {
+            return Ok(());
+        }
+        let params = crate::registry::query::params::Params::parse(&q.params)?;
+        let pid = [
+            "$XDSDocumentEntryPatientId",
+            "$XDSSubmissionSetPatientId",
+            "$XDSFolderPatientId",
+            "$patientId",
+        ]
+        .iter()
+        .find_map(|n| params.single(n).ok().flatten());
+        let Some(pid) = pid else { return Ok(()) };
+        let store = self.registry.store.clone();
+        let probe = pid.clone();
+        let known = store
+            .read(move |conn| {
+                crate::store::patients::exists(conn, &probe).map_err(crate::store::StoreError::from)
+            })
+            .await
+            .map_err(|_| XdsError::registry("internal storage error"))?;
+        if known {
+            Ok(())
+        } else {
+            Err(XdsError::new(
+                ErrorCode::UnknownPatientId,
+                format!("patient {pid} is not known in community {}", self.home),
+            ))
+        }
+    }
+
+    fn failure(&self, errors: Vec<XdsError>) -> SoapReply {
+        let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
+        SoapReply {
+            action: QUERY_RESPONSE.into(),
+            body: write_adhoc_response(STATUS_FAILURE, &errs, &[]),
+            attachments: Vec::new(),
+            outcome: "Failure",
         }
     }
 
