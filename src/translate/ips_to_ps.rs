@@ -249,6 +249,36 @@ pub fn ips_to_ps(
     })
 }
 
+/// Identification lines at the top of the L1 rendering.
+fn patient_lines(p: &Value, comp: &Value) -> Vec<String> {
+    let mut out = vec!["PATIENT SUMMARY".to_string()];
+    if let Some(n) = arr(p, "name").first() {
+        let given: Vec<&str> = arr(n, "given").iter().filter_map(Value::as_str).collect();
+        out.push(format!(
+            "Patient: {} {}",
+            given.join(" "),
+            str_at(n, "family").unwrap_or("")
+        ));
+    }
+    if let Some(b) = str_at(p, "birthDate") {
+        out.push(format!("Date of birth: {b}"));
+    }
+    if let Some(g) = str_at(p, "gender") {
+        out.push(format!("Gender: {g}"));
+    }
+    for i in arr(p, "identifier") {
+        out.push(format!(
+            "Identifier: {} ({})",
+            str_at(i, "value").unwrap_or(""),
+            str_at(i, "system").unwrap_or("")
+        ));
+    }
+    if let Some(d) = str_at(comp, "date") {
+        out.push(format!("Document date: {d}"));
+    }
+    out
+}
+
 fn hdr_l1_text(xml: &str) -> Vec<String> {
     super::pdf::narrative_lines(xml)
 }

@@ -158,7 +158,7 @@ pub fn l1_document(
     let pdf = render(lines);
     let b64 = base64::engine::general_purpose::STANDARD.encode(pdf);
     Ok(format!(
-        "{header}<component><nonXMLBody><text mediaType=\"application/pdf\" representation=\"B64\">{b64}</text></nonXMLBody></component></ClinicalDocument>"
+        "{header}<component><nonXMLBody classCode=\"DOCBODY\" moodCode=\"EVN\"><text mediaType=\"application/pdf\" representation=\"B64\">{b64}</text></nonXMLBody></component></ClinicalDocument>"
     ))
 }
 
