@@ -234,11 +234,9 @@ pub fn ips_to_ps(
     w.close("ClinicalDocument");
 
     let l1_xml = if opts.l1 {
-        Some(super::pdf::l1_document(
-            &w.s,
-            &hdr_l1_text(&w.s),
-            PS_L1_TEMPLATE,
-        )?)
+        let mut lines = patient_lines(patient, comp);
+        lines.extend(hdr_l1_text(&w.s));
+        Some(super::pdf::l1_document(&w.s, &lines, PS_L1_TEMPLATE)?)
     } else {
         None
     };
