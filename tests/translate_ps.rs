@@ -122,6 +122,7 @@ fn reference_bundles_translate_validate_and_keep_everything() {
     let term = Terminology::builtin();
     let out = tempfile::tempdir().unwrap();
     let mut written = Vec::new();
+    let mut written_l1 = Vec::new();
     for b in &bundles {
         let bytes = std::fs::read(b).unwrap();
         let t0 = std::time::Instant::now();
@@ -169,6 +170,12 @@ fn reference_bundles_translate_validate_and_keep_everything() {
             .with_extension("xml");
         std::fs::write(&p, &t.xml).unwrap();
         written.push(p);
+        let p1 = out
+            .path()
+            .join(b.file_stem().unwrap())
+            .with_extension("l1.xml");
+        std::fs::write(&p1, t.l1_xml.as_deref().unwrap_or_default()).unwrap();
+        written_l1.push(p1);
     }
     let Some(py) = common::python() else { return };
     common::xsd(
@@ -179,5 +186,15 @@ fn reference_bundles_translate_validate_and_keep_everything() {
     .unwrap_or_else(|e| panic!("XSD:\n{e}"));
     let report = common::schematron(&py, &shared, "epsos-PatientSummary.sch", &written)
         .unwrap_or_else(|e| panic!("PS schematron errors:\n{e}"));
-    eprintln!("{}", report.lines().last().unwrap_or(""));
+    eprintln!("PS L3: {}", report.lines().last().unwrap_or(""));
+    // the L1 variant: XSD and the PS L1 schematron
+    common::xsd(
+        &py,
+        &shared.join("schemas/ehdsi-cda/CDA_Pharma.xsd"),
+        &written_l1,
+    )
+    .unwrap_or_else(|e| panic!("L1 XSD:\n{e}"));
+    let report = common::schematron(&py, &shared, "epsos-PatientSummary_L1.sch", &written_l1)
+        .unwrap_or_else(|e| panic!("PS L1 schematron errors:\n{e}"));
+    eprintln!("PS L1: {}", report.lines().last().unwrap_or(""));
 }
