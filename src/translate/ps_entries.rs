@@ -128,7 +128,7 @@ pub(crate) fn period_of<'v>(r: &'v Value, base: &str) -> (Option<&'v str>, Optio
 /// Writes one resource as a PS entry of section `sec`.
 pub fn write_entry(cx: &mut Ctx, b: &Bundle, sec: &mut Section, r: &Value, n: usize) {
     let rt = str_at(r, "resourceType").unwrap_or("");
-    let path = format!("section[{}]/entry[{n}]", sec.code);
+    let path = format!("section[{}]/entry[{}]", sec.code, sec.entries.len() + 1);
     let mut w = XmlW::default();
     let ok = match (sec.code.as_str(), rt) {
         (_, "MedicationStatement" | "MedicationRequest" | "MedicationAdministration") => {

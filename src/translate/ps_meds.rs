@@ -354,11 +354,13 @@ pub(crate) fn allergy(
                 false,
             );
             let src = codings(cx.term, Some(m));
+            // 3.44 takes eHDSIReactionAllergy or eHDSIIllnessandDisorder (the coded element list names the latter)
+            let set = cx.first_set(&[vs::REACTION_ALLERGY, vs::ILLNESS], &src);
             cx.write_cd(
                 w,
                 "value",
                 &[("xsi:type", "CD")],
-                vs::REACTION_ALLERGY,
+                set,
                 &src,
                 Some(&t),
                 &format!("{path}/reaction"),

@@ -174,19 +174,83 @@ pub(crate) fn result_obs(
         }
     } else if let Some(cc) = r.get("valueCodeableConcept") {
         let src = codings(cx.term, Some(cc));
-        cx.write_cd(
-            w,
-            "value",
-            &[("xsi:type", "CD")],
-            vs::BLOOD_GROUP,
-            &src,
-            cc_text(Some(cc)).as_deref(),
-            &format!("{path}/value"),
-        );
+        let obs_codes = codings(cx.term, r.get("code"));
+        let blood_group = obs_codes
+            .iter()
+            .any(|c| matches!(c.code.as_str(), "34530-6" | "882-1"));
+        if blood_group {
+            // the one result value the coded element list binds: eHDSIBloodGroup
+            cx.write_cd(
+                w,
+                "value",
+                &[("xsi:type", "CD")],
+                vs::BLOOD_GROUP,
+                &src,
+                cc_text(Some(cc)).as_deref(),
+                &format!("{path}/value"),
+            );
+        } else {
+            as_sent(
+                cx,
+                w,
+                "value",
+                &[("xsi:type", "CD")],
+                &src,
+                cc_text(Some(cc)).as_deref(),
+                path,
+            );
+        }
     } else if let Some(s) = str_at(r, "valueString") {
         w.leaf("value", &[("xsi:type", "ST")], s);
     }
     w.close("observation");
+}
+
+/// A code no MVC value set binds: written as sent (first code with an OID system), the others as
+/// translations; without any usable code the OTH form keeps the text and codes.
+fn as_sent(
+    cx: &mut Ctx,
+    w: &mut XmlW,
+    elem: &str,
+    attrs: &[(&str, &str)],
+    src: &[super::coded::Src],
+    text: Option<&str>,
+    path: &str,
+) {
+    let Some(i) = src.iter().position(|s| s.system.is_some()) else {
+        cx.write_cd(
+            w,
+            elem,
+            attrs,
+            vs::LAB_STUDY,
+            src,
+            text,
+            &format!("{path}/{elem}"),
+        );
+        return;
+    };
+    let main = &src[i];
+    let sys = main.system.clone().unwrap_or_default();
+    let mut a: Vec<(&str, &str)> = attrs.to_vec();
+    a.push(("code", &main.code));
+    a.push(("codeSystem", &sys));
+    if let Some(d) = &main.display {
+        a.push(("displayName", d));
+    }
+    w.open(elem, &a);
+    if let Some(t) = text {
+        w.leaf("originalText", &[], t);
+    }
+    for (j, s) in src.iter().enumerate() {
+        if j != i {
+            let mut t = vec![("code", s.code.as_str())];
+            if let Some(sy) = &s.system {
+                t.push(("codeSystem", sy));
+            }
+            w.empty("translation", &t);
+        }
+    }
+    w.close(elem);
 }
 
 pub(crate) fn value_text(r: &Value) -> Option<String> {
