@@ -179,6 +179,15 @@ impl Terminology {
         })
     }
 
+    /// The national code in `source_system` whose MVC target is (`system`, `code`), for the way home.
+    pub fn reverse(&self, source_system: &str, system: &str, code: &str) -> Option<&str> {
+        self.transcoding
+            .iter()
+            .filter(|((s, c), _)| s == source_system && c != "*")
+            .find(|(_, ms)| ms.iter().any(|m| m.system == system && m.code == code))
+            .map(|((_, c), _)| c.as_str())
+    }
+
     /// Designation of a concept in `lang` (e.g. `nb-NO`); `nb` matches `nb-NO`.
     pub fn designation(&self, system: &str, code: &str, lang: &str) -> Option<&str> {
         let key = (system.to_string(), code.to_string(), lang.to_string());
