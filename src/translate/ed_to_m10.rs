@@ -379,6 +379,7 @@ fn legemiddelpakning(w: &mut XmlW, term: &Terminology, p: &Product) {
     w.close("Legemiddelpakning");
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_m10(
     term: &Terminology,
     doc: &El,
