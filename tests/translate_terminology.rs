@@ -6,6 +6,7 @@ use ncpeh::translate::Terminology;
 
 #[test]
 fn builtin_tables_load() {
+    assert!(Terminology::try_builtin().is_ok());
     let t = Terminology::builtin();
     assert!(t.concept_count() > 30_000, "{}", t.concept_count());
     assert_eq!(t.lookup(vs::ILLNESS, vs::ICD10, "J45"), Some("Asthma"));

@@ -50,9 +50,17 @@ impl Terminology {
     pub fn builtin() -> &'static Terminology {
         static T: OnceLock<Terminology> = OnceLock::new();
         T.get_or_init(|| {
-            // The built-in tables are part of the build; tests/translate_terminology checks they parse.
-            Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS).unwrap_or_default()
+            // the built-in tables are part of the build; tests/translate_terminology checks they parse
+            Self::try_builtin().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "built-in terminology tables do not parse; running without");
+                Terminology::default()
+            })
         })
+    }
+
+    /// Parses the built-in tables afresh, reporting a broken table.
+    pub fn try_builtin() -> Result<Terminology, TranslateError> {
+        Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS)
     }
 
     /// Builds from the four tables' text.
