@@ -7,6 +7,16 @@
 //!
 //! Every coded element goes through [`coded`], which applies the eHDSI transcoding rule and reports
 //! national codes that have no MVC target in the warning list.
+//!
+//! Notes on the validators (see tests/translate_*.rs):
+//! * eP product parts are written in `urn:hl7-org:pharm` (templates 3.29/3.30): the current eP
+//!   schematron reads that namespace and so does the shared XSD; the older `urn:epsos-org:ep:medication`
+//!   form (`epsos:desc` ...) is rejected by the XSD and not recognised by the schematron.
+//! * Where the eP schematron is stricter than the XSD it is followed: one `id` per organization and
+//!   assigned entity, `entry/@typeCode="COMP"`, a coded author functionCode (no nullFlavor), no
+//!   null-flavoured frequency next to a valued period.
+//! * Entries PS has templates for but that are not written yet (vital signs organizer, social history,
+//!   pregnancy, functional status) are kept as narrative with a warning.
 
 pub mod cli;
 pub mod coded;
