@@ -15,8 +15,9 @@
 //! * Where the eP schematron is stricter than the XSD it is followed: one `id` per organization and
 //!   assigned entity, `entry/@typeCode="COMP"`, a coded author functionCode (no nullFlavor), no
 //!   null-flavoured frequency next to a valued period.
-//! * Entries PS has templates for but that are not written yet (vital signs organizer, social history,
-//!   pregnancy, functional status) are kept as narrative with a warning.
+//! * Entries PS has no template for, or binds to value sets the source cannot meet (vital signs other
+//!   than blood pressure, social history outside eHDSISocialHistory, pregnancy, functional status),
+//!   are kept in the narrative with their codes and reported as `Dropped`.
 
 pub mod cli;
 pub mod coded;
@@ -30,6 +31,7 @@ pub mod pivot_to_nb;
 mod ps_absent;
 mod ps_clinical;
 mod ps_entries;
+mod ps_findings;
 mod ps_header;
 mod ps_meds;
 mod ps_results;

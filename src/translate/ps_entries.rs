@@ -147,7 +147,23 @@ pub fn write_entry(cx: &mut Ctx, b: &Bundle, sec: &mut Section, r: &Value, n: us
     } else {
         // no entry template for this resource here: keep what it says in the narrative
         let t = cc_text(r.get("code")).unwrap_or_else(|| rt.to_string());
-        sec.narrative_line(&format!("{rt}: {t}"));
+        let v = super::ps_results::value_text(r)
+            .map(|v| format!(": {v}"))
+            .unwrap_or_default();
+        let d = str_at(r, "effectiveDateTime")
+            .map(|d| format!(" ({})", super::fhir::human_date(d)))
+            .unwrap_or_default();
+        // the codes stay readable in the text: [code system]
+        let codes: Vec<String> = super::fhir::codings(cx.term, r.get("code"))
+            .iter()
+            .chain(super::fhir::codings(cx.term, r.get("valueCodeableConcept")).iter())
+            .map(|c| format!("[{} {}]", c.code, c.system.as_deref().unwrap_or("?")))
+            .collect();
+        sec.narrative_line(
+            &format!("{t}{v}{d} {}", codes.join(" "))
+                .trim_end()
+                .to_string(),
+        );
         cx.warn(
             WarningKind::Dropped,
             &path,

@@ -17,11 +17,15 @@ pub(crate) fn observation(
     path: &str,
     w: &mut XmlW,
 ) -> bool {
-    if sec.code != "30954-2" {
-        return false;
+    match sec.code.as_str() {
+        "30954-2" => {
+            result_organizer(cx, b, sec, r, n, path, w);
+            true
+        }
+        "29762-2" => super::ps_findings::social(cx, sec, r, n, path, w),
+        "8716-3" => super::ps_findings::vital(cx, sec, r, n, path, w),
+        _ => false,
     }
-    result_organizer(cx, b, sec, r, n, path, w);
-    true
 }
 
 /// A result (or a panel with hasMember) as a result organizer (3.42) with one result observation
