@@ -159,11 +159,7 @@ pub fn write_entry(cx: &mut Ctx, b: &Bundle, sec: &mut Section, r: &Value, n: us
             .chain(super::fhir::codings(cx.term, r.get("valueCodeableConcept")).iter())
             .map(|c| format!("[{} {}]", c.code, c.system.as_deref().unwrap_or("?")))
             .collect();
-        sec.narrative_line(
-            &format!("{t}{v}{d} {}", codes.join(" "))
-                .trim_end()
-                .to_string(),
-        );
+        sec.narrative_line(format!("{t}{v}{d} {}", codes.join(" ")).trim_end());
         cx.warn(
             WarningKind::Dropped,
             &path,
