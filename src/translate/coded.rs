@@ -53,6 +53,16 @@ impl<'t> Ctx<'t> {
         });
     }
 
+    /// The first of `sets` that holds one of the sources directly or through the tables; the
+    /// last set when none does (so the OTH form names it).
+    pub fn first_set<'s>(&self, sets: &[&'s str], src: &[Src]) -> &'s str {
+        sets.iter()
+            .copied()
+            .find(|vs| self.choose(vs, src).is_some())
+            .or_else(|| sets.last().copied())
+            .unwrap_or("")
+    }
+
     /// Finds the MVC concept for the sources: a direct member first, then a transcoding row.
     /// Returns (index of the source used directly, or None when transcoded; system; code; display).
     fn choose(&self, vs: &str, src: &[Src]) -> Option<(Option<usize>, String, String, String)> {

@@ -18,6 +18,7 @@ const M10: &str = "http://www.kith.no/xmlstds/eresept/m10/2013-10-08";
 const UTLEVERING: &str = "http://www.kith.no/xmlstds/eresept/utlevering/2013-10-08";
 const M1: &str = "http://www.kith.no/xmlstds/eresept/m1/2013-10-08";
 const FORSKR: &str = "http://www.kith.no/xmlstds/eresept/forskrivning/2013-10-08";
+const V7484: &str = "2.16.578.1.12.4.1.1.7484";
 
 /// A product as read from the eD.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -134,7 +135,6 @@ fn material<'a>(holder: &'a El, wrapper: &str) -> Option<&'a El> {
 
 /// Translates an eDispensation to an M10-shaped dispensing report.
 pub fn ed_to_m10(xml: &[u8], term: &Terminology) -> Result<M10Report, TranslateError> {
-    let _ = term;
     let doc = parse(xml)?;
     if doc.ns != HL7 || doc.name != "ClinicalDocument" {
         return Err(TranslateError::WrongDocument {
@@ -281,6 +281,7 @@ pub fn ed_to_m10(xml: &[u8], term: &Terminology) -> Result<M10Report, TranslateE
         .and_then(|n| t(Some(n)));
     let pat = doc.path(HL7, &["recordTarget", "patientRole"]);
     let xml = write_m10(
+        term,
         &doc,
         pat,
         &prescription_id,
@@ -345,7 +346,7 @@ fn patient(w: &mut XmlW, pat: Option<&El>) {
     w.close("Patient");
 }
 
-fn legemiddelpakning(w: &mut XmlW, p: &Product) {
+fn legemiddelpakning(w: &mut XmlW, term: &Terminology, p: &Product) {
     w.open("Legemiddelpakning", &[]);
     if let Some(a) = &p.atc {
         let dn = p.atc_display.clone().unwrap_or_else(|| a.clone());
@@ -361,23 +362,26 @@ fn legemiddelpakning(w: &mut XmlW, p: &Product) {
         (None, None) => "ukjent legemiddel".into(),
     };
     w.leaf("NavnFormStyrke", &[], &nfs);
-    if let Some(c) = &p.package_code {
-        // the foreign package number: kept for reference, it is not a Norwegian varenummer
-        w.leaf("Varenr", &[], c);
-    }
+    // the foreign package number is not a Norwegian varenummer: it stays in Product.package_code only
     w.open("PakningsinfoResept", &[]);
     w.leaf("Varenavn", &[], p.name.as_deref().unwrap_or(&nfs));
     if let Some(s) = &p.package_size {
         w.leaf("Pakningsstr", &[], s);
     }
     if let Some(u) = &p.package_unit {
-        w.empty("EnhetPakning", &[("V", u), ("DN", u)]);
+        // UCUM back to the Volven package unit where the table knows it
+        match term.reverse(V7484, vs::UCUM, u) {
+            Some(v) => w.empty("EnhetPakning", &[("V", v), ("S", V7484), ("DN", v)]),
+            None => w.empty("EnhetPakning", &[("V", u), ("DN", u)]),
+        }
     }
     w.close("PakningsinfoResept");
     w.close("Legemiddelpakning");
 }
 
+#[allow(clippy::too_many_arguments)]
 fn write_m10(
+    term: &Terminology,
     doc: &El,
     pat: Option<&El>,
     rid: &str,
@@ -442,7 +446,7 @@ fn write_m10(
         w.empty("Varegruppekode", &[("V", "L"), ("DN", "Legemiddel")]);
         w.leaf("Antall", &[], &item.packages.to_string());
         w.open("Forskrivning", &[("xmlns", FORSKR)]);
-        legemiddelpakning(&mut w, &item.product);
+        legemiddelpakning(&mut w, term, &item.product);
         w.close("Forskrivning");
         w.close("ReseptDokLegemiddel");
         // substitution abroad: flagged, with the prescribed product beside the dispensed one
@@ -454,7 +458,7 @@ fn write_m10(
         if let (true, Some(p)) = (item.substituted, &item.prescribed) {
             w.open("ForskrevetLegemiddel", &[]);
             w.open("Forskrivning", &[("xmlns", FORSKR)]);
-            legemiddelpakning(&mut w, p);
+            legemiddelpakning(&mut w, term, p);
             w.close("Forskrivning");
             w.close("ForskrevetLegemiddel");
         }

@@ -96,6 +96,82 @@ pub(crate) fn write_body(w: &mut XmlW, cx: &mut Ctx, b: &Body) -> Vec<(String, S
     if let Some(a) = &antall {
         lines.push(format!("Antall: {a}"));
     }
+    // coded Norwegian details without an eP element keep their code in the narrative
+    let coded_line = |label: &str, el: Option<&El>| {
+        el.and_then(|e| {
+            let v = e.attr("V")?;
+            let dn = e.attr("DN").unwrap_or("");
+            let ot = e.attr("OT").map(|o| format!(" ({o})")).unwrap_or_default();
+            Some(format!(
+                "{label}: {dn} [{v}{}]{ot}",
+                e.attr("S").map(|s| format!(" {s}")).unwrap_or_default()
+            ))
+        })
+    };
+    lines.extend(coded_line("Bruk", f.child(F, "Bruk")));
+    lines.extend(coded_line("Kortdose", f.child(F, "Kortdose")));
+    lines.extend(coded_line(
+        "Reseptgruppe",
+        product.and_then(|p| p.child(F, "Reseptgruppe")),
+    ));
+    lines.extend(coded_line(
+        "Refusjonshjemmel",
+        b.dok.child(NS_M1, "RefHjemmel"),
+    ));
+    lines.extend(coded_line("Refusjonskode", b.dok.child(NS_M1, "RefKode")));
+    if let Some(pi) = pakning.and_then(|p| p.child(F, "PakningsinfoResept")) {
+        let size = text_of(pi.child(F, "Pakningsstr")).unwrap_or("");
+        lines.extend(coded_line(
+            &format!("Pakning {size}"),
+            pi.child(F, "EnhetPakning"),
+        ));
+    }
+    if let Some(v) = pakning.and_then(|p| text_of(p.child(F, "Varenr"))) {
+        lines.push(format!("Varenummer: {v}"));
+    }
+    for d in &doses {
+        let m = d.child(F, "Mengde");
+        let when = d
+            .child(F, "Tidsomrade")
+            .and_then(|t| t.attr("DN"))
+            .unwrap_or("");
+        if let Some(m) = m {
+            lines.push(
+                format!(
+                    "Dose: {} {} {when}",
+                    m.attr("V").unwrap_or(""),
+                    m.attr("U").unwrap_or("")
+                )
+                .trim_end()
+                .to_string(),
+            );
+        }
+    }
+    if let Some(bl) = blanding {
+        for best in bl.children_named(F, "BestanddelVirkestoff") {
+            let n = best
+                .path(F, &["Virkestoff", "Navn"])
+                .and_then(|n| text_of(Some(n)))
+                .unwrap_or("");
+            let s = best.child(F, "Styrke");
+            let part = |k: &str| {
+                s.and_then(|s| s.child(F, k))
+                    .map(|x| {
+                        format!(
+                            "{} {}",
+                            x.attr("V").unwrap_or(""),
+                            x.attr("U").unwrap_or("")
+                        )
+                    })
+                    .unwrap_or_default()
+            };
+            lines.push(format!(
+                "Virkestoff: {n} {}/{}",
+                part("Teller"),
+                part("Nevner")
+            ));
+        }
+    }
     let mut events = Vec::new();
     w.open("component", &[]);
     w.open("structuredBody", &[]);

@@ -7,6 +7,17 @@
 //!
 //! Every coded element goes through [`coded`], which applies the eHDSI transcoding rule and reports
 //! national codes that have no MVC target in the warning list.
+//!
+//! Notes on the validators (see tests/translate_*.rs):
+//! * eP product parts are written in `urn:hl7-org:pharm` (templates 3.29/3.30): the current eP
+//!   schematron reads that namespace and so does the shared XSD; the older `urn:epsos-org:ep:medication`
+//!   form (`epsos:desc` ...) is rejected by the XSD and not recognised by the schematron.
+//! * Where the eP schematron is stricter than the XSD it is followed: one `id` per organization and
+//!   assigned entity, `entry/@typeCode="COMP"`, a coded author functionCode (no nullFlavor), no
+//!   null-flavoured frequency next to a valued period.
+//! * Entries PS has no template for, or binds to value sets the source cannot meet (vital signs other
+//!   than blood pressure, social history outside eHDSISocialHistory, pregnancy, functional status),
+//!   are kept in the narrative with their codes and reported as `Dropped`.
 
 pub mod cli;
 pub mod coded;
@@ -17,7 +28,13 @@ mod fhir;
 pub mod ips_to_ps;
 mod pdf;
 pub mod pivot_to_nb;
+mod ps_absent;
+mod ps_clinical;
 mod ps_entries;
+mod ps_findings;
+mod ps_header;
+mod ps_meds;
+mod ps_results;
 pub mod terminology;
 mod xmlr;
 mod xmlw;

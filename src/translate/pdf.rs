@@ -158,7 +158,7 @@ pub fn l1_document(
     let pdf = render(lines);
     let b64 = base64::engine::general_purpose::STANDARD.encode(pdf);
     Ok(format!(
-        "{header}<component><nonXMLBody><text mediaType=\"application/pdf\" representation=\"B64\">{b64}</text></nonXMLBody></component></ClinicalDocument>"
+        "{header}<component><nonXMLBody classCode=\"DOCBODY\" moodCode=\"EVN\"><text mediaType=\"application/pdf\" representation=\"B64\">{b64}</text></nonXMLBody></component></ClinicalDocument>"
     ))
 }
 
@@ -168,19 +168,24 @@ mod tests {
     #[test]
     fn xref_offsets_point_at_objects() {
         let pdf = render(&["Hello (world)".to_string(), "Blåbær".to_string()]);
-        let text = String::from_utf8_lossy(&pdf).to_string();
-        let start: usize = text
-            .rsplit("startxref\n")
-            .next()
-            .unwrap()
-            .lines()
-            .next()
+        let find = |needle: &[u8]| {
+            pdf.windows(needle.len())
+                .rposition(|w| w == needle)
+                .unwrap()
+        };
+        let sx = find(b"startxref\n") + b"startxref\n".len();
+        let end = pdf[sx..].iter().position(|b| *b == b'\n').unwrap();
+        let start: usize = std::str::from_utf8(&pdf[sx..sx + end])
             .unwrap()
             .parse()
             .unwrap();
-        assert!(text[start..].starts_with("xref"));
-        let first = text[start..].lines().nth(3).unwrap();
-        let off: usize = first[..10].parse().unwrap();
+        assert!(pdf[start..].starts_with(b"xref"));
+        // the entry for object 1 is the fourth line of the table
+        let table = &pdf[start..];
+        let line4 = table.split(|b| *b == b'\n').nth(3).unwrap();
+        let off: usize = std::str::from_utf8(&line4[..10]).unwrap().parse().unwrap();
         assert!(pdf[off..].starts_with(b"1 0 obj"));
+        // Latin-1 letters are kept in WinAnsi
+        assert!(pdf.windows(6).any(|w| w == b"Bl\xe5b\xe6r"));
     }
 }

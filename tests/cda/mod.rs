@@ -1,4 +1,4 @@
-//! Helpers for the translation tests (tests/translate_*.rs): where the shared reference folder and a Python with
+//! Helpers for the translation tests: where the shared reference folder and a Python with
 //! saxonche + lxml are, and running the XSD / schematron validators over written documents.
 #![allow(dead_code)]
 
@@ -61,6 +61,7 @@ sys.exit(1 if bad else 0)
 
 /// Validates the files against an XSD; returns the report on failure.
 pub fn xsd(py: &Path, xsd: &Path, files: &[PathBuf]) -> Result<(), String> {
+    assert!(!files.is_empty(), "no documents to validate");
     let out = Command::new(py)
         .arg("-c")
         .arg(XSD_PY)
@@ -103,8 +104,10 @@ pub fn schematron(
         Ok(report)
     } else {
         Err(format!(
-            "{}\n{}",
+            "exit {:?}\n{}\n{}\n{}",
+            out.status.code(),
             errors.join("\n"),
+            report.lines().last().unwrap_or(""),
             String::from_utf8_lossy(&out.stderr)
                 .lines()
                 .take(20)

@@ -50,9 +50,17 @@ impl Terminology {
     pub fn builtin() -> &'static Terminology {
         static T: OnceLock<Terminology> = OnceLock::new();
         T.get_or_init(|| {
-            // The built-in tables are part of the build; tests/translate_terminology checks they parse.
-            Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS).unwrap_or_default()
+            // the built-in tables are part of the build; tests/translate_terminology checks they parse
+            Self::try_builtin().unwrap_or_else(|e| {
+                tracing::error!(error = %e, "built-in terminology tables do not parse; running without");
+                Terminology::default()
+            })
         })
+    }
+
+    /// Parses the built-in tables afresh, reporting a broken table.
+    pub fn try_builtin() -> Result<Terminology, TranslateError> {
+        Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS)
     }
 
     /// Builds from the four tables' text.
@@ -177,6 +185,15 @@ impl Terminology {
             system: m.system.clone(),
             code: code.to_string(),
         })
+    }
+
+    /// The national code in `source_system` whose MVC target is (`system`, `code`), for the way home.
+    pub fn reverse(&self, source_system: &str, system: &str, code: &str) -> Option<&str> {
+        self.transcoding
+            .iter()
+            .filter(|((s, c), _)| s == source_system && c != "*")
+            .find(|(_, ms)| ms.iter().any(|m| m.system == system && m.code == code))
+            .map(|((_, c), _)| c.as_str())
     }
 
     /// Designation of a concept in `lang` (e.g. `nb-NO`); `nb` matches `nb-NO`.

@@ -1,0 +1,177 @@
+//! The IPS absent/unknown entries of required PS sections with no data.
+
+use super::ps_entries::{text_ref, Section};
+use super::terminology::vs;
+use super::xmlw::XmlW;
+
+/// The IPS absent/unknown entry of a required section with no data.
+pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
+    let (text, what) = match code {
+        "10160-0" => ("No information about medications", "no-medication-info"),
+        "48765-2" => ("No information about allergies", "no-allergy-info"),
+        "47519-4" => (
+            "No information about past history of procedures",
+            "no-procedure-info",
+        ),
+        "11450-4" => ("No information about problems", "no-problem-info"),
+        _ => ("No information about medical devices", "no-device-info"),
+    };
+    let text = match reason {
+        Some(r) => format!("{text} (reason: {r})"),
+        None => text.to_string(),
+    };
+    let id = sec.narrative_line(&text);
+    let n = 1;
+    let mut w = XmlW::default();
+    let nf = [
+        ("code", what),
+        ("codeSystem", vs::ABSENT_UNKNOWN),
+        ("displayName", text.as_str()),
+    ];
+    match code {
+        "10160-0" => {
+            w.open(
+                "substanceAdministration",
+                &[("classCode", "SBADM"), ("moodCode", "INT")],
+            );
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.4");
+            w.template("2.16.840.1.113883.10.20.1.24");
+            w.empty("id", &[("root", &sec.id(n))]);
+            w.empty("code", &nf);
+            text_ref(&mut w, &id);
+            w.empty("statusCode", &[("code", "completed")]);
+            w.empty(
+                "effectiveTime",
+                &[("xsi:type", "IVL_TS"), ("nullFlavor", "UNK")],
+            );
+            w.empty(
+                "effectiveTime",
+                &[("xsi:type", "PIVL_TS"), ("nullFlavor", "NA")],
+            );
+            w.open("consumable", &[]);
+            w.open("manufacturedProduct", &[("classCode", "MANU")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.31");
+            w.open(
+                "manufacturedMaterial",
+                &[("classCode", "MMAT"), ("determinerCode", "KIND")],
+            );
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.32");
+            w.empty("code", &nf);
+            w.close("manufacturedMaterial");
+            w.close("manufacturedProduct");
+            w.close("consumable");
+            w.close("substanceAdministration");
+        }
+        "48765-2" => {
+            w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.16");
+            w.empty("id", &[("root", &sec.id(n))]);
+            w.empty(
+                "code",
+                &[("code", "CONC"), ("codeSystem", "2.16.840.1.113883.5.6")],
+            );
+            w.empty("statusCode", &[("code", "active")]);
+            w.open("effectiveTime", &[]);
+            w.empty("low", &[("nullFlavor", "NA")]);
+            w.close("effectiveTime");
+            w.open(
+                "entryRelationship",
+                &[("typeCode", "SUBJ"), ("inversionInd", "false")],
+            );
+            w.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.17");
+            w.empty("id", &[("root", &sec.id(n + 1))]);
+            w.empty(
+                "code",
+                &[
+                    ("code", "420134006"),
+                    ("codeSystem", vs::SNOMED),
+                    ("displayName", "Propensity to adverse reaction"),
+                ],
+            );
+            text_ref(&mut w, &id);
+            w.empty("statusCode", &[("code", "completed")]);
+            w.open("effectiveTime", &[]);
+            w.empty("low", &[("nullFlavor", "NA")]);
+            w.close("effectiveTime");
+            let mut v = nf.to_vec();
+            v.push(("xsi:type", "CD"));
+            w.empty("value", &v);
+            w.close("observation");
+            w.close("entryRelationship");
+            w.close("act");
+        }
+        "47519-4" => {
+            w.open("procedure", &[("classCode", "PROC"), ("moodCode", "EVN")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.26");
+            w.empty("id", &[("root", &sec.id(n))]);
+            w.empty("code", &nf);
+            text_ref(&mut w, &id);
+            w.empty("statusCode", &[("code", "completed")]);
+            w.empty("effectiveTime", &[("nullFlavor", "NA")]);
+            w.close("procedure");
+        }
+        "11450-4" => {
+            w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.15");
+            w.template("2.16.840.1.113883.10.20.1.27");
+            w.empty("id", &[("root", &sec.id(n))]);
+            w.empty(
+                "code",
+                &[("code", "CONC"), ("codeSystem", "2.16.840.1.113883.5.6")],
+            );
+            text_ref(&mut w, &id);
+            w.empty("statusCode", &[("code", "active")]);
+            w.open("effectiveTime", &[]);
+            w.empty("low", &[("nullFlavor", "NA")]);
+            w.close("effectiveTime");
+            w.open(
+                "entryRelationship",
+                &[("typeCode", "SUBJ"), ("inversionInd", "false")],
+            );
+            w.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.7");
+            w.empty("id", &[("root", &sec.id(n + 1))]);
+            w.empty(
+                "code",
+                &[
+                    ("code", "55607006"),
+                    ("codeSystem", vs::SNOMED),
+                    ("displayName", "Problem"),
+                ],
+            );
+            text_ref(&mut w, &id);
+            w.empty("statusCode", &[("code", "completed")]);
+            w.open("effectiveTime", &[]);
+            w.empty("low", &[("nullFlavor", "NA")]);
+            w.close("effectiveTime");
+            let mut v = nf.to_vec();
+            v.push(("xsi:type", "CD"));
+            w.empty("value", &v);
+            w.close("observation");
+            w.close("entryRelationship");
+            w.close("act");
+        }
+        _ => {
+            w.open("supply", &[("classCode", "SPLY"), ("moodCode", "EVN")]);
+            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.5");
+            w.empty("id", &[("root", &sec.id(n))]);
+            text_ref(&mut w, &id);
+            w.open("effectiveTime", &[("xsi:type", "IVL_TS")]);
+            w.empty("low", &[("nullFlavor", "NA")]);
+            w.close("effectiveTime");
+            w.open("participant", &[("typeCode", "DEV")]);
+            w.open("participantRole", &[("classCode", "MANU")]);
+            w.open(
+                "playingDevice",
+                &[("classCode", "DEV"), ("determinerCode", "INSTANCE")],
+            );
+            w.empty("code", &nf);
+            w.close("playingDevice");
+            w.close("participantRole");
+            w.close("participant");
+            w.close("supply");
+        }
+    }
+    sec.entries.push(w.s);
+}
