@@ -141,7 +141,7 @@ async fn fans_out_merges_and_survives_a_silent_peer() {
         "{homes:?}"
     );
     assert!(
-        took < Duration::from_secs(6),
+        took < Duration::from_secs(10),
         "one timeout (2 s), not a hang or a sum: took {took:?}"
     );
     eprintln!("fan-out to 3 peers (one silent, 2 s timeout) answered in {took:?}");
@@ -249,7 +249,7 @@ async fn xcpd_initiating_merges_answers_and_survives_a_silent_peer() {
         "NO's match comes through although one peer is silent"
     );
     assert!(
-        took < Duration::from_secs(6),
+        took < Duration::from_secs(10),
         "one timeout, not a hang: {took:?}"
     );
     let only_silent = format!("[gateway]\npeer_timeout_secs = 1\n[[peers]]\nhome_community_id = \"urn:oid:3.3\"\nxcpd_url = \"https://{silent_addr}/xcpd\"\n");
