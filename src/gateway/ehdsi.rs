@@ -123,11 +123,23 @@ impl Ehdsi<'_> {
                 );
             }
         };
+        // Translation is CPU work: keep it off the async workers.
+        let translated = tokio::task::spawn_blocking(move || {
+            let results: Vec<_> = sources.iter().map(|s| translate_source(kind, s)).collect();
+            (sources, results)
+        })
+        .await;
+        let Ok((sources, results)) = translated else {
+            return (
+                Vec::new(),
+                vec![XdsError::registry("internal error while translating")],
+            );
+        };
         let mut pivots = Vec::new();
         let mut errors = Vec::new();
         let mut facts = Vec::new();
-        for src in &sources {
-            match translate_source(kind, src) {
+        for (src, result) in sources.iter().zip(results) {
+            match result {
                 Err(e) => errors.push(
                     XdsError::new(
                         ErrorCode::RepositoryError,
@@ -139,11 +151,7 @@ impl Ehdsi<'_> {
                     )
                     .at(src.row.unique_id.clone()),
                 ),
-                Ok(docs) => {
-                    for d in docs {
-                        facts.push(d);
-                    }
-                }
+                Ok(docs) => facts.extend(docs.into_iter().map(|d| (d, src))),
             }
         }
         let ids: Vec<String> = facts
@@ -335,23 +343,18 @@ impl PivotDoc {
 fn translate_source(
     kind: PivotKind,
     src: &Source,
-) -> Result<Vec<(PivotDoc, &Source)>, translate::TranslateError> {
+) -> Result<Vec<PivotDoc>, translate::TranslateError> {
     let term = Terminology::builtin();
     match kind {
         PivotKind::Ps => {
             let t = translate::ips_to_ps(&src.data, term, &translate::PsOptions::default())?;
-            Ok(vec![(PivotDoc::new(t.xml, None, Vec::new()), src)])
+            Ok(vec![PivotDoc::new(t.xml, None, Vec::new())])
         }
         PivotKind::Ep => {
             Ok(
                 translate::eresept_to_ep(&src.data, term, &translate::EpOptions::default())?
                     .into_iter()
-                    .map(|e| {
-                        (
-                            PivotDoc::new(e.xml, Some(e.prescription_id), e.event_codes),
-                            src,
-                        )
-                    })
+                    .map(|e| PivotDoc::new(e.xml, Some(e.prescription_id), e.event_codes))
                     .collect(),
             )
         }
