@@ -60,8 +60,24 @@ async fn receive(repo: &Repository, call: SoapCall) -> Result<Vec<XdsError>, Vec
     let req = parse_request(&call.soap.body, &call.parts)?;
     drop(call);
     let mut objects = req.objects;
-    let facts = augment(&mut objects, &req.documents, &repo.cfg.unique_id)?;
-    let effects = effects(&objects, &facts)?;
+    let documents = req.documents;
+    let uid = repo.cfg.unique_id.clone();
+    // Hashing and reading the eDs is CPU work: keep it off the async workers.
+    let checked = tokio::task::spawn_blocking(move || {
+        let facts = augment(&mut objects, &documents, &uid)?;
+        let effects = effects(&objects, &facts)?;
+        Ok::<_, Vec<XdsError>>((objects, facts, effects))
+    })
+    .await;
+    let (objects, facts, effects) = match checked {
+        Ok(r) => r?,
+        Err(_) => {
+            return Err(vec![XdsError::new(
+                ErrorCode::RepositoryError,
+                "internal error while reading the eDispensation; nothing was stored",
+            )])
+        }
+    };
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
     repo.provide_local_with(objects, facts, move |conn| {
         for e in &effects {
