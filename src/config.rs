@@ -52,6 +52,8 @@ pub struct EhdsiConfig {
     pub ps_source_formats: Vec<String>,
     /// formatCodes of e-resept M1 messages (the source of ePrescriptions).
     pub ep_source_formats: Vec<String>,
+    /// Terminology tables overriding the built-in ones (a table missing there stays built-in).
+    pub terminology_dir: Option<PathBuf>,
 }
 
 impl Default for EhdsiConfig {
@@ -62,6 +64,7 @@ impl Default for EhdsiConfig {
                 "http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips".into(),
             ],
             ep_source_formats: vec!["urn:no:kith:xmlstds:eresept:m1".into()],
+            terminology_dir: None,
         }
     }
 }

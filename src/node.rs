@@ -25,6 +25,8 @@ pub enum NodeError {
     Codes(#[from] crate::xds::codes::CodeListError),
     #[error(transparent)]
     Repository(#[from] crate::repository::RepositoryInitError),
+    #[error(transparent)]
+    Terminology(#[from] crate::translate::TranslateError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -97,11 +99,17 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         cfg.server.public_url = Some(format!("https://{}", running.soap));
     }
     let peers = Arc::new(crate::gateway::peers::Peers::from_config(&cfg)?);
+    // Loaded once at start so that bad tables stop the node instead of a translation.
+    let terminology: &'static crate::translate::Terminology = match &cfg.ehdsi.terminology_dir {
+        Some(dir) => Box::leak(Box::new(crate::translate::Terminology::load_dir(dir)?)),
+        None => crate::translate::Terminology::builtin(),
+    };
     let app = Arc::new(App {
         cfg: Arc::new(cfg),
         registry,
         repository,
         peers,
+        terminology,
         metrics: Arc::new(Metrics::default()),
     });
     tokio::spawn(server::serve(soap_l, tls_cfg, app.clone()));

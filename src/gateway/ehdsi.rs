@@ -96,6 +96,7 @@ pub struct Ehdsi<'a> {
     pub home: &'a str,
     pub repository: &'a Repository,
     pub cfg: &'a EhdsiConfig,
+    pub term: &'static Terminology,
 }
 
 struct Source {
@@ -124,8 +125,12 @@ impl Ehdsi<'_> {
             }
         };
         // Translation is CPU work: keep it off the async workers.
+        let term = self.term;
         let translated = tokio::task::spawn_blocking(move || {
-            let results: Vec<_> = sources.iter().map(|s| translate_source(kind, s)).collect();
+            let results: Vec<_> = sources
+                .iter()
+                .map(|s| translate_source(kind, s, term))
+                .collect();
             (sources, results)
         })
         .await;
@@ -343,8 +348,8 @@ impl PivotDoc {
 fn translate_source(
     kind: PivotKind,
     src: &Source,
+    term: &Terminology,
 ) -> Result<Vec<PivotDoc>, translate::TranslateError> {
-    let term = Terminology::builtin();
     match kind {
         PivotKind::Ps => {
             let t = translate::ips_to_ps(&src.data, term, &translate::PsOptions::default())?;

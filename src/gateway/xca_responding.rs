@@ -34,6 +34,7 @@ pub struct Responder<'a> {
     pub registry: &'a Registry,
     pub repository: &'a Repository,
     pub ehdsi: &'a crate::config::EhdsiConfig,
+    pub terminology: &'static crate::translate::Terminology,
 }
 
 impl Responder<'_> {
@@ -154,6 +155,7 @@ impl Responder<'_> {
             home: self.home,
             repository: self.repository,
             cfg: self.ehdsi,
+            term: self.terminology,
         };
         let (pivots, errors) = e.find(kind, pid).await;
         let objects: Vec<String> = pivots

@@ -20,11 +20,15 @@ use crate::xds::{ids, ErrorCode, XdsError};
 pub const DISCARD_CLASS: &str = "DISCARD-60593-1";
 use crate::repository::endpoint::{PROVIDE, PROVIDE_RESPONSE};
 
-pub async fn handle(repo: &Repository, call: SoapCall) -> Result<SoapReply, Fault> {
+pub async fn handle(
+    repo: &Repository,
+    term: &'static Terminology,
+    call: SoapCall,
+) -> Result<SoapReply, Fault> {
     if call.soap.action != PROVIDE {
         return Err(Fault::action_not_supported(&call.soap.action));
     }
-    let result = receive(repo, call).await;
+    let result = receive(repo, term, call).await;
     let (status, outcome, errs) = match result {
         Ok(w) => (STATUS_SUCCESS, "Success", to_registry_errors(&w)),
         Err(e) => (STATUS_FAILURE, "Failure", to_registry_errors(&e)),
@@ -56,7 +60,11 @@ fn class_of(o: &RegistryObject) -> Option<(String, String)> {
         })
 }
 
-async fn receive(repo: &Repository, call: SoapCall) -> Result<Vec<XdsError>, Vec<XdsError>> {
+async fn receive(
+    repo: &Repository,
+    term: &'static Terminology,
+    call: SoapCall,
+) -> Result<Vec<XdsError>, Vec<XdsError>> {
     let req = parse_request(&call.soap.body, &call.parts)?;
     drop(call);
     let mut objects = req.objects;
@@ -65,7 +73,7 @@ async fn receive(repo: &Repository, call: SoapCall) -> Result<Vec<XdsError>, Vec
     // Hashing and reading the eDs is CPU work: keep it off the async workers.
     let checked = tokio::task::spawn_blocking(move || {
         let facts = augment(&mut objects, &documents, &uid)?;
-        let effects = effects(&objects, &facts)?;
+        let effects = effects(&objects, &facts, term)?;
         Ok::<_, Vec<XdsError>>((objects, facts, effects))
     })
     .await;
@@ -99,10 +107,13 @@ async fn receive(repo: &Repository, call: SoapCall) -> Result<Vec<XdsError>, Vec
 }
 
 /// Checks every DocumentEntry is an eD (or its discard) and translates each eD to M10.
-fn effects(objects: &[RegistryObject], facts: &[DocFacts]) -> Result<Vec<Effect>, Vec<XdsError>> {
+fn effects(
+    objects: &[RegistryObject],
+    facts: &[DocFacts],
+    term: &Terminology,
+) -> Result<Vec<Effect>, Vec<XdsError>> {
     let mut errs = Vec::new();
     let mut out = Vec::new();
-    let term = Terminology::builtin();
     for o in objects.iter().filter(|o| o.tag == RimTag::ExtrinsicObject) {
         let (code, scheme) = class_of(o).unwrap_or_default();
         let discard = code == DISCARD_CLASS;

@@ -24,6 +24,7 @@ pub struct App {
     pub registry: Registry,
     pub repository: Repository,
     pub peers: Arc<crate::gateway::peers::Peers>,
+    pub terminology: &'static crate::translate::Terminology,
     pub metrics: Arc<Metrics>,
 }
 
@@ -210,7 +211,9 @@ async fn soap_call(
     };
     let result = match ep {
         Endpoint::Registry => crate::registry::endpoint::handle(&app.registry, incoming).await,
-        Endpoint::Xdr => crate::gateway::xdr::handle(&app.repository, incoming).await,
+        Endpoint::Xdr => {
+            crate::gateway::xdr::handle(&app.repository, app.terminology, incoming).await
+        }
         Endpoint::XcpdInitiating => {
             crate::gateway::xcpd_initiating::handle(
                 &app.peers,
@@ -226,6 +229,7 @@ async fn soap_call(
                 registry: &app.registry,
                 repository: &app.repository,
                 ehdsi: &app.cfg.ehdsi,
+                terminology: app.terminology,
             };
             responder.handle(incoming).await
         }
