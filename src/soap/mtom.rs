@@ -110,11 +110,12 @@ pub fn decode(ct: &ContentType, body: Bytes) -> Result<MtomMessage, MtomError> {
         }
         pos = skip_line(&body, pos).ok_or(MtomError::Truncated)?;
         let next = find(&body, d, pos).ok_or(MtomError::Truncated)?;
-        // The CRLF before a delimiter belongs to the delimiter.
+        // The CRLF before a delimiter belongs to the delimiter (never reaching back before
+        // this part's start: an empty part has none of its own).
         let mut end = next;
-        if end >= 2 && &body[end - 2..end] == b"\r\n" {
+        if end >= pos + 2 && &body[end - 2..end] == b"\r\n" {
             end -= 2;
-        } else if end >= 1 && body[end - 1] == b'\n' {
+        } else if end > pos && body[end - 1] == b'\n' {
             end -= 1;
         }
         let (headers, content_start) = parse_headers(&body[pos..end])?;
