@@ -95,3 +95,43 @@ fn mutated_query_values_never_panic() {
         let _ = ncpeh::registry::query::params::like(&s, "^Hansen^Ola");
     }
 }
+
+#[test]
+fn mutated_hl7v2_feed_messages_never_panic() {
+    use ncpeh::feed::hl7v2::{
+        build_ack, classify, decode_text, parse_header, parse_patient, AckCode,
+    };
+    let msg = "MSH|^~\\&|EHR|HF|NCPEH|NO|20240101120000||ADT^A01^ADT_A01|MSG1|P|2.3.1\rEVN||20240101120000\rPID|||12345678901^^^&2.16.578.1.12.4.1.4.1&ISO~X^^^LOCAL||Nordmann^Kari||19800101|F\r";
+    let mut rng = Rng(99);
+    let mut ok = 0;
+    for _ in 0..ITERATIONS {
+        let m = mutate(&mut rng, msg.as_bytes());
+        let text = decode_text(&m);
+        match parse_header(&text) {
+            Ok(h) => {
+                let _ = classify(&h);
+                if parse_patient(&text, &h.encoding).is_ok() {
+                    ok += 1;
+                }
+                let _ = build_ack(Some(&h), AckCode::Accept, "ok");
+            }
+            Err(_) => {
+                let _ = build_ack(None, AckCode::Reject, "bad");
+            }
+        }
+    }
+    assert!(ok > 0);
+}
+
+#[test]
+fn mutated_xcpd_queries_never_panic() {
+    let q = r#"<PRPA_IN201305UV02 xmlns="urn:hl7-org:v3"><id root="1.2" extension="m"/><receiver><device><id root="2.16.578.1.12.4.5.10.1"/></device></receiver><controlActProcess><queryByParameter><queryId root="1" extension="q"/><parameterList><livingSubjectId><value root="2.16.578.1.12.4.1.4.1" extension="21014605158"/></livingSubjectId><livingSubjectName><value><given>Kari</given><family>Nordmann</family></value></livingSubjectName><livingSubjectBirthTime><value value="19460121"/></livingSubjectBirthTime></parameterList></queryByParameter></controlActProcess></PRPA_IN201305UV02>"#;
+    let mut rng = Rng(1234);
+    for _ in 0..ITERATIONS {
+        let m = mutate(&mut rng, q.as_bytes());
+        if let Ok(root) = ncpeh::xml::parse(&m, Default::default()) {
+            let _ = ncpeh::hl7v3::parse::header(&root);
+            let _ = ncpeh::hl7v3::parse::parse_query(&root);
+        }
+    }
+}
