@@ -62,45 +62,19 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
             w.close("consumable");
             w.close("substanceAdministration");
         }
-        "48765-2" => {
-            w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
-            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.16");
-            w.empty("id", &[("root", &sec.id(n))]);
-            w.empty(
-                "code",
-                &[("code", "CONC"), ("codeSystem", "2.16.840.1.113883.5.6")],
-            );
-            w.empty("statusCode", &[("code", "active")]);
-            w.open("effectiveTime", &[]);
-            w.empty("low", &[("nullFlavor", "NA")]);
-            w.close("effectiveTime");
-            w.open(
-                "entryRelationship",
-                &[("typeCode", "SUBJ"), ("inversionInd", "false")],
-            );
-            w.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
-            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.17");
-            w.empty("id", &[("root", &sec.id(n + 1))]);
-            w.empty(
-                "code",
-                &[
-                    ("code", "420134006"),
-                    ("codeSystem", vs::SNOMED),
-                    ("displayName", "Propensity to adverse reaction"),
-                ],
-            );
-            text_ref(&mut w, &id);
-            w.empty("statusCode", &[("code", "completed")]);
-            w.open("effectiveTime", &[]);
-            w.empty("low", &[("nullFlavor", "NA")]);
-            w.close("effectiveTime");
-            let mut v = nf.to_vec();
-            v.push(("xsi:type", "CD"));
-            w.empty("value", &v);
-            w.close("observation");
-            w.close("entryRelationship");
-            w.close("act");
-        }
+        "48765-2" => concern(
+            &mut w,
+            &Concern {
+                act_templates: &["1.3.6.1.4.1.12559.11.10.1.3.1.3.16"],
+                obs_template: "1.3.6.1.4.1.12559.11.10.1.3.1.3.17",
+                obs_code: ("420134006", "Propensity to adverse reaction"),
+                act_text: false,
+            },
+            sec,
+            n,
+            &id,
+            &nf,
+        ),
         "47519-4" => {
             w.open("procedure", &[("classCode", "PROC"), ("moodCode", "EVN")]);
             w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.26");
@@ -111,47 +85,22 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
             w.empty("effectiveTime", &[("nullFlavor", "NA")]);
             w.close("procedure");
         }
-        "11450-4" => {
-            w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
-            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.15");
-            w.template("2.16.840.1.113883.10.20.1.27");
-            w.empty("id", &[("root", &sec.id(n))]);
-            w.empty(
-                "code",
-                &[("code", "CONC"), ("codeSystem", "2.16.840.1.113883.5.6")],
-            );
-            text_ref(&mut w, &id);
-            w.empty("statusCode", &[("code", "active")]);
-            w.open("effectiveTime", &[]);
-            w.empty("low", &[("nullFlavor", "NA")]);
-            w.close("effectiveTime");
-            w.open(
-                "entryRelationship",
-                &[("typeCode", "SUBJ"), ("inversionInd", "false")],
-            );
-            w.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
-            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.7");
-            w.empty("id", &[("root", &sec.id(n + 1))]);
-            w.empty(
-                "code",
-                &[
-                    ("code", "55607006"),
-                    ("codeSystem", vs::SNOMED),
-                    ("displayName", "Problem"),
+        "11450-4" => concern(
+            &mut w,
+            &Concern {
+                act_templates: &[
+                    "1.3.6.1.4.1.12559.11.10.1.3.1.3.15",
+                    "2.16.840.1.113883.10.20.1.27",
                 ],
-            );
-            text_ref(&mut w, &id);
-            w.empty("statusCode", &[("code", "completed")]);
-            w.open("effectiveTime", &[]);
-            w.empty("low", &[("nullFlavor", "NA")]);
-            w.close("effectiveTime");
-            let mut v = nf.to_vec();
-            v.push(("xsi:type", "CD"));
-            w.empty("value", &v);
-            w.close("observation");
-            w.close("entryRelationship");
-            w.close("act");
-        }
+                obs_template: "1.3.6.1.4.1.12559.11.10.1.3.1.3.7",
+                obs_code: ("55607006", "Problem"),
+                act_text: true,
+            },
+            sec,
+            n,
+            &id,
+            &nf,
+        ),
         _ => {
             w.open("supply", &[("classCode", "SPLY"), ("moodCode", "EVN")]);
             w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.5");
@@ -174,4 +123,59 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
         }
     }
     sec.entries.push(w.s);
+}
+
+/// What differs between the allergy and problem concerns that carry an absent observation.
+struct Concern {
+    act_templates: &'static [&'static str],
+    obs_template: &'static str,
+    obs_code: (&'static str, &'static str),
+    /// The problem concern references the narrative on the act too; the allergy one does not.
+    act_text: bool,
+}
+
+/// A concern act holding one observation whose value is the absent/unknown code.
+fn concern(w: &mut XmlW, c: &Concern, sec: &Section, n: usize, id: &str, nf: &[(&str, &str)]) {
+    w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
+    for t in c.act_templates {
+        w.template(t);
+    }
+    w.empty("id", &[("root", &sec.id(n))]);
+    w.empty(
+        "code",
+        &[("code", "CONC"), ("codeSystem", "2.16.840.1.113883.5.6")],
+    );
+    if c.act_text {
+        text_ref(w, id);
+    }
+    w.empty("statusCode", &[("code", "active")]);
+    w.open("effectiveTime", &[]);
+    w.empty("low", &[("nullFlavor", "NA")]);
+    w.close("effectiveTime");
+    w.open(
+        "entryRelationship",
+        &[("typeCode", "SUBJ"), ("inversionInd", "false")],
+    );
+    w.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    w.template(c.obs_template);
+    w.empty("id", &[("root", &sec.id(n + 1))]);
+    w.empty(
+        "code",
+        &[
+            ("code", c.obs_code.0),
+            ("codeSystem", vs::SNOMED),
+            ("displayName", c.obs_code.1),
+        ],
+    );
+    text_ref(w, id);
+    w.empty("statusCode", &[("code", "completed")]);
+    w.open("effectiveTime", &[]);
+    w.empty("low", &[("nullFlavor", "NA")]);
+    w.close("effectiveTime");
+    let mut v = nf.to_vec();
+    v.push(("xsi:type", "CD"));
+    w.empty("value", &v);
+    w.close("observation");
+    w.close("entryRelationship");
+    w.close("act");
 }
