@@ -20,17 +20,10 @@ use crate::xds::{cx, ids, ErrorCode, XdsError};
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
 
-pub const LOINC: &str = "2.16.840.1.113883.6.1";
-pub const PS_CLASS: &str = "60591-5";
-pub const EP_CLASS: &str = "57833-6";
-pub const ED_CLASS: &str = "60593-1";
-pub const FORMAT_SCHEME: &str = "eHDSI formatCodes";
-pub const PS_FORMAT: &str = "urn:epSOS:ps:ps:2010";
-pub const EP_FORMAT: &str = "urn:epsos:ep:pre:2010";
-pub const ED_FORMAT: &str = "urn:epSOS:ep:dis:2010";
-pub const EP_STATUS_SYSTEM: &str = "urn:ehdsi:ep:status";
-const FNR: &str = "2.16.578.1.12.4.1.4.1";
-const DNR: &str = "2.16.578.1.12.4.1.4.2";
+use crate::ids::ehdsi::{
+    EP_CLASS, EP_FORMAT, EP_STATUS_SYSTEM, FORMAT_SCHEME, PS_CLASS, PS_FORMAT,
+};
+use crate::ids::oid::{DNR, FNR, LOINC};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PivotKind {

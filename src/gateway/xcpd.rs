@@ -8,8 +8,7 @@ pub const ACTION: &str = "urn:hl7-org:v3:PRPA_IN201305UV02:CrossGatewayPatientDi
 pub const RESPONSE_ACTION: &str = "urn:hl7-org:v3:PRPA_IN201306UV02:CrossGatewayPatientDiscovery";
 
 /// Fødselsnummer and D-nummer: the Norwegian person identifiers a foreign gateway may ask about.
-pub const FNR_OID: &str = "2.16.578.1.12.4.1.4.1";
-pub const DNR_OID: &str = "2.16.578.1.12.4.1.4.2";
+use crate::ids::oid::{DNR, FNR};
 
 /// XCPD error codes (code system 1.3.6.1.4.1.19376.1.2.27.3).
 pub const ANSWER_NOT_AVAILABLE: &str = "AnswerNotAvailable";
@@ -26,7 +25,7 @@ pub struct LookupKey {
 /// Why the query's identifiers cannot be looked up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
-    #[error("only fødselsnummer ({FNR_OID}) and D-nummer ({DNR_OID}) livingSubjectId roots are supported")]
+    #[error("only fødselsnummer ({FNR}) and D-nummer ({DNR}) livingSubjectId roots are supported")]
     Unsupported,
     #[error("the query names more than {MAX_KEYS} Norwegian identifiers")]
     TooMany,
@@ -40,11 +39,7 @@ pub const MAX_KEYS: usize = 8;
 /// identifier is present.
 pub fn lookup_keys(q: &PatientQuery) -> Result<Vec<LookupKey>, KeyError> {
     let mut keys: Vec<LookupKey> = Vec::new();
-    for id in q
-        .ids
-        .iter()
-        .filter(|id| id.root == FNR_OID || id.root == DNR_OID)
-    {
+    for id in q.ids.iter().filter(|id| id.root == FNR || id.root == DNR) {
         let Some(ext) = id.extension.as_deref() else {
             continue;
         };
@@ -210,8 +205,8 @@ mod tests {
     fn keys_only_for_norwegian_roots() {
         let q = query(&[
             ("1.2.752.129.2.1.3.1", "197903179988"),
-            (FNR_OID, "17037912345"),
-            (DNR_OID, "41037912345"),
+            (FNR, "17037912345"),
+            (DNR, "41037912345"),
         ]);
         let keys = lookup_keys(&q).unwrap();
         assert_eq!(keys.len(), 2);
@@ -222,23 +217,23 @@ mod tests {
             Err(KeyError::Unsupported)
         );
         // Repeats are one key; a flood of identifiers is refused.
-        let twice = query(&[(FNR_OID, "17037912345"), (FNR_OID, "17037912345")]);
+        let twice = query(&[(FNR, "17037912345"), (FNR, "17037912345")]);
         assert_eq!(lookup_keys(&twice).unwrap().len(), 1);
         let numbers: Vec<String> = (0..=MAX_KEYS).map(|i| format!("1703791234{i}")).collect();
-        let many: Vec<(&str, &str)> = numbers.iter().map(|n| (FNR_OID, n.as_str())).collect();
+        let many: Vec<(&str, &str)> = numbers.iter().map(|n| (FNR, n.as_str())).collect();
         assert_eq!(lookup_keys(&query(&many)), Err(KeyError::TooMany));
         // An extension that would forge a different CX key is not looked up.
-        assert!(lookup_keys(&query(&[(FNR_OID, "1^^^&9.9&ISO")])).is_err());
+        assert!(lookup_keys(&query(&[(FNR, "1^^^&9.9&ISO")])).is_err());
     }
 
     #[test]
     fn id_alone_matches_and_maps_back() {
-        let q = query(&[(FNR_OID, "17037912345")]);
+        let q = query(&[(FNR, "17037912345")]);
         let d = decide(&q, &[row(PID, "Bakken", "19790317", "F")]);
         let Decision::Match(p) = d else {
             panic!("{d:?}")
         };
-        assert_eq!(p.ids, vec![Ii::new(FNR_OID, Some("17037912345".into()))]);
+        assert_eq!(p.ids, vec![Ii::new(FNR, Some("17037912345".into()))]);
         assert_eq!(p.family.as_deref(), Some("Bakken"));
         assert_eq!(p.gender.as_deref(), Some("F"));
         assert_eq!(decide(&q, &[]), Decision::NoMatch);
@@ -247,7 +242,7 @@ mod tests {
     #[test]
     fn demographics_must_agree() {
         let stored = [row(PID, "Bakken", "19790317", "F")];
-        let mut q = query(&[(FNR_OID, "17037912345")]);
+        let mut q = query(&[(FNR, "17037912345")]);
         q.names = vec![PersonName {
             family: vec!["BAKKEN".into()],
             given: vec!["Anything".into()],
@@ -274,7 +269,7 @@ mod tests {
 
     #[test]
     fn unknown_attributes_do_not_contradict() {
-        let mut q = query(&[(FNR_OID, "17037912345")]);
+        let mut q = query(&[(FNR, "17037912345")]);
         q.names = vec![PersonName {
             family: vec!["Bakken".into(), "Sørlie".into()],
             given: vec![],
@@ -296,7 +291,7 @@ mod tests {
 
     #[test]
     fn two_identifiers_for_two_people_are_not_an_answer() {
-        let q = query(&[(FNR_OID, "17037912345"), (DNR_OID, "41037912345")]);
+        let q = query(&[(FNR, "17037912345"), (DNR, "41037912345")]);
         let dnr = "41037912345^^^&2.16.578.1.12.4.1.4.2&ISO";
         let same = [
             row(PID, "Bakken", "19790317", "F"),

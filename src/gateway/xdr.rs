@@ -3,9 +3,10 @@
 //! record, and closes the ePrescription it dispenses. A discard (DISCARD-60593-1) reopens it.
 //! Everything is one transaction: a bad eD stores nothing.
 
-use super::ehdsi::{ED_CLASS, LOINC};
 use crate::ebxml::response::write_registry_response;
 use crate::ebxml::{RegistryObject, RimTag, STATUS_FAILURE, STATUS_SUCCESS};
+use crate::ids::ehdsi::{DISCARD_CLASS, ED_CLASS};
+use crate::ids::oid::LOINC;
 use crate::registry::RegistryFailure;
 use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
 use crate::repository::Repository;
@@ -17,7 +18,6 @@ use crate::transport::router::{SoapCall, SoapReply};
 use crate::xds::model::CodeKind;
 use crate::xds::{ids, ErrorCode, XdsError};
 
-pub const DISCARD_CLASS: &str = "DISCARD-60593-1";
 use crate::repository::endpoint::{PROVIDE, PROVIDE_RESPONSE};
 
 pub async fn handle(

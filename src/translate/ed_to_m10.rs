@@ -9,6 +9,7 @@ use super::terminology::{vs, Terminology};
 use super::xmlr::{parse, El};
 use super::xmlw::XmlW;
 use super::{TranslateError, TranslationWarning, WarningKind};
+use crate::ids::oid;
 
 pub const ED_TEMPLATE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.1.2";
 const HL7: &str = "urn:hl7-org:v3";
@@ -331,8 +332,8 @@ fn patient(w: &mut XmlW, pat: Option<&El>) {
             continue;
         };
         let (v, dn) = match root {
-            vs::NO_FNR => ("FNR", "Fødselsnummer"),
-            vs::NO_DNR => ("DNR", "D-nummer"),
+            oid::FNR => ("FNR", "Fødselsnummer"),
+            oid::DNR => ("DNR", "D-nummer"),
             _ => continue,
         };
         w.open("Ident", &[]);

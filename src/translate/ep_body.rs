@@ -9,6 +9,7 @@ use super::eresept_to_ep::{
 use super::terminology::vs;
 use super::xmlr::El;
 use super::xmlw::XmlW;
+use crate::ids::oid;
 
 pub(crate) struct Body<'a> {
     pub dok: &'a El,
@@ -183,7 +184,7 @@ pub(crate) fn write_body(w: &mut XmlW, cx: &mut Ctx, b: &Body) -> Vec<(String, S
         "code",
         &[
             ("code", "57828-6"),
-            ("codeSystem", vs::LOINC),
+            ("codeSystem", oid::LOINC),
             ("codeSystemName", "LOINC"),
             ("displayName", "Prescriptions"),
         ],

@@ -5,10 +5,11 @@
 
 use super::coded::{Ctx, Src};
 use super::ps_entries::uuid_from;
-use super::terminology::{vs, Terminology};
+use super::terminology::Terminology;
 use super::xmlr::{parse, El};
 use super::xmlw::XmlW;
 use super::{TranslateError, TranslationWarning, WarningKind};
+use crate::ids::oid;
 
 pub const EP_TEMPLATE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.1.1";
 const MSGHEAD: &str = "http://www.kith.no/xmlstds/msghead/2006-05-24";
@@ -147,12 +148,12 @@ pub fn eresept_to_ep(
 
 fn id_root(type_v: &str) -> Option<&'static str> {
     match type_v {
-        "FNR" => Some(vs::NO_FNR),
-        "DNR" => Some(vs::NO_DNR),
-        "HPR" => Some(vs::NO_HPR),
-        "ENH" => Some(vs::NO_ORGNR),
-        "HER" => Some(vs::NO_HER),
-        "RSH" => Some("2.16.578.1.12.4.1.4.102"),
+        "FNR" => Some(oid::FNR),
+        "DNR" => Some(oid::DNR),
+        "HPR" => Some(oid::HPR),
+        "ENH" => Some(oid::ORGNR),
+        "HER" => Some(oid::HER),
+        "RSH" => Some(oid::RESH),
         _ => None,
     }
 }
@@ -345,7 +346,7 @@ fn one(
         "code",
         &[
             ("code", "57833-6"),
-            ("codeSystem", vs::LOINC),
+            ("codeSystem", oid::LOINC),
             ("codeSystemName", "LOINC"),
             ("displayName", "Prescription for medication"),
         ],

@@ -1,5 +1,6 @@
 //! PS entries for problems (and past illnesses), procedures, devices and immunizations.
 
+use crate::ids::oid;
 use serde_json::Value;
 
 use super::coded::{Ctx, Src};
@@ -121,7 +122,7 @@ pub(crate) fn problem(
             "code",
             &[
                 ("code", "66455-7"),
-                ("codeSystem", vs::LOINC),
+                ("codeSystem", oid::LOINC),
                 ("displayName", "Condition status"),
             ],
         );

@@ -1,12 +1,12 @@
 //! PS section bodies: one writer per FHIR resource type, each adding a narrative line (with an ID
 //! the entry's `<text><reference>` points to) and the coded entry.
 
+use crate::ids::oid;
 use serde_json::Value;
 use sha1::{Digest, Sha1};
 
 use super::coded::Ctx;
 use super::fhir::{cc_text, str_at, ts, Bundle};
-use super::terminology::vs;
 use super::xmlw::XmlW;
 use super::WarningKind;
 
@@ -68,7 +68,7 @@ impl Section {
             "code",
             &[
                 ("code", &self.code),
-                ("codeSystem", vs::LOINC),
+                ("codeSystem", oid::LOINC),
                 ("codeSystemName", "LOINC"),
                 ("displayName", title),
             ],

@@ -2,6 +2,7 @@
 //! observations). PS binds these codes tightly (eHDSISocialHistory, eHDSIBloodPressure, no
 //! nullFlavor), so an observation outside them stays in the narrative with a warning.
 
+use crate::ids::oid;
 use serde_json::Value;
 
 use super::coded::Ctx;
@@ -156,8 +157,11 @@ pub(crate) fn vital(
 ) -> bool {
     let is_bp = |cc: Option<&Value>| {
         codings(cx.term, cc).iter().any(|s| {
-            s.system.as_deref() == Some(vs::LOINC)
-                && cx.term.lookup(BLOOD_PRESSURE, vs::LOINC, &s.code).is_some()
+            s.system.as_deref() == Some(oid::LOINC)
+                && cx
+                    .term
+                    .lookup(BLOOD_PRESSURE, oid::LOINC, &s.code)
+                    .is_some()
         })
     };
     let comps: Vec<&Value> = arr(r, "component")

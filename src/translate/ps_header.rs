@@ -1,11 +1,11 @@
 //! The PS CDA header from the IPS Composition: patient, author, custodian, legal authenticator,
 //! contact persons, documentationOf and the XFRM link to the source document.
+use crate::ids::oid;
 use serde_json::Value;
 
 use super::coded::{Ctx, Src};
 use super::fhir::{arr, str_at, ts, Bundle};
 use super::ips_to_ps::PsOptions;
-use super::terminology::vs;
 use super::xmlw::XmlW;
 use super::TranslateError;
 
@@ -45,7 +45,7 @@ pub fn write_header(
         "code",
         &[
             ("code", "60591-5"),
-            ("codeSystem", vs::LOINC),
+            ("codeSystem", oid::LOINC),
             ("codeSystemName", "LOINC"),
             ("displayName", "Patient summary Document"),
         ],

@@ -1,5 +1,6 @@
 //! PS entries for medication statements and allergies/intolerances.
 
+use crate::ids::oid;
 use serde_json::Value;
 
 use super::coded::{Ctx, Src};
@@ -380,7 +381,7 @@ pub(crate) fn allergy(
             "code",
             &[
                 ("code", "82606-5"),
-                ("codeSystem", vs::LOINC),
+                ("codeSystem", oid::LOINC),
                 ("displayName", "Criticality"),
             ],
         );
@@ -411,7 +412,7 @@ pub(crate) fn allergy(
             "code",
             &[
                 ("code", "66455-7"),
-                ("codeSystem", vs::LOINC),
+                ("codeSystem", oid::LOINC),
                 ("displayName", "Condition status"),
             ],
         );
@@ -438,7 +439,7 @@ pub(crate) fn allergy(
             "code",
             &[
                 ("code", "33999-4"),
-                ("codeSystem", vs::LOINC),
+                ("codeSystem", oid::LOINC),
                 ("displayName", "Status"),
             ],
         );

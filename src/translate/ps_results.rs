@@ -1,5 +1,6 @@
 //! PS results: one result organizer per IPS result (a panel keeps its members together).
 
+use crate::ids::oid;
 use serde_json::Value;
 
 use super::coded::Ctx;
@@ -68,7 +69,7 @@ pub(crate) fn result_organizer(
             "code",
             &[
                 ("code", code),
-                ("codeSystem", vs::LOINC),
+                ("codeSystem", oid::LOINC),
                 ("displayName", disp),
             ],
         );

@@ -18,17 +18,9 @@ pub const VACCINE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.42.28";
 pub const QUANTITY_UNIT: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.42.56";
 pub const LAB_STUDY: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.42.66";
 
-pub const LOINC: &str = "2.16.840.1.113883.6.1";
 pub const SNOMED: &str = "2.16.840.1.113883.6.96";
 pub const EDQM: &str = "0.4.0.127.0.16.1.1.2.1";
 pub const ATC: &str = "2.16.840.1.113883.6.73";
 pub const UCUM: &str = "2.16.840.1.113883.6.8";
 pub const ICD10: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.44.2";
 pub const ABSENT_UNKNOWN: &str = "2.16.840.1.113883.5.1150.1";
-
-/// Norwegian identifier roots (DESIGN.md).
-pub const NO_FNR: &str = "2.16.578.1.12.4.1.4.1";
-pub const NO_DNR: &str = "2.16.578.1.12.4.1.4.2";
-pub const NO_HPR: &str = "2.16.578.1.12.4.1.4.4";
-pub const NO_ORGNR: &str = "2.16.578.1.12.4.1.4.101";
-pub const NO_HER: &str = "2.16.578.1.12.4.1.2";
