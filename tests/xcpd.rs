@@ -115,7 +115,7 @@ impl Answer {
             .child(HL7, "acknowledgement")
             .and_then(|a| a.child(HL7, "acknowledgementDetail"))
             .and_then(|d| d.child(HL7, "text"))
-            .map(|t| t.text())
+            .map(|t| t.text().into_owned())
             .unwrap_or_default()
     }
 }

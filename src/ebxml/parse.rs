@@ -105,7 +105,11 @@ fn parse_slot(e: &Element) -> Result<Slot, ParseError> {
     })?;
     let values = e
         .child(RIM, "ValueList")
-        .map(|vl| vl.children_named(RIM, "Value").map(|v| v.text()).collect())
+        .map(|vl| {
+            vl.children_named(RIM, "Value")
+                .map(|v| v.text().into_owned())
+                .collect()
+        })
         .unwrap_or_default();
     Ok(Slot {
         name: name.to_string(),
@@ -118,9 +122,7 @@ fn parse_international(e: &Element) -> Vec<LocalizedString> {
     e.children_named(RIM, "LocalizedString")
         .map(|l| LocalizedString {
             value: l.attr("value").unwrap_or_default().to_string(),
-            lang: l
-                .attr_ns(crate::xml::dom_xml_ns(), "lang")
-                .map(str::to_string),
+            lang: l.attr_ns(crate::xml::XML, "lang").map(str::to_string),
             charset: l.attr("charset").map(str::to_string),
         })
         .collect()

@@ -58,7 +58,11 @@ pub fn parse_adhoc_query(body: &Element) -> Result<AdhocQueryRequest, ParseError
             slot_type: None,
             values: s
                 .child(RIM, "ValueList")
-                .map(|vl| vl.children_named(RIM, "Value").map(|v| v.text()).collect())
+                .map(|vl| {
+                    vl.children_named(RIM, "Value")
+                        .map(|v| v.text().into_owned())
+                        .collect()
+                })
                 .unwrap_or_default(),
         })
         .collect();

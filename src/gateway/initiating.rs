@@ -20,7 +20,7 @@ use crate::soap::{Fault, XOP};
 use crate::transport::client::{HttpsClient, SoapResponse};
 use crate::transport::router::{SoapCall, SoapReply};
 use crate::xds::{ErrorCode, XdsError};
-use crate::xml::{esc_text, Attr, Element};
+use crate::xml::{esc_text, Element};
 use base64::Engine;
 use bytes::Bytes;
 use std::fmt::Write;
@@ -189,11 +189,7 @@ fn with_home(o: &Element, home: &str) -> String {
         return crate::xml::write::serialize(o, &|_| None);
     }
     let mut o = o.clone();
-    o.attrs.push(Attr {
-        ns: None,
-        name: "home".into(),
-        value: home.to_string(),
-    });
+    o.set_attr("home", home);
     crate::xml::write::serialize(&o, &|_| None)
 }
 

@@ -279,7 +279,8 @@ mod tests {
         let patients = [FoundPatient {
             ids: vec![Ii::new("2.16.578.1.12.4.1.4.1", Some("17037912345".into()))],
             family: Some("Bakken <Sørlie>".into()),
-            given: None,
+            // A vertical tab from an ITI-8 feed: XML 1.0 cannot carry it, so it is dropped.
+            given: Some("Kari\u{b}".into()),
             birth_time: Some("19790317".into()),
             gender: Some("F".into()),
         }];
@@ -311,6 +312,10 @@ mod tests {
         assert_eq!(
             person.find(HL7, "family").map(|f| f.text()).as_deref(),
             Some("Bakken <Sørlie>")
+        );
+        assert_eq!(
+            person.find(HL7, "given").map(|f| f.text()).as_deref(),
+            Some("Kari")
         );
         assert_eq!(
             cap.find(HL7, "queryResponseCode")

@@ -78,7 +78,7 @@ pub fn read_response(body: &Element) -> RemoteAnswer {
                     code_context: e
                         .attr("codeContext")
                         .map(str::to_string)
-                        .unwrap_or_else(|| e.text()),
+                        .unwrap_or_else(|| e.text().into_owned()),
                     location: e.attr("location").map(str::to_string),
                     warning: e.attr("severity").is_some_and(|s| s.ends_with(":Warning")),
                 })

@@ -4,8 +4,8 @@
 //! translations, plus a warning. Codes are never dropped and never guessed.
 
 use super::terminology::Terminology;
-use super::xmlw::XmlW;
 use super::{TranslationWarning, WarningKind};
+use crate::xml::XmlWriter;
 
 /// One source code, its system already an OID (None when the system had no known OID).
 #[derive(Debug, Clone, Default)]
@@ -91,7 +91,7 @@ impl<'t> Ctx<'t> {
     #[allow(clippy::too_many_arguments)]
     pub fn write_cd(
         &mut self,
-        w: &mut XmlW,
+        w: &mut XmlWriter,
         elem: &str,
         attrs: &[(&str, &str)],
         vs: &str,
@@ -167,7 +167,7 @@ impl<'t> Ctx<'t> {
         }
     }
 
-    fn translation(&mut self, w: &mut XmlW, s: &Src, path: &str) {
+    fn translation(&mut self, w: &mut XmlWriter, s: &Src, path: &str) {
         let mut a: Vec<(&str, &str)> = vec![("code", &s.code)];
         if let Some(sys) = &s.system {
             a.push(("codeSystem", sys));

@@ -4,12 +4,13 @@
 //! is flagged and the prescribed one kept beside it. Quantities are checked: the number of packages
 //! must be a positive whole number and a package size must be positive.
 
+use super::parse_xml;
 use super::ps_entries::uuid_from;
 use super::terminology::{vs, Terminology};
-use super::xmlr::{parse, El};
-use super::xmlw::XmlW;
 use super::{TranslateError, TranslationWarning, WarningKind};
 use crate::ids::oid;
+use crate::xml::Element;
+use crate::xml::XmlWriter;
 
 pub const ED_TEMPLATE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.1.2";
 const HL7: &str = "urn:hl7-org:v3";
@@ -50,18 +51,18 @@ pub struct M10Report {
     pub warnings: Vec<TranslationWarning>,
 }
 
-fn t(el: Option<&El>) -> Option<String> {
-    el.map(|e| e.text_trim().to_string())
+fn t(el: Option<&Element>) -> Option<String> {
+    el.map(|e| e.text().trim().to_string())
         .filter(|s| !s.is_empty())
 }
 
-fn has_template(el: &El, root: &str) -> bool {
+fn has_template(el: &Element, root: &str) -> bool {
     el.children_named(HL7, "templateId")
         .any(|t| t.attr("root") == Some(root))
 }
 
 /// A positive number of packages: a whole number above zero.
-fn packages(q: Option<&El>) -> Result<u64, TranslateError> {
+fn packages(q: Option<&Element>) -> Result<u64, TranslateError> {
     let element = "supply/quantity/@value".to_string();
     let v = q.and_then(|q| q.attr("value")).ok_or_else(|| {
         TranslateError::MissingElement(
@@ -87,7 +88,7 @@ fn packages(q: Option<&El>) -> Result<u64, TranslateError> {
     Ok(n as u64)
 }
 
-fn product(mm: &El, path: &str) -> Result<Product, TranslateError> {
+fn product(mm: &Element, path: &str) -> Result<Product, TranslateError> {
     let mut p = Product {
         name: t(mm.child(HL7, "name")),
         desc: t(mm.child(PHARM, "desc")),
@@ -127,7 +128,7 @@ fn product(mm: &El, path: &str) -> Result<Product, TranslateError> {
     Ok(p)
 }
 
-fn material<'a>(holder: &'a El, wrapper: &str) -> Option<&'a El> {
+fn material<'a>(holder: &'a Element, wrapper: &str) -> Option<&'a Element> {
     holder
         .child(HL7, wrapper)?
         .child(HL7, "manufacturedProduct")?
@@ -136,11 +137,11 @@ fn material<'a>(holder: &'a El, wrapper: &str) -> Option<&'a El> {
 
 /// Translates an eDispensation to an M10-shaped dispensing report.
 pub fn ed_to_m10(xml: &[u8], term: &Terminology) -> Result<M10Report, TranslateError> {
-    let doc = parse(xml)?;
-    if doc.ns != HL7 || doc.name != "ClinicalDocument" {
+    let doc = parse_xml(xml)?;
+    if !doc.is(HL7, "ClinicalDocument") {
         return Err(TranslateError::WrongDocument {
             expected: "eHDSI eDispensation (CDA ClinicalDocument)",
-            found: format!("{{{}}}{}", doc.ns, doc.name),
+            found: format!("{{{}}}{}", doc.ns.as_deref().unwrap_or(""), doc.name),
         });
     }
     if !has_template(&doc, ED_TEMPLATE) {
@@ -155,9 +156,8 @@ pub fn ed_to_m10(xml: &[u8], term: &Terminology) -> Result<M10Report, TranslateE
         });
     }
     let mut warnings = Vec::new();
-    let mut supplies = Vec::new();
-    doc.descendants(HL7, "supply", &mut supplies);
-    let supplies: Vec<&El> = supplies
+    let supplies: Vec<&Element> = doc
+        .descendants_named(HL7, "supply")
         .into_iter()
         .filter(|s| has_template(s, "1.3.6.1.4.1.12559.11.10.1.3.1.3.3"))
         .collect();
@@ -215,8 +215,7 @@ pub fn ed_to_m10(xml: &[u8], term: &Terminology) -> Result<M10Report, TranslateE
             })
             .transpose()?;
         let subst_act = s.children_named(HL7, "entryRelationship").any(|e| {
-            e.children
-                .iter()
+            e.elements()
                 .any(|a| a.child(HL7, "code").and_then(|c| c.attr("code")) == Some("SUBST"))
         });
         let differs = prescribed.as_ref().is_some_and(|p| {
@@ -308,7 +307,7 @@ fn v3_date(v: &str) -> Option<String> {
     Some(format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..8]))
 }
 
-fn patient(w: &mut XmlW, pat: Option<&El>) {
+fn patient(w: &mut XmlWriter, pat: Option<&Element>) {
     w.open("Patient", &[]);
     let name = pat.and_then(|p| p.path(HL7, &["patient", "name"]));
     if let Some(f) = name.and_then(|n| t(n.child(HL7, "family"))) {
@@ -347,7 +346,7 @@ fn patient(w: &mut XmlW, pat: Option<&El>) {
     w.close("Patient");
 }
 
-fn legemiddelpakning(w: &mut XmlW, term: &Terminology, p: &Product) {
+fn legemiddelpakning(w: &mut XmlWriter, term: &Terminology, p: &Product) {
     w.open("Legemiddelpakning", &[]);
     if let Some(a) = &p.atc {
         let dn = p.atc_display.clone().unwrap_or_else(|| a.clone());
@@ -383,15 +382,15 @@ fn legemiddelpakning(w: &mut XmlW, term: &Terminology, p: &Product) {
 #[allow(clippy::too_many_arguments)]
 fn write_m10(
     term: &Terminology,
-    doc: &El,
-    pat: Option<&El>,
+    doc: &Element,
+    pat: Option<&Element>,
     rid: &str,
     date: &str,
     pharmacy: &str,
     country: Option<&str>,
     items: &[Dispensed],
 ) -> String {
-    let mut w = XmlW::new();
+    let mut w = XmlWriter::new();
     w.open("MsgHead", &[("xmlns", MSGHEAD)]);
     w.open("MsgInfo", &[]);
     w.empty(

@@ -7,19 +7,19 @@ use super::eresept_to_ep::{
     VOLVEN_UNIT,
 };
 use super::terminology::vs;
-use super::xmlr::El;
-use super::xmlw::XmlW;
 use crate::ids::oid;
+use crate::xml::Element;
+use crate::xml::XmlWriter;
 
 pub(crate) struct Body<'a> {
-    pub dok: &'a El,
-    pub forskr: &'a El,
+    pub dok: &'a Element,
+    pub forskr: &'a Element,
     pub rid: &'a str,
     pub rx_root: &'a str,
     pub written: &'a str,
     pub country: &'a str,
-    pub org: &'a El,
-    pub hcp: Option<&'a El>,
+    pub org: &'a Element,
+    pub hcp: Option<&'a Element>,
 }
 
 const F: &str = NS_FORSKR;
@@ -55,7 +55,11 @@ fn unit(cx: &mut Ctx, u: Option<&str>, path: &str) -> String {
 }
 
 /// Writes the body; returns the eventCodeList values (codeSystem, code, display).
-pub(crate) fn write_body(w: &mut XmlW, cx: &mut Ctx, b: &Body) -> Vec<(String, String, String)> {
+pub(crate) fn write_body(
+    w: &mut XmlWriter,
+    cx: &mut Ctx,
+    b: &Body,
+) -> Vec<(String, String, String)> {
     let f = b.forskr;
     let pakning = f.child(F, "Legemiddelpakning");
     let blanding = f.child(F, "Legemiddelblanding");
@@ -81,7 +85,7 @@ pub(crate) fn write_body(w: &mut XmlW, cx: &mut Ctx, b: &Body) -> Vec<(String, S
     let end = dosering
         .and_then(|d| d.child(F, "Sluttidspunkt"))
         .and_then(|s| s.attr("V"));
-    let doses: Vec<&El> = dosering
+    let doses: Vec<&Element> = dosering
         .map(|d| d.children_named(F, "DoseFastTidspunkt").collect())
         .unwrap_or_default();
     let antall = text_of(b.dok.child(NS_M1, "Antall")).and_then(num);
@@ -98,7 +102,7 @@ pub(crate) fn write_body(w: &mut XmlW, cx: &mut Ctx, b: &Body) -> Vec<(String, S
         lines.push(format!("Antall: {a}"));
     }
     // coded Norwegian details without an eP element keep their code in the narrative
-    let coded_line = |label: &str, el: Option<&El>| {
+    let coded_line = |label: &str, el: Option<&Element>| {
         el.and_then(|e| {
             let v = e.attr("V")?;
             let dn = e.attr("DN").unwrap_or("");

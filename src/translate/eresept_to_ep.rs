@@ -4,12 +4,13 @@
 //! schematron and the shared XSD read.
 
 use super::coded::{Ctx, Src};
+use super::parse_xml;
 use super::ps_entries::uuid_from;
 use super::terminology::Terminology;
-use super::xmlr::{parse, El};
-use super::xmlw::XmlW;
 use super::{TranslateError, TranslationWarning, WarningKind};
 use crate::ids::oid;
+use crate::xml::Element;
+use crate::xml::XmlWriter;
 
 pub const EP_TEMPLATE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.1.1";
 const MSGHEAD: &str = "http://www.kith.no/xmlstds/msghead/2006-05-24";
@@ -47,12 +48,14 @@ pub struct TranslatedEp {
     pub warnings: Vec<TranslationWarning>,
 }
 
-fn txt(el: Option<&El>) -> Option<&str> {
-    el.map(El::text_trim).filter(|t| !t.is_empty())
+fn txt(el: Option<&Element>) -> Option<&str> {
+    el.and_then(Element::value_text)
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// A Volven-coded element (V, S, DN) as a source code; `default_system` when S is absent.
-fn volven(el: Option<&El>, default_system: Option<&str>) -> Vec<Src> {
+fn volven(el: Option<&Element>, default_system: Option<&str>) -> Vec<Src> {
     let Some(el) = el else { return Vec::new() };
     let Some(code) = el.attr("V") else {
         return Vec::new();
@@ -103,11 +106,11 @@ pub fn eresept_to_ep(
     term: &Terminology,
     opts: &EpOptions,
 ) -> Result<Vec<TranslatedEp>, TranslateError> {
-    let root = parse(xml)?;
-    if root.ns != MSGHEAD || root.name != "MsgHead" {
+    let root = parse_xml(xml)?;
+    if !root.is(MSGHEAD, "MsgHead") {
         return Err(TranslateError::WrongDocument {
             expected: "KITH MsgHead",
-            found: format!("{{{}}}{}", root.ns, root.name),
+            found: format!("{{{}}}{}", root.ns.as_deref().unwrap_or(""), root.name),
         });
     }
     let info = root
@@ -124,8 +127,7 @@ pub fn eresept_to_ep(
             TranslateError::MissingElement("MsgHead/MsgInfo/Sender/Organisation".into())
         })?;
     let hcp = sender_org.child(MSGHEAD, "HealthcareProfessional");
-    let mut resepter = Vec::new();
-    root.descendants(M1, "Resept", &mut resepter);
+    let resepter = root.descendants_named(M1, "Resept");
     if resepter.is_empty() {
         return Err(TranslateError::MissingElement(
             "Resept (m1/2013-10-08) in MsgHead/Document/RefDoc/Content".into(),
@@ -159,7 +161,7 @@ fn id_root(type_v: &str) -> Option<&'static str> {
 }
 
 /// One `<id>`: the first Ident of a known type in order of preference (CDA allows one here).
-fn idents(w: &mut XmlW, el: &El, ns: &str) -> usize {
+fn idents(w: &mut XmlWriter, el: &Element, ns: &str) -> usize {
     let mut found: Vec<(usize, &'static str, String)> = Vec::new();
     let pref = ["FNR", "DNR", "HPR", "ENH", "HER", "RSH"];
     for ident in el.children_named(ns, "Ident") {
@@ -186,7 +188,7 @@ fn idents(w: &mut XmlW, el: &El, ns: &str) -> usize {
 }
 
 #[allow(dead_code)]
-fn all_idents(w: &mut XmlW, el: &El, ns: &str) -> usize {
+fn all_idents(w: &mut XmlWriter, el: &Element, ns: &str) -> usize {
     let mut n = 0;
     for ident in el.children_named(ns, "Ident") {
         let (Some(id), Some(t)) = (
@@ -206,7 +208,7 @@ fn all_idents(w: &mut XmlW, el: &El, ns: &str) -> usize {
     n
 }
 
-fn addr(w: &mut XmlW, a: Option<&El>, ns: &str, country: &str) {
+fn addr(w: &mut XmlWriter, a: Option<&Element>, ns: &str, country: &str) {
     w.open("addr", &[]);
     if let Some(a) = a {
         if let Some(v) = txt(a.child(ns, "StreetAdr")) {
@@ -223,7 +225,7 @@ fn addr(w: &mut XmlW, a: Option<&El>, ns: &str, country: &str) {
     w.close("addr");
 }
 
-fn telecoms(w: &mut XmlW, el: Option<&El>, ns: &str) {
+fn telecoms(w: &mut XmlWriter, el: Option<&Element>, ns: &str) {
     let mut n = 0;
     if let Some(el) = el {
         for t in el.children_named(ns, "TeleCom") {
@@ -238,7 +240,7 @@ fn telecoms(w: &mut XmlW, el: Option<&El>, ns: &str) {
     }
 }
 
-fn person_name(w: &mut XmlW, el: Option<&El>, ns: &str) {
+fn person_name(w: &mut XmlWriter, el: Option<&Element>, ns: &str) {
     w.open("name", &[]);
     match el.and_then(|e| txt(e.child(ns, "FamilyName"))) {
         Some(f) => w.leaf("family", &[], f),
@@ -255,7 +257,7 @@ fn person_name(w: &mut XmlW, el: Option<&El>, ns: &str) {
     w.close("name");
 }
 
-fn organisation(w: &mut XmlW, elem: &str, org: &El, country: &str, seed: &str) {
+fn organisation(w: &mut XmlWriter, elem: &str, org: &Element, country: &str, seed: &str) {
     w.open(elem, &[]);
     if idents(w, org, MSGHEAD) == 0 {
         w.empty("id", &[("root", &uuid_from(seed))]);
@@ -270,7 +272,13 @@ fn organisation(w: &mut XmlW, elem: &str, org: &El, country: &str, seed: &str) {
 }
 
 /// id, functionCode-less parts of the prescriber: id, addr, telecom, assignedPerson, organization.
-fn prescriber_parts(w: &mut XmlW, org: &El, hcp: Option<&El>, country: &str, seed: &str) {
+fn prescriber_parts(
+    w: &mut XmlWriter,
+    org: &Element,
+    hcp: Option<&Element>,
+    country: &str,
+    seed: &str,
+) {
     let written = hcp.map(|h| idents(w, h, MSGHEAD)).unwrap_or(0);
     if written == 0 {
         w.empty("id", &[("nullFlavor", "NI")]);
@@ -293,11 +301,11 @@ fn prescriber_parts(w: &mut XmlW, org: &El, hcp: Option<&El>, country: &str, see
 fn one(
     term: &Terminology,
     opts: &EpOptions,
-    info: &El,
-    patient: &El,
-    org: &El,
-    hcp: Option<&El>,
-    resept: &El,
+    info: &Element,
+    patient: &Element,
+    org: &Element,
+    hcp: Option<&Element>,
+    resept: &Element,
     rid: &str,
 ) -> Result<TranslatedEp, TranslateError> {
     let mut cx = Ctx::new(term);
@@ -324,7 +332,7 @@ fn one(
         uuid_from(rid)
     };
 
-    let mut w = XmlW::new();
+    let mut w = XmlWriter::new();
     w.open(
         "ClinicalDocument",
         &[
@@ -454,11 +462,11 @@ fn one(
 /// author (document or entry level) for the prescriber, with the ISCO function from the HPR category.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn write_prescriber(
-    w: &mut XmlW,
+    w: &mut XmlWriter,
     cx: &mut Ctx,
     elem: &str,
-    org: &El,
-    hcp: Option<&El>,
+    org: &Element,
+    hcp: Option<&Element>,
     country: &str,
     time: &str,
     rid: &str,
@@ -504,11 +512,11 @@ pub(crate) fn write_prescriber(
     w.close(elem);
 }
 
-pub(crate) fn src_volven(el: Option<&El>, default_system: Option<&str>) -> Vec<Src> {
+pub(crate) fn src_volven(el: Option<&Element>, default_system: Option<&str>) -> Vec<Src> {
     volven(el, default_system)
 }
 
-pub(crate) fn text_of(el: Option<&El>) -> Option<&str> {
+pub(crate) fn text_of(el: Option<&Element>) -> Option<&str> {
     txt(el)
 }
 

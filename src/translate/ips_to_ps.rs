@@ -9,8 +9,8 @@ use super::coded::Ctx;
 use super::fhir::{arr, str_at, Bundle};
 use super::ps_entries::{self, Section};
 use super::terminology::Terminology;
-use super::xmlw::XmlW;
 use super::{TranslateError, Translated, WarningKind};
+use crate::xml::XmlWriter;
 
 pub const PS_TEMPLATE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.1.3";
 pub const PS_L1_TEMPLATE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.1.7";
@@ -156,7 +156,7 @@ pub fn ips_to_ps(
         .or_else(|| str_at(comp, "id"))
         .unwrap_or("ips")
         .to_string();
-    let mut w = XmlW::new();
+    let mut w = XmlWriter::new();
     let hdr = super::ps_header::Header {
         bundle: &bundle,
         comp,

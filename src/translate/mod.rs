@@ -36,8 +36,6 @@ mod ps_header;
 mod ps_meds;
 mod ps_results;
 pub mod terminology;
-mod xmlr;
-mod xmlw;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
 pub use eresept_to_ep::{eresept_to_ep, EpOptions, TranslatedEp};
@@ -51,6 +49,18 @@ pub const MAX_INPUT: usize = 16 * 1024 * 1024;
 pub const MAX_DEPTH: usize = 64;
 /// Most elements accepted in one XML input.
 pub const MAX_ELEMENTS: usize = 200_000;
+
+/// The XML reader's limits for translator input.
+pub(crate) const XML_LIMITS: crate::xml::Limits = crate::xml::Limits {
+    max_depth: MAX_DEPTH,
+    max_elements: MAX_ELEMENTS,
+    max_bytes: MAX_INPUT,
+};
+
+/// Reads an XML input document within the translators' limits.
+fn parse_xml(bytes: &[u8]) -> Result<crate::xml::Element, TranslateError> {
+    crate::xml::parse(bytes, XML_LIMITS).map_err(TranslateError::from)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum TranslateError {
@@ -84,6 +94,19 @@ pub enum TranslateError {
     Terminology(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
+}
+
+impl From<crate::xml::XmlError> for TranslateError {
+    fn from(e: crate::xml::XmlError) -> Self {
+        use crate::xml::XmlError as X;
+        match e {
+            X::Doctype => TranslateError::DoctypeRefused,
+            X::TooDeep(_) | X::TooManyElements(_) | X::TooLarge(_) => {
+                TranslateError::TooLarge(e.to_string())
+            }
+            X::Malformed(_) | X::NotUtf8 | X::Empty => TranslateError::MalformedXml(e.to_string()),
+        }
+    }
 }
 
 /// Why a translation could not be exact. Warnings carry codes and element paths only, never names

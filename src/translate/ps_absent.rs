@@ -2,7 +2,7 @@
 
 use super::ps_entries::{text_ref, Section};
 use super::terminology::vs;
-use super::xmlw::XmlW;
+use crate::xml::XmlWriter;
 
 /// The IPS absent/unknown entry of a required section with no data.
 pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
@@ -22,7 +22,7 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
     };
     let id = sec.narrative_line(&text);
     let n = 1;
-    let mut w = XmlW::default();
+    let mut w = XmlWriter::default();
     let nf = [
         ("code", what),
         ("codeSystem", vs::ABSENT_UNKNOWN),
@@ -135,7 +135,7 @@ struct Concern {
 }
 
 /// A concern act holding one observation whose value is the absent/unknown code.
-fn concern(w: &mut XmlW, c: &Concern, sec: &Section, n: usize, id: &str, nf: &[(&str, &str)]) {
+fn concern(w: &mut XmlWriter, c: &Concern, sec: &Section, n: usize, id: &str, nf: &[(&str, &str)]) {
     w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
     for t in c.act_templates {
         w.template(t);

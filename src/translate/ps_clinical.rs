@@ -7,7 +7,7 @@ use super::coded::{Ctx, Src};
 use super::fhir::{arr, cc_text, codings, human_date, str_at, ts, Bundle};
 use super::ps_entries::{ivl, period_of, text_ref, Section};
 use super::terminology::vs;
-use super::xmlw::XmlW;
+use crate::xml::XmlWriter;
 
 pub(crate) fn problem(
     cx: &mut Ctx,
@@ -15,7 +15,7 @@ pub(crate) fn problem(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let what = cc_text(r.get("code")).unwrap_or_else(|| "problem".into());
     let (onset, mut end) = period_of(r, "onset");
@@ -151,7 +151,7 @@ pub(crate) fn procedure(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let what = cc_text(r.get("code")).unwrap_or_else(|| "procedure".into());
     let (start, end) = period_of(r, "performed");
@@ -187,7 +187,7 @@ pub(crate) fn device(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let dev = r.get("device").and_then(|d| b.resolve(d));
     let cc = dev.and_then(|d| d.get("type"));
@@ -229,7 +229,7 @@ pub(crate) fn immunization(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let what = cc_text(r.get("vaccineCode")).unwrap_or_else(|| "vaccine".into());
     let when = str_at(r, "occurrenceDateTime");

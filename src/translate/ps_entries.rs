@@ -7,8 +7,8 @@ use sha1::{Digest, Sha1};
 
 use super::coded::Ctx;
 use super::fhir::{cc_text, str_at, ts, Bundle};
-use super::xmlw::XmlW;
 use super::WarningKind;
+use crate::xml::XmlWriter;
 
 /// A name-based UUID (SHA-1, version 5 layout) so that output ids are stable for the same input.
 pub fn uuid_from(seed: &str) -> String {
@@ -57,7 +57,7 @@ impl Section {
         uuid_from(&format!("{}#{n}", self.seed))
     }
 
-    pub fn write(&self, w: &mut XmlW, tids: &[&str], title: &str) {
+    pub fn write(&self, w: &mut XmlWriter, tids: &[&str], title: &str) {
         w.open("component", &[]);
         w.open("section", &[]);
         for t in tids {
@@ -92,13 +92,19 @@ impl Section {
     }
 }
 
-pub(crate) fn text_ref(w: &mut XmlW, id: &str) {
+pub(crate) fn text_ref(w: &mut XmlWriter, id: &str) {
     w.open("text", &[]);
     w.empty("reference", &[("value", &format!("#{id}"))]);
     w.close("text");
 }
 
-pub(crate) fn ivl(w: &mut XmlW, elem: &str, low: Option<&str>, high: Option<&str>, typed: bool) {
+pub(crate) fn ivl(
+    w: &mut XmlWriter,
+    elem: &str,
+    low: Option<&str>,
+    high: Option<&str>,
+    typed: bool,
+) {
     let mut a: Vec<(&str, &str)> = Vec::new();
     if typed {
         a.push(("xsi:type", "IVL_TS"));
@@ -129,7 +135,7 @@ pub(crate) fn period_of<'v>(r: &'v Value, base: &str) -> (Option<&'v str>, Optio
 pub fn write_entry(cx: &mut Ctx, b: &Bundle, sec: &mut Section, r: &Value, n: usize) {
     let rt = str_at(r, "resourceType").unwrap_or("");
     let path = format!("section[{}]/entry[{}]", sec.code, sec.entries.len() + 1);
-    let mut w = XmlW::default();
+    let mut w = XmlWriter::default();
     let ok = match (sec.code.as_str(), rt) {
         (_, "MedicationStatement" | "MedicationRequest" | "MedicationAdministration") => {
             super::ps_meds::medication(cx, b, sec, r, n, &path, &mut w)

@@ -9,8 +9,8 @@ use super::coded::Ctx;
 use super::fhir::{arr, cc_text, codings, human_date, str_at, ts};
 use super::ps_entries::{fmt_num, text_ref, Section};
 use super::terminology::vs;
-use super::xmlw::XmlW;
 use super::WarningKind;
+use crate::xml::XmlWriter;
 
 const SOCIAL_HISTORY: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.42.14";
 const BLOOD_PRESSURE: &str = "1.3.6.1.4.1.12559.11.10.1.3.1.42.21";
@@ -40,7 +40,7 @@ fn value_text(r: &Value) -> String {
 }
 
 /// The observation's value as sent (PQ, CD or ST).
-fn value(cx: &mut Ctx, w: &mut XmlW, r: &Value) {
+fn value(cx: &mut Ctx, w: &mut XmlWriter, r: &Value) {
     if let Some(q) = r.get("valueQuantity") {
         if let Some(v) = q.get("value").and_then(Value::as_f64) {
             w.empty(
@@ -94,7 +94,7 @@ pub(crate) fn social(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let src = codings(cx.term, r.get("code"));
     let bound = src.iter().any(|s| {
@@ -153,7 +153,7 @@ pub(crate) fn vital(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let is_bp = |cc: Option<&Value>| {
         codings(cx.term, cc).iter().any(|s| {

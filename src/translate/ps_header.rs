@@ -6,8 +6,8 @@ use serde_json::Value;
 use super::coded::{Ctx, Src};
 use super::fhir::{arr, str_at, ts, Bundle};
 use super::ips_to_ps::PsOptions;
-use super::xmlw::XmlW;
 use super::TranslateError;
+use crate::xml::XmlWriter;
 
 pub struct Header<'a> {
     pub bundle: &'a Bundle<'a>,
@@ -18,7 +18,7 @@ pub struct Header<'a> {
 }
 
 pub fn write_header(
-    w: &mut XmlW,
+    w: &mut XmlWriter,
     cx: &mut Ctx,
     h: &Header,
     template: &str,
@@ -163,7 +163,7 @@ pub fn write_header(
 }
 
 /// An identifier as II; systems that are not OIDs get a 2.25 OID derived from their URI.
-pub fn write_ii(w: &mut XmlW, ident: Option<&Value>, fallback_seed: &str) {
+pub fn write_ii(w: &mut XmlWriter, ident: Option<&Value>, fallback_seed: &str) {
     let (root, ext) = ident_root(ident);
     match (root, ext) {
         (Some(r), Some(e)) => w.empty("id", &[("root", &r), ("extension", &e)]),
@@ -199,7 +199,7 @@ pub fn oid_for_uri(uri: &str) -> String {
 
 /// Contact persons (Patient.contact) as participant IND; PS requires at least one, so with
 /// none known a participant with null-flavoured parts says so.
-fn contacts(w: &mut XmlW, cx: &mut Ctx, h: &Header) {
+fn contacts(w: &mut XmlWriter, cx: &mut Ctx, h: &Header) {
     let cs = arr(h.patient, "contact");
     for (i, c) in cs.iter().enumerate() {
         let rels: Vec<Src> = arr(c, "relationship")
@@ -253,7 +253,7 @@ fn contacts(w: &mut XmlW, cx: &mut Ctx, h: &Header) {
     }
 }
 
-fn patient(w: &mut XmlW, cx: &mut Ctx, h: &Header) {
+fn patient(w: &mut XmlWriter, cx: &mut Ctx, h: &Header) {
     let p = h.patient;
     w.open("recordTarget", &[]);
     w.open("patientRole", &[]);
@@ -298,7 +298,7 @@ fn patient(w: &mut XmlW, cx: &mut Ctx, h: &Header) {
     w.close("recordTarget");
 }
 
-pub fn name(w: &mut XmlW, n: Option<&Value>) {
+pub fn name(w: &mut XmlWriter, n: Option<&Value>) {
     let Some(n) = n else {
         w.open("name", &[]);
         w.empty("family", &[("nullFlavor", "NI")]);
@@ -321,7 +321,7 @@ pub fn name(w: &mut XmlW, n: Option<&Value>) {
     w.close("name");
 }
 
-pub fn addr(w: &mut XmlW, a: Option<&Value>, default_country: Option<&str>) {
+pub fn addr(w: &mut XmlWriter, a: Option<&Value>, default_country: Option<&str>) {
     let Some(a) = a else {
         match default_country {
             Some(c) => {
@@ -349,7 +349,7 @@ pub fn addr(w: &mut XmlW, a: Option<&Value>, default_country: Option<&str>) {
     w.close("addr");
 }
 
-pub fn telecoms(w: &mut XmlW, ts: &[Value]) {
+pub fn telecoms(w: &mut XmlWriter, ts: &[Value]) {
     let mut n = 0;
     for t in ts {
         let Some(v) = str_at(t, "value") else {
@@ -401,7 +401,7 @@ pub fn person_and_org<'a>(
     }
 }
 
-fn write_author(w: &mut XmlW, _cx: &mut Ctx, h: &Header, author: Option<&Value>, time: &str) {
+fn write_author(w: &mut XmlWriter, _cx: &mut Ctx, h: &Header, author: Option<&Value>, time: &str) {
     let (person, mut organization) = person_and_org(h, author);
     if organization.is_none() {
         organization = h.comp.get("custodian").and_then(|c| h.bundle.resolve(c));
@@ -435,7 +435,7 @@ fn write_author(w: &mut XmlW, _cx: &mut Ctx, h: &Header, author: Option<&Value>,
 
 /// id, addr, telecom, assignedPerson and representedOrganization of an assigned entity.
 pub fn assigned_person_parts(
-    w: &mut XmlW,
+    w: &mut XmlWriter,
     h: &Header,
     person: Option<&Value>,
     organization: Option<&Value>,
@@ -469,7 +469,7 @@ pub fn assigned_person_parts(
     );
 }
 
-pub fn org(w: &mut XmlW, h: &Header, o: Option<&Value>, elem: &str, seed: &str) {
+pub fn org(w: &mut XmlWriter, h: &Header, o: Option<&Value>, elem: &str, seed: &str) {
     w.open(elem, &[]);
     write_ii(
         w,

@@ -7,7 +7,7 @@ use super::coded::{Ctx, Src};
 use super::fhir::{arr, cc_text, codings, human_date, str_at, Bundle};
 use super::ps_entries::{fmt_num, ivl, period_of, text_ref, Section};
 use super::terminology::vs;
-use super::xmlw::XmlW;
+use crate::xml::XmlWriter;
 
 pub(crate) fn medication(
     cx: &mut Ctx,
@@ -16,7 +16,7 @@ pub(crate) fn medication(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let med = r.get("medicationReference").and_then(|m| b.resolve(m));
     let (code_cc, form_cc) = match med {
@@ -209,7 +209,7 @@ pub(crate) fn medication(
 }
 
 /// Strength of an ingredient (a FHIR Ratio) as pharm:quantity.
-pub(crate) fn strength(w: &mut XmlW, ratio: &Value) {
+pub(crate) fn strength(w: &mut XmlWriter, ratio: &Value) {
     w.open("pharm:quantity", &[]);
     for part in ["numerator", "denominator"] {
         let q = ratio.get(part);
@@ -233,7 +233,7 @@ pub(crate) fn allergy(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     let agent = cc_text(r.get("code")).unwrap_or_else(|| "substance".into());
     let (onset, end) = period_of(r, "onset");

@@ -7,7 +7,7 @@ use super::coded::Ctx;
 use super::fhir::{arr, cc_text, codings, human_date, str_at, ts, Bundle};
 use super::ps_entries::{fmt_num, text_ref, Section};
 use super::terminology::vs;
-use super::xmlw::XmlW;
+use crate::xml::XmlWriter;
 
 pub(crate) fn observation(
     cx: &mut Ctx,
@@ -16,7 +16,7 @@ pub(crate) fn observation(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) -> bool {
     match sec.code.as_str() {
         "30954-2" => {
@@ -38,7 +38,7 @@ pub(crate) fn result_organizer(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) {
     let members: Vec<&Value> = arr(r, "hasMember")
         .iter()
@@ -107,7 +107,7 @@ pub(crate) fn result_obs(
     r: &Value,
     n: usize,
     path: &str,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
 ) {
     let what = cc_text(r.get("code")).unwrap_or_else(|| "result".into());
     let when = str_at(r, "effectiveDateTime")
@@ -215,7 +215,7 @@ pub(crate) fn result_obs(
 /// translations; without any usable code the OTH form keeps the text and codes.
 fn as_sent(
     cx: &mut Ctx,
-    w: &mut XmlW,
+    w: &mut XmlWriter,
     elem: &str,
     attrs: &[(&str, &str)],
     src: &[super::coded::Src],

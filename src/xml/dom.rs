@@ -1,50 +1,47 @@
-//! A namespace-resolved element tree built with quick-xml's NsReader.
-//! DOCTYPE and entity declarations are refused outright; depth, element count and size are capped.
+//! The element tree every XML reader in the node shares: namespace-resolved names, attributes and
+//! children. `prefix` fields are only filled when a document is parsed as written (see
+//! [`super::Options::keep_layout`]) or built that way; namespace-aware code never looks at them.
 
-use quick_xml::events::Event;
-use quick_xml::name::ResolveResult;
-use quick_xml::NsReader;
+use std::borrow::Cow;
 
-#[derive(Debug, thiserror::Error, Clone, PartialEq)]
-pub enum XmlError {
-    #[error("malformed XML: {0}")]
-    Malformed(String),
-    #[error("DOCTYPE declarations are not accepted")]
-    Doctype,
-    #[error("XML nesting deeper than {0} levels")]
-    TooDeep(usize),
-    #[error("more than {0} XML elements")]
-    TooManyElements(usize),
-    #[error("XML document larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("XML is not UTF-8")]
-    NotUtf8,
-    #[error("no root element")]
-    Empty,
-}
-
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_depth: usize,
-    pub max_elements: usize,
-    pub max_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_depth: 128,
-            max_elements: 2_000_000,
-            max_bytes: 256 * 1024 * 1024,
-        }
-    }
-}
+/// The namespace of `xmlns` / `xmlns:p` declarations when they are kept as attributes.
+pub const XMLNS: &str = "http://www.w3.org/2000/xmlns/";
+/// The namespace bound to the `xml:` prefix.
+pub const XML: &str = "http://www.w3.org/XML/1998/namespace";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Attr {
     pub ns: Option<String>,
     pub name: String,
     pub value: String,
+    /// The prefix as written (layout-keeping parses and builders only).
+    pub prefix: Option<String>,
+}
+
+impl Attr {
+    pub fn plain(name: &str, value: &str) -> Attr {
+        Attr {
+            ns: None,
+            name: name.to_string(),
+            value: value.to_string(),
+            prefix: None,
+        }
+    }
+
+    /// `xmlns:prefix="uri"` (or `xmlns="uri"` for an empty prefix).
+    pub fn is_ns_decl(&self) -> bool {
+        self.ns.as_deref() == Some(XMLNS)
+    }
+
+    /// The qualified name as written: `prefix:name`, `xmlns:p`, or `name`.
+    pub fn qname(&self) -> Cow<'_, str> {
+        match (&self.prefix, self.is_ns_decl()) {
+            (_, true) if self.name == "xmlns" => Cow::Borrowed("xmlns"),
+            (_, true) => Cow::Owned(format!("xmlns:{}", self.name)),
+            (Some(p), false) if !p.is_empty() => Cow::Owned(format!("{p}:{}", self.name)),
+            _ => Cow::Borrowed(&self.name),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,17 +53,31 @@ pub enum Node {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Element {
     pub ns: Option<String>,
+    /// The local name.
     pub name: String,
+    /// The prefix as written (layout-keeping parses and builders only).
+    pub prefix: Option<String>,
     pub attrs: Vec<Attr>,
     pub children: Vec<Node>,
 }
 
 impl Element {
+    /// An element to be written with `prefix` (for layout-keeping output).
+    pub fn new(prefix: Option<&str>, name: &str, ns: Option<&str>) -> Element {
+        Element {
+            ns: ns.map(str::to_string),
+            name: name.to_string(),
+            prefix: prefix.map(str::to_string),
+            attrs: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
     pub fn is(&self, ns: &str, name: &str) -> bool {
         self.name == name && self.ns.as_deref() == Some(ns)
     }
 
-    /// Attribute without a namespace (the usual case for ebRIM and SOAP attributes).
+    /// Attribute without a namespace (the usual case for ebRIM, SOAP and CDA attributes).
     pub fn attr(&self, name: &str) -> Option<&str> {
         self.attrs
             .iter()
@@ -81,8 +92,73 @@ impl Element {
             .map(|a| a.value.as_str())
     }
 
+    /// Sets (or adds) an attribute without a namespace.
+    pub fn set_attr(&mut self, name: &str, value: &str) {
+        match self
+            .attrs
+            .iter_mut()
+            .find(|a| a.ns.is_none() && a.name == name)
+        {
+            Some(a) => a.value = value.to_string(),
+            None => self.attrs.push(Attr::plain(name, value)),
+        }
+    }
+
+    pub fn with_attr(mut self, name: &str, value: &str) -> Element {
+        self.set_attr(name, value);
+        self
+    }
+
+    pub fn remove_attr(&mut self, name: &str) {
+        self.attrs.retain(|a| !(a.ns.is_none() && a.name == name));
+    }
+
+    /// The URI this element declares for `prefix` ("" for the default namespace), if any.
+    pub fn ns_decl(&self, prefix: &str) -> Option<&str> {
+        let key = if prefix.is_empty() { "xmlns" } else { prefix };
+        self.attr_ns(XMLNS, key)
+    }
+
+    /// Declares `prefix` ("" for the default namespace) on this element.
+    pub fn declare_ns(&mut self, prefix: &str, uri: &str) {
+        let key = if prefix.is_empty() { "xmlns" } else { prefix };
+        match self
+            .attrs
+            .iter_mut()
+            .find(|a| a.is_ns_decl() && a.name == key)
+        {
+            Some(a) => a.value = uri.to_string(),
+            None => self.attrs.push(Attr {
+                ns: Some(XMLNS.into()),
+                name: key.to_string(),
+                value: uri.to_string(),
+                prefix: Some("xmlns".into()),
+            }),
+        }
+    }
+
+    pub fn with_ns_decl(mut self, prefix: &str, uri: &str) -> Element {
+        self.declare_ns(prefix, uri);
+        self
+    }
+
+    pub fn push(&mut self, child: Element) {
+        self.children.push(Node::Element(child));
+    }
+
+    pub fn push_text(&mut self, text: &str) {
+        self.children.push(Node::Text(text.to_string()));
+    }
+
     pub fn elements(&self) -> impl Iterator<Item = &Element> {
         self.children.iter().filter_map(|n| match n {
+            Node::Element(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    pub fn elements_mut(&mut self) -> impl Iterator<Item = &mut Element> {
+        self.children.iter_mut().filter_map(|n| match n {
             Node::Element(e) => Some(e),
             Node::Text(_) => None,
         })
@@ -105,14 +181,57 @@ impl Element {
         self.elements().find(|e| e.name == name)
     }
 
-    /// Concatenated text content of this element's direct text children.
-    pub fn text(&self) -> String {
-        let mut out = String::new();
-        for n in &self.children {
-            if let Node::Text(t) = n {
-                out.push_str(t);
+    /// Child elements with this local name, in any namespace.
+    pub fn children_local<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> + 'a {
+        self.elements().filter(move |e| e.name == name)
+    }
+
+    /// Follows a path of local names within one namespace.
+    pub fn path(&self, ns: &str, names: &[&str]) -> Option<&Element> {
+        names.iter().try_fold(self, |cur, n| cur.child(ns, n))
+    }
+
+    /// The element's own text: its direct text children, joined (not its descendants' text).
+    pub fn text(&self) -> Cow<'_, str> {
+        let mut texts = self.children.iter().filter_map(|n| match n {
+            Node::Text(t) => Some(t.as_str()),
+            Node::Element(_) => None,
+        });
+        let Some(first) = texts.next() else {
+            return Cow::Borrowed("");
+        };
+        match texts.next() {
+            None => Cow::Borrowed(first),
+            Some(second) => {
+                let mut out = format!("{first}{second}");
+                texts.for_each(|t| out.push_str(t));
+                Cow::Owned(out)
             }
         }
+    }
+
+    /// The text of a value element (one holding only text, as most data elements do), without
+    /// copying; `None` when it has child elements.
+    pub fn value_text(&self) -> Option<&str> {
+        match self.children.as_slice() {
+            [] => Some(""),
+            [Node::Text(t)] => Some(t),
+            _ => None,
+        }
+    }
+
+    /// All text of the element and its descendants, in document order (DOM `textContent`).
+    pub fn deep_text(&self) -> String {
+        fn collect(e: &Element, out: &mut String) {
+            for c in &e.children {
+                match c {
+                    Node::Text(t) => out.push_str(t),
+                    Node::Element(e) => collect(e, out),
+                }
+            }
+        }
+        let mut out = String::new();
+        collect(self, &mut out);
         out
     }
 
@@ -123,129 +242,55 @@ impl Element {
         }
         self.elements().find_map(|c| c.find(ns, name))
     }
-}
 
-/// Parses a whole document. Whitespace-only text between elements is dropped.
-pub fn parse(bytes: &[u8], limits: Limits) -> Result<Element, XmlError> {
-    if bytes.len() > limits.max_bytes {
-        return Err(XmlError::TooLarge(limits.max_bytes));
+    /// Every descendant element (not self), in document order.
+    pub fn descendants(&self) -> Vec<&Element> {
+        fn walk<'a>(e: &'a Element, out: &mut Vec<&'a Element>) {
+            for c in e.elements() {
+                out.push(c);
+                walk(c, out);
+            }
+        }
+        let mut out = Vec::new();
+        walk(self, &mut out);
+        out
     }
-    let text = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)?;
-    let mut reader = NsReader::from_str(text);
-    reader.config_mut().expand_empty_elements = true;
-    reader.config_mut().check_end_names = true;
 
-    let mut stack: Vec<Element> = Vec::new();
-    let mut root: Option<Element> = None;
-    let mut count = 0usize;
-    loop {
-        let (resolved, event) = reader
-            .read_resolved_event()
-            .map_err(|e| XmlError::Malformed(e.to_string()))?;
-        match event {
-            Event::Start(start) => {
-                if root.is_some() {
-                    return Err(XmlError::Malformed("content after the root element".into()));
-                }
-                count += 1;
-                if count > limits.max_elements {
-                    return Err(XmlError::TooManyElements(limits.max_elements));
-                }
-                if stack.len() >= limits.max_depth {
-                    return Err(XmlError::TooDeep(limits.max_depth));
-                }
-                let ns = ns_of(&resolved)?;
-                let name = utf8(start.local_name().as_ref())?;
-                let mut attrs = Vec::new();
-                for attr in start.attributes() {
-                    let attr = attr.map_err(|e| XmlError::Malformed(e.to_string()))?;
-                    let key = attr.key;
-                    if key.as_ref() == b"xmlns" || key.as_ref().starts_with(b"xmlns:") {
-                        continue;
-                    }
-                    let (ans, local) = reader.resolve_attribute(key);
-                    let value = attr
-                        .unescape_value()
-                        .map_err(|e| XmlError::Malformed(e.to_string()))?
-                        .into_owned();
-                    attrs.push(Attr {
-                        ns: ns_of(&ans)?,
-                        name: utf8(local.as_ref())?,
-                        value,
-                    });
-                }
-                stack.push(Element {
-                    ns,
-                    name,
-                    attrs,
-                    children: Vec::new(),
-                });
-            }
-            Event::End(_) => {
-                let done = stack
-                    .pop()
-                    .ok_or_else(|| XmlError::Malformed("unbalanced end tag".into()))?;
-                match stack.last_mut() {
-                    Some(parent) => parent.children.push(Node::Element(done)),
-                    None => root = Some(done),
-                }
-            }
-            Event::Text(t) => {
-                let s = t
-                    .unescape()
-                    .map_err(|e| XmlError::Malformed(e.to_string()))?;
-                push_text(&mut stack, &s)?;
-            }
-            Event::CData(c) => {
-                let s = utf8(&c.into_inner())?;
-                push_text(&mut stack, &s)?;
-            }
-            Event::DocType(_) => return Err(XmlError::Doctype),
-            Event::Empty(_) => {
-                return Err(XmlError::Malformed("unexpected empty element".into()));
-            }
-            Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
-            Event::Eof => break,
+    /// Every descendant element (not self) with this name, in document order.
+    pub fn descendants_named(&self, ns: &str, name: &str) -> Vec<&Element> {
+        let mut all = self.descendants();
+        all.retain(|e| e.is(ns, name));
+        all
+    }
+
+    /// Visits self and every descendant element mutably.
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Element)) {
+        f(self);
+        for c in self.elements_mut() {
+            c.walk_mut(f);
         }
     }
-    if !stack.is_empty() {
-        return Err(XmlError::Malformed("unexpected end of document".into()));
-    }
-    root.ok_or(XmlError::Empty)
-}
 
-fn push_text(stack: &mut [Element], s: &str) -> Result<(), XmlError> {
-    match stack.last_mut() {
-        Some(parent) => {
-            if !s.trim().is_empty() || matches!(parent.children.last(), Some(Node::Text(_))) {
-                if let Some(Node::Text(prev)) = parent.children.last_mut() {
-                    prev.push_str(s);
-                } else {
-                    parent.children.push(Node::Text(s.to_string()));
-                }
-            }
-            Ok(())
+    /// Maps every attribute value (namespace declarations aside) and text node through `f`.
+    pub fn map_strings(&mut self, f: &dyn Fn(&str) -> String) {
+        for a in self.attrs.iter_mut().filter(|a| !a.is_ns_decl()) {
+            a.value = f(&a.value);
         }
-        None if s.trim().is_empty() => Ok(()),
-        None => Err(XmlError::Malformed("text outside the root element".into())),
+        for c in self.children.iter_mut() {
+            match c {
+                Node::Element(e) => e.map_strings(f),
+                Node::Text(t) => *t = f(t),
+            }
+        }
     }
-}
 
-fn ns_of(r: &ResolveResult) -> Result<Option<String>, XmlError> {
-    match r {
-        ResolveResult::Bound(ns) => Ok(Some(utf8(ns.as_ref())?)),
-        ResolveResult::Unbound => Ok(None),
-        ResolveResult::Unknown(p) => Err(XmlError::Malformed(format!(
-            "undeclared namespace prefix '{}'",
-            String::from_utf8_lossy(p)
-        ))),
+    /// The qualified name as written (`prefix:name`, or `name`).
+    pub fn qname(&self) -> Cow<'_, str> {
+        match &self.prefix {
+            Some(p) if !p.is_empty() => Cow::Owned(format!("{p}:{}", self.name)),
+            _ => Cow::Borrowed(&self.name),
+        }
     }
-}
-
-fn utf8(b: &[u8]) -> Result<String, XmlError> {
-    std::str::from_utf8(b)
-        .map(str::to_string)
-        .map_err(|_| XmlError::NotUtf8)
 }
 
 #[cfg(test)]
@@ -253,34 +298,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn parses_namespaces_not_prefixes() {
-        let x = br#"<?xml version="1.0"?><a:r xmlns:a="urn:x" xmlns:b="urn:y"><b:c b:k="1" k="&amp;2">t&lt;</b:c></a:r>"#;
-        let e = parse(x, Limits::default()).unwrap();
-        assert!(e.is("urn:x", "r"));
-        let c = e.child("urn:y", "c").unwrap();
-        assert_eq!(c.attr("k"), Some("&2"));
-        assert_eq!(c.attr_ns("urn:y", "k"), Some("1"));
-        assert_eq!(c.text(), "t<");
+    fn own_text_and_deep_text_differ() {
+        let mut e = Element::new(None, "a", None);
+        e.push_text("x");
+        let mut b = Element::new(None, "b", None);
+        b.push_text("y");
+        e.push(b);
+        e.push_text("z");
+        assert_eq!(e.text(), "xz");
+        assert_eq!(e.deep_text(), "xyz");
+        assert!(matches!(Element::default().text(), Cow::Borrowed("")));
+        assert_eq!(e.value_text(), None);
+        assert_eq!(e.elements().next().and_then(Element::value_text), Some("y"));
     }
 
     #[test]
-    fn refuses_doctype_and_entities() {
-        let x = br#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY e "boom">]><r>&e;</r>"#;
-        assert_eq!(parse(x, Limits::default()), Err(XmlError::Doctype));
-        assert!(parse(b"<r>&e;</r>", Limits::default()).is_err());
-    }
-
-    #[test]
-    fn caps_depth_and_rejects_garbage() {
-        let deep = "<a>".repeat(200) + &"</a>".repeat(200);
-        assert_eq!(
-            parse(deep.as_bytes(), Limits::default()),
-            Err(XmlError::TooDeep(128))
-        );
-        assert!(parse(b"<a><b></a>", Limits::default()).is_err());
-        assert!(parse(b"<a>", Limits::default()).is_err());
-        assert!(parse(b"", Limits::default()).is_err());
-        assert!(parse(b"<p:a/>", Limits::default()).is_err());
-        assert!(parse(&[0xff, 0xfe], Limits::default()).is_err());
+    fn namespace_declarations_are_attributes_in_the_xmlns_namespace() {
+        let e = Element::new(Some("r"), "x", Some("urn:r"))
+            .with_ns_decl("r", "urn:r")
+            .with_attr("id", "1");
+        assert_eq!(e.ns_decl("r"), Some("urn:r"));
+        assert_eq!(e.attr("r"), None);
+        assert_eq!(e.attrs[0].qname(), "xmlns:r");
+        assert_eq!(e.qname(), "r:x");
     }
 }

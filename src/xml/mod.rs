@@ -1,13 +1,12 @@
-//! Safe XML reading into a small namespace-aware tree, and escaping helpers for writing.
-//! Every XML byte that comes from outside goes through `dom::parse`.
+//! The node's one XML reader and one writer. Every XML byte that comes from outside goes through
+//! [`parse`] (or [`parse_with`]); everything the node writes is escaped by [`write`].
 
+pub mod builder;
 pub mod dom;
+pub mod parse;
 pub mod write;
 
-pub use dom::{parse, Attr, Element, Limits, Node, XmlError};
-pub use write::{esc_attr, esc_text};
-
-/// The namespace bound to the `xml:` prefix.
-pub const fn dom_xml_ns() -> &'static str {
-    "http://www.w3.org/XML/1998/namespace"
-}
+pub use builder::XmlWriter;
+pub use dom::{Attr, Element, Node, XML, XMLNS};
+pub use parse::{parse, parse_with, Limits, Options, XmlError};
+pub use write::{esc_attr, esc_text, fix_namespaces, serialize};

@@ -119,7 +119,11 @@ pub fn documents(resp: &SoapResponse) -> Vec<(String, String, Bytes)> {
     resp.body
         .children_named(XDSB, "DocumentResponse")
         .map(|d| {
-            let t = |n: &str| d.child(XDSB, n).map(|e| e.text()).unwrap_or_default();
+            let t = |n: &str| {
+                d.child(XDSB, n)
+                    .map(|e| e.text().into_owned())
+                    .unwrap_or_default()
+            };
             let doc = d.child(XDSB, "Document").expect("Document");
             let data = match doc.child(XOP, "Include") {
                 Some(inc) => {
