@@ -10,7 +10,7 @@ mod meta;
 use meta::Doc;
 use ncpeh::config::Config;
 use ncpeh::ebxml::parse_submit_objects;
-use ncpeh::registry::endpoint::{QUERY, REGISTER};
+use ncpeh::ids::action::{REGISTER, STORED_QUERY};
 use ncpeh::registry::query::FIND_DOCUMENTS;
 use ncpeh::soap::envelope::encode_request;
 use ncpeh::transport::client::HttpsClient;
@@ -68,9 +68,9 @@ async fn find_latency(
                 ),
             ],
         );
-        let env = encode_request(QUERY, url, "urn:uuid:bench", &q);
+        let env = encode_request(STORED_QUERY, url, "urn:uuid:bench", &q);
         let t = Instant::now();
-        let r = client.soap(url, QUERY, env).await.expect("query");
+        let r = client.soap(url, STORED_QUERY, env).await.expect("query");
         lat.push(t.elapsed());
         assert!(r.fault.is_none());
     }

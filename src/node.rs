@@ -2,15 +2,24 @@
 
 use crate::config::Config;
 use crate::feed::{FeedPatient, PatientSink};
+use crate::gateway::peers::Peers;
+use crate::gateway::{xca_initiating, xca_responding, xcpd_initiating, xcpd_responding, xdr};
 use crate::metrics::Metrics;
+use crate::registry::service::RegistryService;
 use crate::registry::Registry;
+use crate::repository::service::RepositoryService;
+use crate::repository::Repository;
+use crate::soap::SoapService;
 use crate::store::patients::{self, PatientRow};
 use crate::store::Store;
-use crate::transport::router::App;
+use crate::translate::Terminology;
+use crate::transport::router::{DuplicatePath, Router, SoapLimits};
+use crate::transport::server::ConnLimits;
 use crate::transport::{admin, server, tls};
 use crate::xds::codes::CodePolicy;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +36,8 @@ pub enum NodeError {
     Repository(#[from] crate::repository::RepositoryInitError),
     #[error(transparent)]
     Terminology(#[from] crate::translate::TranslateError),
+    #[error(transparent)]
+    Routes(#[from] DuplicatePath),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -74,7 +85,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
             .map_err(|e| crate::store::StoreError::Join(e.to_string()))??
     };
     let registry = registry(&cfg, store.clone())?;
-    let repository = crate::repository::Repository::new(&cfg, registry.clone())?;
+    let repository = Repository::new(&cfg, registry.clone())?;
     let soap_l = bind(&cfg.server.listen).await?;
     let admin_l = bind(&cfg.server.admin_listen).await?;
     let feed_l = if cfg.feed.enabled {
@@ -98,22 +109,37 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     if cfg.server.public_url.is_none() {
         cfg.server.public_url = Some(format!("https://{}", running.soap));
     }
-    let peers = Arc::new(crate::gateway::peers::Peers::from_config(&cfg)?);
+    let peers = Arc::new(Peers::from_config(&cfg)?);
     // Loaded once at start so that bad tables stop the node instead of a translation.
-    let terminology: &'static crate::translate::Terminology = match &cfg.ehdsi.terminology_dir {
-        Some(dir) => Box::leak(Box::new(crate::translate::Terminology::load_dir(dir)?)),
-        None => crate::translate::Terminology::builtin(),
+    let terminology: &'static Terminology = match &cfg.ehdsi.terminology_dir {
+        Some(dir) => Box::leak(Box::new(Terminology::load_dir(dir)?)),
+        None => Terminology::builtin(),
     };
-    let app = Arc::new(App {
-        cfg: Arc::new(cfg),
-        registry,
-        repository,
-        peers,
-        terminology,
-        metrics: Arc::new(Metrics::default()),
-    });
-    tokio::spawn(server::serve(soap_l, tls_cfg, app.clone()));
-    tokio::spawn(admin::serve(admin_l, app.clone()));
+    let metrics = Arc::new(Metrics::default());
+    let limits = SoapLimits {
+        max_body_bytes: cfg.server.max_body_bytes,
+        body_timeout: Duration::from_secs(cfg.server.body_timeout_secs.max(1)),
+    };
+    let mut router = Router::new(limits, cfg.public_url(), metrics.clone());
+    for svc in services(&cfg, &registry, &repository, &peers, terminology) {
+        router.register(svc)?;
+    }
+    let conn_limits = ConnLimits {
+        max_connections: cfg.server.max_connections.max(1),
+        header_timeout: Duration::from_secs(cfg.server.header_timeout_secs.max(1)),
+        max_header_bytes: cfg.server.max_header_bytes.max(8192),
+        lifetime: Duration::from_secs(cfg.server.idle_timeout_secs.max(1) * 20),
+    };
+    tokio::spawn(server::serve(
+        soap_l,
+        tls_cfg,
+        Arc::new(router),
+        conn_limits,
+        metrics.clone(),
+    ));
+    let health_store = store.clone();
+    let health: admin::HealthCheck = Arc::new(move || health_store.ping());
+    tokio::spawn(admin::serve(admin_l, admin::Admin { health, metrics }));
     if let Some(l) = feed_l {
         let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store));
         tokio::spawn(crate::feed::serve(
@@ -123,6 +149,48 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         ));
     }
     Ok(running)
+}
+
+/// The SOAP services this node serves, each owning what it needs. A new endpoint is one more
+/// line here.
+fn services(
+    cfg: &Config,
+    registry: &Registry,
+    repository: &Repository,
+    peers: &Arc<Peers>,
+    terminology: &'static Terminology,
+) -> Vec<Arc<dyn SoapService>> {
+    let home = cfg.registry.home_community_id.clone();
+    vec![
+        Arc::new(RegistryService {
+            registry: registry.clone(),
+        }),
+        Arc::new(RepositoryService {
+            repository: repository.clone(),
+        }),
+        Arc::new(xca_responding::XcaResponding {
+            home: home.clone(),
+            registry: registry.clone(),
+            repository: repository.clone(),
+            ehdsi: Arc::new(cfg.ehdsi.clone()),
+            terminology,
+        }),
+        Arc::new(xca_initiating::XcaInitiating {
+            peers: peers.clone(),
+        }),
+        Arc::new(xcpd_responding::XcpdResponding {
+            home: home.clone(),
+            store: registry.store.clone(),
+        }),
+        Arc::new(xcpd_initiating::XcpdInitiating {
+            home,
+            peers: peers.clone(),
+        }),
+        Arc::new(xdr::XdrRecipient {
+            repository: repository.clone(),
+            terminology,
+        }),
+    ]
 }
 
 /// ITI-8 patients go into the patient index, one row per identifier.

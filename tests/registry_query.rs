@@ -6,7 +6,7 @@ mod common;
 use common::answer::{self, FAILURE, SUCCESS};
 use common::meta::{self, Doc};
 use common::{new_pid, schema, TestNode};
-use ncpeh::registry::endpoint::{QUERY, REGISTER};
+use ncpeh::ids::action::{REGISTER, STORED_QUERY};
 use ncpeh::registry::query as sq;
 use ncpeh::xds::ids;
 
@@ -93,7 +93,11 @@ impl Fixture {
     async fn ask(&self, id: &str, leaf: bool, params: &[(&str, &str)]) -> ncpeh::xml::Element {
         let r = self
             .node
-            .call("/xds/registry", QUERY, &meta::query(id, leaf, params))
+            .call(
+                "/xds/registry",
+                STORED_QUERY,
+                &meta::query(id, leaf, params),
+            )
             .await;
         assert!(r.fault.is_none(), "{:?}", r.fault);
         schema::validate(&schema::to_xml(&r.body), "query.xsd")

@@ -4,7 +4,7 @@ mod common;
 use common::answer::{self, FAILURE, SUCCESS};
 use common::meta::{self, Doc};
 use common::{new_pid, schema, TestNode};
-use ncpeh::registry::endpoint::{QUERY, REGISTER};
+use ncpeh::ids::action::{REGISTER, STORED_QUERY};
 use ncpeh::registry::query::{FIND_DOCUMENTS, FIND_SUBMISSION_SETS, GET_DOCUMENTS};
 use ncpeh::xds::ids;
 
@@ -28,7 +28,7 @@ async fn find_docs(node: &TestNode, pid: &str, status: &str) -> ncpeh::xml::Elem
             ("$XDSDocumentEntryStatus", status),
         ],
     );
-    let r = node.call("/xds/registry", QUERY, &q).await;
+    let r = node.call("/xds/registry", STORED_QUERY, &q).await;
     schema::validate(&schema::to_xml(&r.body), "query.xsd")
         .expect("AdhocQueryResponse validates against query.xsd");
     r.body
@@ -119,7 +119,7 @@ async fn one_bad_entry_among_good_ones_stores_nothing() {
             ("$XDSSubmissionSetStatus", APPROVED),
         ],
     );
-    let r = node.call("/xds/registry", QUERY, &q).await;
+    let r = node.call("/xds/registry", STORED_QUERY, &q).await;
     assert_eq!(
         answer::objects(&r.body).len(),
         0,
@@ -164,7 +164,7 @@ async fn rplc_deprecates_the_original() {
         true,
         &[("$XDSDocumentEntryEntryUUID", &format!("('{orig_uuid}')"))],
     );
-    let r = node.call("/xds/registry", QUERY, &q).await;
+    let r = node.call("/xds/registry", STORED_QUERY, &q).await;
     let objs = answer::objects(&r.body);
     assert_eq!(
         objs[0].2,
@@ -261,7 +261,7 @@ async fn folders_members_and_last_update_time() {
             ("$XDSFolderStatus", APPROVED),
         ],
     );
-    let r = node.call("/xds/registry", QUERY, &q).await;
+    let r = node.call("/xds/registry", STORED_QUERY, &q).await;
     schema::validate(&schema::to_xml(&r.body), "query.xsd").expect("valid");
     let folder = r
         .body

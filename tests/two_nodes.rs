@@ -12,9 +12,9 @@ use common::answer::{self, SUCCESS};
 use common::meta;
 use common::xdsb::{self, Content};
 use common::{init_pki, TestNode};
-use ncpeh::registry::endpoint::QUERY;
+use ncpeh::ids::action::STORED_QUERY;
+use ncpeh::ids::action::{PROVIDE_AND_REGISTER, RETRIEVE};
 use ncpeh::registry::query::FIND_DOCUMENTS;
-use ncpeh::repository::endpoint::{PROVIDE, RETRIEVE};
 use ncpeh::xds::ids;
 
 const NO_HOME: &str = "urn:oid:2.16.578.1.12.4.5.10.1";
@@ -38,7 +38,9 @@ async fn register_source(no: &TestNode, id: &str, format: &str, mime: &str, byte
         &meta::simple_submission(&pid(), &[d]),
         &[(id, Content::Inline(bytes))],
     );
-    let r = no.call("/xds/repository", PROVIDE, &body).await;
+    let r = no
+        .call("/xds/repository", PROVIDE_AND_REGISTER, &body)
+        .await;
     assert_eq!(
         answer::status(&r.body),
         SUCCESS,
@@ -152,7 +154,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
 
     // 2. The PS through SE's initiating gateway.
     let r = se
-        .call("/xca/initiating", QUERY, &find(&pid(), "60591-5"))
+        .call("/xca/initiating", STORED_QUERY, &find(&pid(), "60591-5"))
         .await;
     assert_eq!(
         answer::status(&r.body),
@@ -203,7 +205,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
 
     // 4. The ePrescription is offered open.
     let r = se
-        .call("/xca/initiating", QUERY, &find(&pid(), "57833-6"))
+        .call("/xca/initiating", STORED_QUERY, &find(&pid(), "57833-6"))
         .await;
     assert_eq!(
         answer::status(&r.body),
@@ -233,8 +235,16 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         &[("Ed", Content::Inline(ed.as_bytes()))],
     );
     let url = no.url("/xdr");
-    let env = ncpeh::soap::envelope::encode_request(PROVIDE, &url, "urn:uuid:two-nodes-xdr", &body);
-    let r = se_client.soap(&url, PROVIDE, env).await.expect("XDR");
+    let env = ncpeh::soap::envelope::encode_request(
+        PROVIDE_AND_REGISTER,
+        &url,
+        "urn:uuid:two-nodes-xdr",
+        &body,
+    );
+    let r = se_client
+        .soap(&url, PROVIDE_AND_REGISTER, env)
+        .await
+        .expect("XDR");
     assert_eq!(
         answer::status(&r.body),
         SUCCESS,
@@ -244,7 +254,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
 
     // 6. NO's next answer: the ePrescription is closed.
     let r = se
-        .call("/xca/initiating", QUERY, &find(&pid(), "57833-6"))
+        .call("/xca/initiating", STORED_QUERY, &find(&pid(), "57833-6"))
         .await;
     let events = event_codes(&r.body);
     assert!(

@@ -9,9 +9,9 @@ use common::answer::{self, SUCCESS};
 use common::meta;
 use common::xdsb::{self, Content};
 use common::{init_pki, new_pid, TestNode};
-use ncpeh::registry::endpoint::QUERY;
+use ncpeh::ids::action::RETRIEVE;
+use ncpeh::ids::action::STORED_QUERY;
 use ncpeh::registry::query::FIND_DOCUMENTS;
-use ncpeh::repository::endpoint::RETRIEVE;
 use std::time::{Duration, Instant};
 
 const PARTIAL: &str = "urn:ihe:iti:2007:ResponseStatusType:PartialSuccess";
@@ -111,7 +111,7 @@ async fn fans_out_merges_and_survives_a_silent_peer() {
         ],
     );
     let t = Instant::now();
-    let r = ig.call("/xca/initiating", QUERY, &q).await;
+    let r = ig.call("/xca/initiating", STORED_QUERY, &q).await;
     let took = t.elapsed();
     assert_eq!(answer::status(&r.body), PARTIAL);
     assert_eq!(
@@ -191,7 +191,7 @@ async fn a_peer_with_the_wrong_certificate_subject_is_refused() {
             ),
         ],
     );
-    let r = ig.call("/xca/initiating", QUERY, &q).await;
+    let r = ig.call("/xca/initiating", STORED_QUERY, &q).await;
     assert_eq!(
         answer::status(&r.body),
         "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Failure"

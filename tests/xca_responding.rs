@@ -5,8 +5,8 @@ mod common;
 use common::answer::{self, FAILURE, SUCCESS};
 use common::meta::{self, Doc};
 use common::{new_pid, schema, TestNode};
-use ncpeh::gateway::xca_responding::{QUERY, RETRIEVE};
-use ncpeh::registry::endpoint::REGISTER;
+use ncpeh::ids::action::{XC_QUERY, XC_RETRIEVE};
+use ncpeh::ids::action::REGISTER;
 use ncpeh::registry::query as sq;
 
 const HOME: &str = "urn:oid:2.16.578.1.12.4.5.10.1";
@@ -45,7 +45,7 @@ async fn cross_gateway_query_names_our_community() {
             ),
         ],
     );
-    let r = node.call("/xca", QUERY, &q).await;
+    let r = node.call("/xca", XC_QUERY, &q).await;
     assert_eq!(
         r.action.as_deref(),
         Some("urn:ihe:iti:2007:CrossGatewayQueryResponse")
@@ -69,20 +69,20 @@ async fn cross_gateway_query_names_our_community() {
         true,
         &[("$XDSDocumentEntryUniqueId", &format!("('{}')", doc.uid))],
     );
-    let r = node.call("/xca", QUERY, &by_id).await;
+    let r = node.call("/xca", XC_QUERY, &by_id).await;
     assert_eq!(answer::status(&r.body), FAILURE);
     assert_eq!(
         answer::error_codes(&r.body),
         vec!["XDSMissingHomeCommunityId".to_string()]
     );
     let r = node
-        .call("/xca", QUERY, &with_home(&by_id, "urn:oid:1.2.3.4"))
+        .call("/xca", XC_QUERY, &with_home(&by_id, "urn:oid:1.2.3.4"))
         .await;
     assert_eq!(
         answer::error_codes(&r.body),
         vec!["XDSUnknownCommunity".to_string()]
     );
-    let r = node.call("/xca", QUERY, &with_home(&by_id, HOME)).await;
+    let r = node.call("/xca", XC_QUERY, &with_home(&by_id, HOME)).await;
     assert_eq!(answer::unique_ids(&r.body), vec![doc.uid.clone()]);
 }
 
@@ -96,7 +96,7 @@ async fn cross_gateway_retrieve_checks_the_community_of_each_request() {
          <xdsb:DocumentRequest><xdsb:HomeCommunityId>{HOME}</xdsb:HomeCommunityId><xdsb:RepositoryUniqueId>2.16.578.1.12.4.5.10.1.1</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>1.2.5</xdsb:DocumentUniqueId></xdsb:DocumentRequest>\
          </xdsb:RetrieveDocumentSetRequest>"
     );
-    let r = node.call("/xca", RETRIEVE, &body).await;
+    let r = node.call("/xca", XC_RETRIEVE, &body).await;
     let rr = r
         .body
         .child(answer::RS, "RegistryResponse")

@@ -7,7 +7,7 @@ use common::answer::{self, FAILURE};
 use common::meta;
 use common::xdsb::{self, Content};
 use common::{new_pid, TestNode};
-use ncpeh::repository::endpoint::PROVIDE;
+use ncpeh::ids::action::PROVIDE_AND_REGISTER;
 
 async fn send(node: &TestNode, pid: &str, class: &str, doc: &[u8]) -> ncpeh::xml::Element {
     let mut d = xdsb::doc("Ed", pid, "text/xml");
@@ -16,7 +16,7 @@ async fn send(node: &TestNode, pid: &str, class: &str, doc: &[u8]) -> ncpeh::xml
         &meta::simple_submission(pid, &[d]),
         &[("Ed", Content::Inline(doc))],
     );
-    node.call("/xdr", PROVIDE, &body).await.body
+    node.call("/xdr", PROVIDE_AND_REGISTER, &body).await.body
 }
 
 #[tokio::test]

@@ -53,12 +53,10 @@ impl Transport for WireTransport {
             let env = encode_request(&req.action, &req.url, &msg_id, &body);
             let parts = parts
                 .into_iter()
-                .map(|p| {
-                    (
-                        p.content_id,
-                        "application/octet-stream".to_string(),
-                        Bytes::from(p.bytes),
-                    )
+                .map(|p| crate::soap::Attachment {
+                    content_id: p.content_id,
+                    mime_type: "application/octet-stream".to_string(),
+                    data: Bytes::from(p.bytes),
                 })
                 .collect();
             crate::soap::mtom::encode(&req.action, env, parts)

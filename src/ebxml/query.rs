@@ -3,7 +3,7 @@
 use super::parse::ParseError;
 use super::response::{write_error_list, RegistryError};
 use super::rim::Slot;
-use super::{QUERY, RIM, RS};
+use super::{ResponseStatus, QUERY, RIM, RS};
 use crate::xml::{esc_attr, Element};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,12 +75,16 @@ pub fn parse_adhoc_query(body: &Element) -> Result<AdhocQueryRequest, ParseError
 }
 
 /// Writes an AdhocQueryResponse. `objects` are serialised rim: fragments.
-pub fn write_adhoc_response(status: &str, errors: &[RegistryError], objects: &[String]) -> String {
+pub fn write_adhoc_response(
+    status: ResponseStatus,
+    errors: &[RegistryError],
+    objects: &[String],
+) -> String {
     let size: usize = objects.iter().map(String::len).sum();
     let mut out = String::with_capacity(size + 512);
     out.push_str(&format!(
         r#"<query:AdhocQueryResponse xmlns:query="{QUERY}" xmlns:rim="{RIM}" xmlns:rs="{RS}" status="{}">"#,
-        esc_attr(status)
+        status.urn()
     ));
     write_error_list(&mut out, errors);
     out.push_str("<rim:RegistryObjectList>");

@@ -1,7 +1,7 @@
 //! RegistryResponse and RegistryErrorList.
 
-use super::RS;
-use crate::xml::esc_attr;
+use super::{ResponseStatus, RS};
+use crate::xml::{esc_attr, Element};
 use std::fmt::Write;
 
 pub const SEVERITY_ERROR: &str = "urn:oasis:names:tc:ebxml-regrep:ErrorSeverityType:Error";
@@ -45,12 +45,31 @@ pub fn write_error_list(out: &mut String, errors: &[RegistryError]) {
     out.push_str("</rs:RegistryErrorList>");
 }
 
-pub fn write_registry_response(status: &str, errors: &[RegistryError]) -> String {
+pub fn write_registry_response(status: ResponseStatus, errors: &[RegistryError]) -> String {
     let mut out = format!(
         r#"<rs:RegistryResponse xmlns:rs="{RS}" status="{}">"#,
-        esc_attr(status)
+        status.urn()
     );
     write_error_list(&mut out, errors);
     out.push_str("</rs:RegistryResponse>");
     out
+}
+
+/// The errors and warnings of a RegistryErrorList inside `parent` (a RegistryResponse or
+/// AdhocQueryResponse), as another node wrote them.
+pub fn read_error_list(parent: &Element) -> Vec<RegistryError> {
+    let Some(list) = parent.child(RS, "RegistryErrorList") else {
+        return Vec::new();
+    };
+    list.children_named(RS, "RegistryError")
+        .map(|e| RegistryError {
+            error_code: e.attr("errorCode").unwrap_or_default().to_string(),
+            code_context: e
+                .attr("codeContext")
+                .map(str::to_string)
+                .unwrap_or_else(|| e.text().trim().to_string()),
+            location: e.attr("location").map(str::to_string),
+            warning: e.attr("severity").is_some_and(|s| s.ends_with(":Warning")),
+        })
+        .collect()
 }

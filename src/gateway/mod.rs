@@ -1,13 +1,17 @@
-//! Cross-community gateways: XCA responding (ITI-38/39), XCA initiating (ITI-18/43 in, ITI-38/39
-//! out to the configured peers) and XCPD responding (ITI-55).
-//! `xcpd` holds the matching rules; `endpoint` ties them to SOAP, the HL7 v3 wire types and the
-//! patient index.
+//! Cross-community gateways, one SOAP service per file:
+//! - `xca_responding`: ITI-38/39 answered from the local registry and repository (with the eHDSI
+//!   path in `ehdsi`);
+//! - `xca_initiating`: ITI-18/43 from local consumers, asked of the peers over ITI-38/39;
+//! - `xcpd_responding` / `xcpd_initiating`: ITI-55, with the matching rules in `xcpd`;
+//! - `xdr`: the eDispensation recipient (ITI-41).
+//!
+//! `peers` holds the configured communities and the bounded outbound call.
 
 pub mod ehdsi;
-pub mod endpoint;
-pub mod initiating;
 pub mod peers;
+pub mod xca_initiating;
 pub mod xca_responding;
 pub mod xcpd;
 pub mod xcpd_initiating;
+pub mod xcpd_responding;
 pub mod xdr;

@@ -1,9 +1,12 @@
-//! The configured peer communities, each with its own pinned, pooled mTLS client.
+//! The configured peer communities, each with its own pinned, pooled mTLS client, and the
+//! bounded outbound call the initiating gateways make to them.
 
 use crate::config::{Config, PeerConfig};
-use crate::transport::client::HttpsClient;
+use crate::soap::envelope::encode_request;
+use crate::transport::client::{HttpsClient, SoapResponse};
 use crate::transport::tls::{client_config, TlsError};
 use std::time::Duration;
+use tokio::task::JoinSet;
 
 pub struct Peer {
     pub cfg: PeerConfig,
@@ -50,4 +53,49 @@ impl Peers {
     pub fn xca(&self) -> impl Iterator<Item = &Peer> {
         self.list.iter().filter(|p| p.cfg.xca_url.is_some())
     }
+}
+
+/// Why a peer gave no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    #[error("no answer within {} s", .0.as_secs())]
+    Timeout(Duration),
+    #[error(transparent)]
+    Client(#[from] crate::transport::client::ClientError),
+    #[error("SOAP fault {0}")]
+    Fault(String),
+}
+
+/// One call to a peer: URL, action and body, bounded by the peer's timeout.
+pub async fn call_peer(
+    client: HttpsClient,
+    url: String,
+    action: &'static str,
+    body: String,
+    limit: Duration,
+) -> Result<SoapResponse, PeerError> {
+    let env = encode_request(
+        action,
+        &url,
+        &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+        &body,
+    );
+    match tokio::time::timeout(limit, client.soap(&url, action, env)).await {
+        Err(_) => Err(PeerError::Timeout(limit)),
+        Ok(Err(e)) => Err(e.into()),
+        Ok(Ok(r)) => match r.fault {
+            Some(f) => Err(PeerError::Fault(f)),
+            None => Ok(r),
+        },
+    }
+}
+
+/// Answers from several peers, each tagged with the peer's homeCommunityId.
+pub type PeerCalls = JoinSet<(String, Result<SoapResponse, PeerError>)>;
+
+/// Starts `call_peer` for `p` in `set`.
+pub fn spawn_call(set: &mut PeerCalls, p: &Peer, url: &str, action: &'static str, body: String) {
+    let home = p.cfg.home_community_id.clone();
+    let fut = call_peer(p.client.clone(), url.to_string(), action, body, p.timeout);
+    set.spawn(async move { (home, fut.await) });
 }

@@ -5,20 +5,19 @@
 use super::ehdsi;
 use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response, ReturnType};
 use crate::ebxml::response::RegistryError;
+use crate::ebxml::retrieve::{parse_retrieve_request, DocumentRequest};
 use crate::ebxml::write::inject_attrs;
-use crate::ebxml::{STATUS_FAILURE, STATUS_SUCCESS};
+use crate::ebxml::ResponseStatus;
+use crate::ids::action;
 use crate::registry::query as sq;
+use crate::registry::service::query_reply;
 use crate::registry::Registry;
-use crate::repository::retrieve::{self, DocRequest};
+use crate::repository::retrieve::RetrieveAnswer;
+use crate::repository::service::storage_failure;
 use crate::repository::Repository;
-use crate::soap::Fault;
-use crate::transport::router::{SoapCall, SoapReply};
+use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
-
-pub const QUERY: &str = "urn:ihe:iti:2007:CrossGatewayQuery";
-pub const QUERY_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayQueryResponse";
-pub const RETRIEVE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieve";
-pub const RETRIEVE_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieveResponse";
+use std::sync::Arc;
 
 /// Queries that name a patient; the others (by id) need the homeCommunityId.
 const PATIENT_QUERIES: [&str; 5] = [
@@ -29,23 +28,45 @@ const PATIENT_QUERIES: [&str; 5] = [
     sq::GET_ALL,
 ];
 
-pub struct Responder<'a> {
-    pub home: &'a str,
-    pub registry: &'a Registry,
-    pub repository: &'a Repository,
-    pub ehdsi: &'a crate::config::EhdsiConfig,
+pub struct XcaResponding {
+    /// This community's homeCommunityId.
+    pub home: String,
+    pub registry: Registry,
+    pub repository: Repository,
+    pub ehdsi: Arc<crate::config::EhdsiConfig>,
     pub terminology: &'static crate::translate::Terminology,
 }
 
-impl Responder<'_> {
-    pub async fn handle(&self, call: SoapCall) -> Result<SoapReply, Fault> {
-        match call.soap.action.as_str() {
-            QUERY => Ok(self.query(call).await),
-            RETRIEVE => Ok(self.retrieve(call).await),
-            other => Err(Fault::action_not_supported(other)),
-        }
+const ACTIONS: &[&str] = &[action::XC_QUERY, action::XC_RETRIEVE];
+
+impl SoapService for XcaResponding {
+    fn path(&self) -> &'static str {
+        "/xca"
     }
 
+    fn wsdl(&self) -> &'static str {
+        include_str!("../../wsdl/xca.wsdl")
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
+        Box::pin(async move {
+            match call.action() {
+                action::XC_QUERY => Ok(self.query(call).await),
+                action::XC_RETRIEVE => {
+                    let answer = self.retrieve(call).await;
+                    Ok(answer.into_reply(action::XC_RETRIEVE_RESPONSE))
+                }
+                other => Err(Fault::action_not_supported(other)),
+            }
+        })
+    }
+}
+
+impl XcaResponding {
     /// The community check for a homeCommunityId given (or not) with a request.
     fn check_home(&self, home: Option<&str>, required: bool) -> Result<(), XdsError> {
         match home.map(str::trim).filter(|h| !h.is_empty()) {
@@ -63,43 +84,27 @@ impl Responder<'_> {
     }
 
     async fn query(&self, call: SoapCall) -> SoapReply {
-        let result: Result<Vec<String>, Vec<XdsError>> = match parse_adhoc_query(&call.soap.body) {
-            Err(e) => Err(vec![XdsError::registry(e.to_string())]),
-            Ok(mut q) => {
-                let required = !PATIENT_QUERIES.contains(&q.query_id.as_str());
-                match self.check_home(q.home.as_deref(), required) {
-                    Err(e) => Err(vec![e]),
-                    Ok(()) => {
-                        if let Err(e) = self.check_patient(&q).await {
-                            return self.failure(vec![e]);
-                        }
-                        q.home = Some(self.home.to_string());
-                        if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
-                            return self.ehdsi_query(kind, &pid, q.return_type).await;
-                        }
-                        self.registry
-                            .stored_query(q)
-                            .await
-                            .map_err(|f| f.into_errors())
-                    }
-                }
-            }
+        let mut q = match parse_adhoc_query(call.body()) {
+            Ok(q) => q,
+            Err(e) => return self.failure(vec![XdsError::registry(e.to_string())]),
         };
-        let (status, outcome, errs, objects) = match result {
-            Ok(objects) => (STATUS_SUCCESS, "Success", Vec::new(), objects),
-            Err(e) => (
-                STATUS_FAILURE,
-                "Failure",
-                e.iter().map(RegistryError::from).collect(),
-                Vec::new(),
-            ),
-        };
-        SoapReply {
-            action: QUERY_RESPONSE.into(),
-            body: write_adhoc_response(status, &errs, &objects),
-            attachments: Vec::new(),
-            outcome,
+        let required = !PATIENT_QUERIES.contains(&q.query_id.as_str());
+        if let Err(e) = self.check_home(q.home.as_deref(), required) {
+            return self.failure(vec![e]);
         }
+        if let Err(e) = self.check_patient(&q).await {
+            return self.failure(vec![e]);
+        }
+        q.home = Some(self.home.clone());
+        if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
+            return self.ehdsi_query(kind, &pid, q.return_type).await;
+        }
+        let result = self
+            .registry
+            .stored_query(q)
+            .await
+            .map_err(|f| f.into_errors());
+        query_reply(action::XC_QUERY_RESPONSE, result)
     }
 
     /// A community that does not know the patient says so (XDSUnknownPatientId), unless the
@@ -140,21 +145,15 @@ impl Responder<'_> {
     }
 
     fn failure(&self, errors: Vec<XdsError>) -> SoapReply {
-        let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
-        SoapReply {
-            action: QUERY_RESPONSE.into(),
-            body: write_adhoc_response(STATUS_FAILURE, &errs, &[]),
-            attachments: Vec::new(),
-            outcome: "Failure",
-        }
+        query_reply(action::XC_QUERY_RESPONSE, Err(errors))
     }
 
     /// A PS or eP of a Norwegian patient: pivot documents translated from the Norwegian sources.
     async fn ehdsi_query(&self, kind: ehdsi::PivotKind, pid: &str, rt: ReturnType) -> SoapReply {
         let e = ehdsi::Ehdsi {
-            home: self.home,
-            repository: self.repository,
-            cfg: self.ehdsi,
+            home: &self.home,
+            repository: &self.repository,
+            cfg: &self.ehdsi,
             term: self.terminology,
         };
         let (pivots, errors) = e.find(kind, pid).await;
@@ -164,54 +163,37 @@ impl Responder<'_> {
                 ReturnType::LeafClass => p.entry_xml,
                 ReturnType::ObjectRef => inject_attrs(
                     "<rim:ObjectRef/>",
-                    &[("id", p.entry_uuid.as_str()), ("home", self.home)],
+                    &[("id", p.entry_uuid.as_str()), ("home", self.home.as_str())],
                 ),
             })
             .collect();
-        let status = match (objects.is_empty(), errors.is_empty()) {
-            (_, true) => STATUS_SUCCESS,
-            (false, false) => crate::ebxml::STATUS_PARTIAL,
-            (true, false) => STATUS_FAILURE,
-        };
+        let status = ResponseStatus::of(!objects.is_empty(), !errors.is_empty());
         let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
-        SoapReply {
-            action: QUERY_RESPONSE.into(),
-            body: write_adhoc_response(status, &errs, &objects),
-            attachments: Vec::new(),
-            outcome: retrieve::outcome_label(status),
-        }
+        let body = write_adhoc_response(status, &errs, &objects);
+        SoapReply::new(action::XC_QUERY_RESPONSE, body, status.label())
     }
 
-    async fn retrieve(&self, call: SoapCall) -> SoapReply {
-        let reqs = match retrieve::parse_request(&call.soap.body) {
+    async fn retrieve(&self, call: SoapCall) -> RetrieveAnswer {
+        let reqs = match parse_retrieve_request(call.body()) {
             Ok(r) => r,
-            Err(e) => return retrieve::failure_reply(RETRIEVE_RESPONSE, &[e]),
+            Err(e) => {
+                return RetrieveAnswer::failure(vec![XdsError::new(
+                    ErrorCode::RepositoryError,
+                    e.to_string(),
+                )])
+            }
         };
         let mut refused = Vec::new();
-        let mut ok: Vec<DocRequest> = Vec::new();
+        let mut ok: Vec<DocumentRequest> = Vec::new();
         for r in reqs {
             match self.check_home(r.home.as_deref(), true) {
                 Ok(()) => ok.push(r),
                 Err(e) => refused.push(e.at(r.document_uid.clone())),
             }
         }
-        match self.repository.retrieve_with(ok, refused).await {
-            Ok(a) => SoapReply {
-                action: RETRIEVE_RESPONSE.into(),
-                body: a.body,
-                attachments: a.attachments,
-                outcome: retrieve::outcome_label(a.status),
-            },
-            Err(e) => {
-                tracing::error!(error = %e, "storage failure on cross-gateway retrieve");
-                retrieve::failure_reply(
-                    RETRIEVE_RESPONSE,
-                    &[XdsError::new(
-                        ErrorCode::RepositoryError,
-                        "internal storage error",
-                    )],
-                )
-            }
-        }
+        self.repository
+            .retrieve_with(ok, refused)
+            .await
+            .unwrap_or_else(storage_failure)
     }
 }

@@ -4,15 +4,17 @@
 use crate::hl7v3::{FoundPatient, Ii, Issue, PatientQuery};
 use crate::store::patients::PatientRow;
 
-pub const ACTION: &str = "urn:hl7-org:v3:PRPA_IN201305UV02:CrossGatewayPatientDiscovery";
-pub const RESPONSE_ACTION: &str = "urn:hl7-org:v3:PRPA_IN201306UV02:CrossGatewayPatientDiscovery";
-
 /// Fødselsnummer and D-nummer: the Norwegian person identifiers a foreign gateway may ask about.
 use crate::ids::oid::{DNR, FNR};
 
 /// XCPD error codes (code system 1.3.6.1.4.1.19376.1.2.27.3).
 pub const ANSWER_NOT_AVAILABLE: &str = "AnswerNotAvailable";
 pub const INTERNAL_ERROR: &str = "InternalError";
+
+/// `urn:oid:1.2.3` as `1.2.3` (HL7 v3 ids carry bare OIDs).
+pub fn bare_oid(hcid: &str) -> &str {
+    hcid.strip_prefix("urn:oid:").unwrap_or(hcid)
+}
 
 /// A livingSubjectId we can look up, with its key in the patient index.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,22 +3,47 @@
 //! answers are merged: every matched subject from every peer that found the patient, NF when
 //! none did, AE naming the communities when none answered.
 
-use super::endpoint::bare_oid;
-use super::initiating::spawn_call;
-use super::peers::{Peer, Peers};
-use super::xcpd::{ACTION, ANSWER_NOT_AVAILABLE, RESPONSE_ACTION};
+use super::peers::{spawn_call, Peer, PeerCalls, Peers};
+use super::xcpd::{bare_oid, ANSWER_NOT_AVAILABLE};
 use crate::hl7v3::parse::header;
 use crate::hl7v3::{write_response, AckCode, Ii, Issue, QueryResponseCode, Response, HL7};
-use crate::soap::Fault;
-use crate::transport::router::{SoapCall, SoapReply};
+use crate::ids::action;
+use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xml::{write::serialize, Element, Node};
-use tokio::task::JoinSet;
+use std::sync::Arc;
 
-pub async fn handle(peers: &Peers, home: &str, call: SoapCall) -> Result<SoapReply, Fault> {
-    if call.soap.action != ACTION {
-        return Err(Fault::action_not_supported(&call.soap.action));
+pub struct XcpdInitiating {
+    /// This community's homeCommunityId (the sender of error answers).
+    pub home: String,
+    pub peers: Arc<Peers>,
+}
+
+const ACTIONS: &[&str] = &[action::XCPD];
+
+impl SoapService for XcpdInitiating {
+    fn path(&self) -> &'static str {
+        "/xcpd/initiating"
     }
-    let body = &call.soap.body;
+
+    fn wsdl(&self) -> &'static str {
+        include_str!("../../wsdl/xcpd-initiating.wsdl")
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
+        Box::pin(async move {
+            if call.action() != action::XCPD {
+                return Err(Fault::action_not_supported(call.action()));
+            }
+            discover(&self.peers, &self.home, call.body()).await
+        })
+    }
+}
+
+async fn discover(peers: &Peers, home: &str, body: &Element) -> Result<SoapReply, Fault> {
     if !body.is(HL7, "PRPA_IN201305UV02") {
         return Err(Fault::sender("the body is not a PRPA_IN201305UV02"));
     }
@@ -38,15 +63,10 @@ pub async fn handle(peers: &Peers, home: &str, call: SoapCall) -> Result<SoapRep
             .collect(),
     };
     let request = serialize(body, &|_| None);
-    let mut set = JoinSet::new();
+    let mut set = PeerCalls::new();
     for p in &targets {
-        spawn_call(
-            &mut set,
-            p,
-            p.cfg.xcpd_url.as_deref().unwrap_or_default(),
-            ACTION,
-            request.clone(),
-        );
+        let url = p.cfg.xcpd_url.as_deref().unwrap_or_default();
+        spawn_call(&mut set, p, url, action::XCPD, request.clone());
     }
     let mut found: Vec<Element> = Vec::new();
     let mut not_found: Option<Element> = None;
@@ -87,12 +107,7 @@ pub async fn handle(peers: &Peers, home: &str, call: SoapCall) -> Result<SoapRep
         };
         (error_response(home, &head, body, why), "AE")
     };
-    Ok(SoapReply {
-        action: RESPONSE_ACTION.into(),
-        body,
-        attachments: Vec::new(),
-        outcome,
-    })
+    Ok(SoapReply::new(action::XCPD_RESPONSE, body, outcome))
 }
 
 fn response_code(resp: &Element) -> Option<String> {

@@ -3,42 +3,54 @@
 //! record, and closes the ePrescription it dispenses. A discard (DISCARD-60593-1) reopens it.
 //! Everything is one transaction: a bad eD stores nothing.
 
-use crate::ebxml::response::write_registry_response;
-use crate::ebxml::{RegistryObject, RimTag, STATUS_FAILURE, STATUS_SUCCESS};
+use crate::ebxml::{RegistryObject, RimTag};
+use crate::ids::action;
 use crate::ids::ehdsi::{DISCARD_CLASS, ED_CLASS};
 use crate::ids::oid::LOINC;
 use crate::registry::RegistryFailure;
 use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
+use crate::repository::service::provide_reply;
 use crate::repository::Repository;
-use crate::soap::Fault;
+use crate::soap::{Fault, ServiceFuture, SoapCall, SoapService};
 use crate::store::dispensations::{self, DispensationRow};
 use crate::store::StoreError;
 use crate::translate::{ed_to_m10, Terminology};
-use crate::transport::router::{SoapCall, SoapReply};
 use crate::xds::model::CodeKind;
 use crate::xds::{ids, ErrorCode, XdsError};
 
-use crate::repository::endpoint::{PROVIDE, PROVIDE_RESPONSE};
+pub struct XdrRecipient {
+    pub repository: Repository,
+    pub terminology: &'static Terminology,
+}
 
-pub async fn handle(
-    repo: &Repository,
-    term: &'static Terminology,
-    call: SoapCall,
-) -> Result<SoapReply, Fault> {
-    if call.soap.action != PROVIDE {
-        return Err(Fault::action_not_supported(&call.soap.action));
+const ACTIONS: &[&str] = &[action::PROVIDE_AND_REGISTER];
+
+impl SoapService for XdrRecipient {
+    fn path(&self) -> &'static str {
+        "/xdr"
     }
-    let result = receive(repo, term, call).await;
-    let (status, outcome, errs) = match result {
-        Ok(w) => (STATUS_SUCCESS, "Success", to_registry_errors(&w)),
-        Err(e) => (STATUS_FAILURE, "Failure", to_registry_errors(&e)),
-    };
-    Ok(SoapReply {
-        action: PROVIDE_RESPONSE.into(),
-        body: write_registry_response(status, &errs),
-        attachments: Vec::new(),
-        outcome,
-    })
+
+    fn wsdl(&self) -> &'static str {
+        include_str!("../../wsdl/xdr.wsdl")
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
+        Box::pin(async move {
+            if call.action() != action::PROVIDE_AND_REGISTER {
+                return Err(Fault::action_not_supported(call.action()));
+            }
+            Ok(
+                match receive(&self.repository, self.terminology, call).await {
+                    Ok(w) => provide_reply(true, &to_registry_errors(&w)),
+                    Err(e) => provide_reply(false, &to_registry_errors(&e)),
+                },
+            )
+        })
+    }
 }
 
 /// What one received document does to a prescription.
@@ -65,7 +77,7 @@ async fn receive(
     term: &'static Terminology,
     call: SoapCall,
 ) -> Result<Vec<XdsError>, Vec<XdsError>> {
-    let req = parse_request(&call.soap.body, &call.parts)?;
+    let req = parse_request(call.body(), &call.parts)?;
     drop(call);
     let mut objects = req.objects;
     let documents = req.documents;

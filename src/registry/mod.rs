@@ -1,9 +1,9 @@
 //! The XDS.b Document Registry: ITI-42 Register Document Set-b and ITI-18 Registry Stored Query.
 
-pub mod endpoint;
 pub mod lifecycle;
 pub mod query;
 pub mod register;
+pub mod service;
 pub mod submission;
 
 use crate::config::RegistryConfig;

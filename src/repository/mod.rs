@@ -3,10 +3,10 @@
 //! transaction as the bytes, or to a remote registry over ITI-42 when configured.
 
 pub mod blob;
-pub mod endpoint;
 pub mod provide;
 pub mod remote;
 pub mod retrieve;
+pub mod service;
 
 use crate::config::{Config, RepositoryConfig};
 use crate::registry::Registry;
@@ -15,8 +15,6 @@ use crate::transport::tls::{self, TlsError};
 use blob::{BlobStore, DbBlobs};
 use std::sync::Arc;
 use std::time::Duration;
-
-pub const XDSB: &str = "urn:ihe:iti:xds-b:2007";
 
 #[derive(Clone)]
 pub struct Repository {

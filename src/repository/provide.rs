@@ -2,25 +2,25 @@
 //! documents, the repository computes size and SHA-1 and adds its repositoryUniqueId, and the
 //! submission is registered together with the bytes.
 
-use super::{Repository, XDSB};
+use super::Repository;
+use crate::ebxml::document::ContentError;
+use crate::ebxml::provide::parse_provide_request;
 use crate::ebxml::response::RegistryError;
-use crate::ebxml::{parse_submit_objects, RegistryObject, RimTag, LCM};
+use crate::ebxml::{RegistryObject, RimTag};
 use crate::registry::register::store_submission;
 use crate::registry::submission::prepare;
 use crate::registry::RegistryFailure;
-use crate::soap::mtom::{strip_cid, Part};
-use crate::soap::XOP;
+use crate::soap::mtom::Part;
 use crate::store::documents::{chunk_count, DocumentRow};
 use crate::store::DbConn;
 use crate::xds::validate::Expect;
 use crate::xds::{ids, ErrorCode, XdsError};
-use crate::xml::{Element, Node};
-use base64::Engine;
+use crate::xml::Element;
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
 use std::collections::HashMap;
 
-/// The parts of a ProvideAndRegisterDocumentSetRequest.
+/// The metadata of an ITI-41 request with its documents' bytes.
 #[derive(Debug)]
 pub struct ProvideRequest {
     pub objects: Vec<RegistryObject>,
@@ -40,82 +40,48 @@ pub struct DocFacts {
     pub data: Bytes,
 }
 
+/// Reads the request and resolves each document's bytes; every problem is reported.
 pub fn parse_request(
     body: &Element,
     parts: &HashMap<String, Part>,
 ) -> Result<ProvideRequest, Vec<XdsError>> {
-    if !body.is(XDSB, "ProvideAndRegisterDocumentSetRequest") {
-        return Err(vec![XdsError::metadata(format!(
-            "expected xdsb:ProvideAndRegisterDocumentSetRequest, found {{{}}}{}",
-            body.ns.as_deref().unwrap_or_default(),
-            body.name
-        ))]);
-    }
-    let sor = body.child(LCM, "SubmitObjectsRequest").ok_or_else(|| {
-        vec![XdsError::metadata(
-            "the request has no lcm:SubmitObjectsRequest",
-        )]
-    })?;
-    let objects = parse_submit_objects(sor).map_err(|e| vec![XdsError::metadata(e.to_string())])?;
+    let req = parse_provide_request(body).map_err(|e| vec![XdsError::metadata(e.to_string())])?;
     let mut errs = Vec::new();
     let mut documents: Vec<(String, Bytes)> = Vec::new();
-    for d in body.children_named(XDSB, "Document") {
-        let Some(id) = d.attr("id").map(str::trim).filter(|s| !s.is_empty()) else {
+    let mut seen = std::collections::HashSet::new();
+    for d in req.documents {
+        if d.id.is_empty() {
             errs.push(XdsError::metadata("an xdsb:Document has no id attribute"));
             continue;
-        };
-        if documents.iter().any(|(x, _)| x == id) {
+        }
+        if !seen.insert(d.id.clone()) {
             errs.push(
-                XdsError::metadata(format!("xdsb:Document id {id} appears more than once")).at(id),
+                XdsError::metadata(format!("xdsb:Document id {} appears more than once", d.id))
+                    .at(d.id),
             );
             continue;
         }
-        match document_bytes(d, parts) {
-            Ok(b) => documents.push((id.to_string(), b)),
-            Err(e) => errs.push(e.at(id)),
+        match d.content.resolve(parts) {
+            Ok(b) => documents.push((d.id, b)),
+            Err(e) => {
+                let code = match e {
+                    ContentError::NoSuchPart(_) => ErrorCode::MissingDocument,
+                    ContentError::Base64(_) | ContentError::Unexpected => {
+                        ErrorCode::RepositoryError
+                    }
+                };
+                errs.push(XdsError::new(code, e.to_string()).at(d.id));
+            }
         }
     }
     if errs.is_empty() {
-        Ok(ProvideRequest { objects, documents })
+        Ok(ProvideRequest {
+            objects: req.objects,
+            documents,
+        })
     } else {
         Err(errs)
     }
-}
-
-/// The bytes of one xdsb:Document: an xop:Include resolved against the MTOM parts (no copy),
-/// or inline base64.
-fn document_bytes(d: &Element, parts: &HashMap<String, Part>) -> Result<Bytes, XdsError> {
-    if let Some(inc) = d.child(XOP, "Include") {
-        let href = inc.attr("href").unwrap_or_default();
-        let cid = strip_cid(href);
-        return parts.get(&cid).map(|p| p.body.clone()).ok_or_else(|| {
-            XdsError::new(
-                ErrorCode::MissingDocument,
-                format!("xop:Include href=\"{href}\" names no MIME part of this message"),
-            )
-        });
-    }
-    if d.elements().next().is_some() {
-        return Err(XdsError::new(
-            ErrorCode::RepositoryError,
-            "xdsb:Document holds an element other than xop:Include",
-        ));
-    }
-    let mut text = Vec::new();
-    for n in &d.children {
-        if let Node::Text(t) = n {
-            text.extend(t.bytes().filter(|b| !b.is_ascii_whitespace()));
-        }
-    }
-    base64::engine::general_purpose::STANDARD
-        .decode(&text)
-        .map(Bytes::from)
-        .map_err(|e| {
-            XdsError::new(
-                ErrorCode::RepositoryError,
-                format!("xdsb:Document is not valid base64: {e}"),
-            )
-        })
 }
 
 /// Pairs documents with DocumentEntries, checks submitted size/hash and writes the
@@ -348,7 +314,8 @@ pub fn to_registry_errors(v: &[XdsError]) -> Vec<RegistryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ebxml::Slot;
+    use crate::ebxml::{Slot, LCM, XDSB};
+    use crate::soap::XOP;
 
     fn entry(id: &str, slots: &[(&str, &str)]) -> RegistryObject {
         let mut o = RegistryObject::new(RimTag::ExtrinsicObject, id);

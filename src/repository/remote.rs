@@ -1,10 +1,10 @@
 //! Forwarding the augmented metadata to a remote registry over ITI-42, and reading its answer.
 
 use super::RemoteRegistry;
-use crate::ebxml::response::RegistryError;
-use crate::ebxml::write::write_object;
-use crate::ebxml::{RegistryObject, LCM, RIM, RS, STATUS_SUCCESS};
-use crate::registry::endpoint::REGISTER;
+use crate::ebxml::provide::write_submit_objects;
+use crate::ebxml::response::{read_error_list, RegistryError};
+use crate::ebxml::{RegistryObject, ResponseStatus, RS};
+use crate::ids::action::REGISTER;
 use crate::soap::envelope::encode_request;
 use crate::xds::{ErrorCode, XdsError};
 use crate::xml::Element;
@@ -17,17 +17,6 @@ pub struct RemoteAnswer {
     pub errors: Vec<RegistryError>,
 }
 
-pub fn submit_objects_xml(objects: &[RegistryObject]) -> String {
-    let mut out = format!(
-        r#"<lcm:SubmitObjectsRequest xmlns:lcm="{LCM}" xmlns:rim="{RIM}"><rim:RegistryObjectList>"#
-    );
-    for o in objects {
-        write_object(&mut out, o);
-    }
-    out.push_str("</rim:RegistryObjectList></lcm:SubmitObjectsRequest>");
-    out
-}
-
 impl RemoteRegistry {
     /// Sends ITI-42. Transport trouble and faults become XDSRegistryNotAvailable.
     pub async fn register(&self, objects: &[RegistryObject]) -> RemoteAnswer {
@@ -36,7 +25,7 @@ impl RemoteRegistry {
             REGISTER,
             &self.url,
             &message_id,
-            &submit_objects_xml(objects),
+            &write_submit_objects(objects),
         );
         let unavailable = |why: String| RemoteAnswer {
             success: false,
@@ -69,24 +58,9 @@ impl RemoteRegistry {
 }
 
 pub fn read_response(body: &Element) -> RemoteAnswer {
-    let errors = body
-        .child(RS, "RegistryErrorList")
-        .map(|l| {
-            l.children_named(RS, "RegistryError")
-                .map(|e| RegistryError {
-                    error_code: e.attr("errorCode").unwrap_or_default().to_string(),
-                    code_context: e
-                        .attr("codeContext")
-                        .map(str::to_string)
-                        .unwrap_or_else(|| e.text().into_owned()),
-                    location: e.attr("location").map(str::to_string),
-                    warning: e.attr("severity").is_some_and(|s| s.ends_with(":Warning")),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     RemoteAnswer {
-        success: body.attr("status") == Some(STATUS_SUCCESS),
-        errors,
+        success: body.attr("status").and_then(ResponseStatus::from_urn)
+            == Some(ResponseStatus::Success),
+        errors: read_error_list(body),
     }
 }

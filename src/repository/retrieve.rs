@@ -1,58 +1,44 @@
 //! ITI-43 Retrieve Document Set: every requested document that is here comes back as an MTOM
 //! attachment with its registered mimeType; the others get an error each.
 
-use super::{Repository, XDSB};
-use crate::ebxml::response::{write_registry_response, RegistryError};
-use crate::ebxml::{STATUS_FAILURE, STATUS_PARTIAL, STATUS_SUCCESS};
-use crate::soap::XOP;
+use super::Repository;
+use crate::ebxml::response::RegistryError;
+use crate::ebxml::retrieve::{write_retrieve_response, DocumentRequest, DocumentResponse};
+use crate::ebxml::ResponseStatus;
+use crate::soap::mtom::content_id;
+use crate::soap::{Attachment, SoapReply};
 use crate::store::documents::DocumentRow;
 use crate::store::StoreError;
 use crate::xds::{ErrorCode, XdsError};
-use crate::xml::{esc_text, Element};
 use bytes::Bytes;
 use std::collections::HashMap;
-use std::fmt::Write;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct DocRequest {
-    pub home: Option<String>,
-    pub repository_uid: String,
-    pub document_uid: String,
-}
-
-pub fn parse_request(body: &Element) -> Result<Vec<DocRequest>, XdsError> {
-    if !body.is(XDSB, "RetrieveDocumentSetRequest") {
-        return Err(XdsError::new(
-            ErrorCode::RepositoryError,
-            format!(
-                "expected xdsb:RetrieveDocumentSetRequest, found {}",
-                body.name
-            ),
-        ));
-    }
-    let text = |e: &Element, n: &str| e.child(XDSB, n).map(|c| c.text().trim().to_string());
-    let reqs: Vec<DocRequest> = body
-        .children_named(XDSB, "DocumentRequest")
-        .map(|r| DocRequest {
-            home: text(r, "HomeCommunityId").filter(|s| !s.is_empty()),
-            repository_uid: text(r, "RepositoryUniqueId").unwrap_or_default(),
-            document_uid: text(r, "DocumentUniqueId").unwrap_or_default(),
-        })
-        .collect();
-    if reqs.is_empty() {
-        return Err(XdsError::new(
-            ErrorCode::RepositoryError,
-            "the request has no DocumentRequest",
-        ));
-    }
-    Ok(reqs)
-}
-
-/// The answer body, its attachments (Content-ID, MIME type, bytes) and the status.
+/// The documents found (as attachments) and the errors for the others.
 pub struct RetrieveAnswer {
-    pub body: String,
-    pub attachments: Vec<(String, String, Bytes)>,
-    pub status: &'static str,
+    pub status: ResponseStatus,
+    pub errors: Vec<XdsError>,
+    pub docs: Vec<DocumentResponse>,
+    pub attachments: Vec<Attachment>,
+}
+
+impl RetrieveAnswer {
+    /// An answer that carries only errors.
+    pub fn failure(errors: Vec<XdsError>) -> RetrieveAnswer {
+        RetrieveAnswer {
+            status: ResponseStatus::Failure,
+            errors,
+            docs: Vec::new(),
+            attachments: Vec::new(),
+        }
+    }
+
+    /// The RetrieveDocumentSetResponse (ITI-43 or ITI-39) with its MTOM attachments.
+    pub fn into_reply(self, response_action: &'static str) -> SoapReply {
+        let errs: Vec<RegistryError> = self.errors.iter().map(RegistryError::from).collect();
+        let body = write_retrieve_response(self.status, &errs, &self.docs);
+        SoapReply::new(response_action, body, self.status.label())
+            .with_attachments(self.attachments)
+    }
 }
 
 /// What the database gave back for one document uniqueId.
@@ -62,7 +48,7 @@ enum Found {
 }
 
 impl Repository {
-    pub async fn retrieve(&self, reqs: Vec<DocRequest>) -> Result<RetrieveAnswer, StoreError> {
+    pub async fn retrieve(&self, reqs: Vec<DocumentRequest>) -> Result<RetrieveAnswer, StoreError> {
         self.retrieve_with(reqs, Vec::new()).await
     }
 
@@ -70,17 +56,17 @@ impl Repository {
     /// cross-gateway community checks).
     pub async fn retrieve_with(
         &self,
-        reqs: Vec<DocRequest>,
+        reqs: Vec<DocumentRequest>,
         refused: Vec<XdsError>,
     ) -> Result<RetrieveAnswer, StoreError> {
         let ours = self.cfg.unique_id.clone();
         // Request order, without repeats: the size budget favours documents asked for first.
-        let mut wanted: Vec<String> = Vec::new();
-        for r in reqs.iter().filter(|r| r.repository_uid == ours) {
-            if !wanted.contains(&r.document_uid) {
-                wanted.push(r.document_uid.clone());
-            }
-        }
+        let mut seen = std::collections::HashSet::new();
+        let wanted: Vec<String> = reqs
+            .iter()
+            .filter(|r| r.repository_uid == ours && seen.insert(r.document_uid.as_str()))
+            .map(|r| r.document_uid.clone())
+            .collect();
         let blobs = self.blobs.clone();
         let budget = self.cfg.max_retrieve_bytes;
         let found: HashMap<String, Found> = self
@@ -115,13 +101,13 @@ impl Repository {
 }
 
 fn answer(
-    reqs: &[DocRequest],
+    reqs: &[DocumentRequest],
     ours: &str,
     found: &HashMap<String, Found>,
     refused: Vec<XdsError>,
 ) -> RetrieveAnswer {
     let mut errors = refused;
-    let mut docs = String::new();
+    let mut docs = Vec::new();
     let mut attachments = Vec::new();
     for r in reqs {
         let err = |code, ctx: String| XdsError::new(code, ctx).at(r.document_uid.clone());
@@ -137,9 +123,19 @@ fn answer(
         }
         match found.get(&r.document_uid) {
             Some(Found::Doc(row, data)) => {
-                let cid = format!("doc{}.{}@ncpeh", attachments.len(), uuid::Uuid::new_v4().simple());
-                write_document_response(&mut docs, r, row, &cid);
-                attachments.push((cid, header_safe(&row.mime_type), data.clone()));
+                let cid = content_id(attachments.len());
+                docs.push(DocumentResponse {
+                    home: r.home.clone(),
+                    repository_uid: row.repository_uid.clone(),
+                    document_uid: row.unique_id.clone(),
+                    mime_type: row.mime_type.clone(),
+                    content_id: cid.clone(),
+                });
+                attachments.push(Attachment {
+                    content_id: cid,
+                    mime_type: row.mime_type.clone(),
+                    data: data.clone(),
+                });
             }
             Some(Found::OverBudget) => errors.push(err(
                 ErrorCode::RepositoryError,
@@ -154,80 +150,11 @@ fn answer(
             )),
         }
     }
-    let status = match (attachments.is_empty(), errors.is_empty()) {
-        (false, true) => STATUS_SUCCESS,
-        (false, false) => STATUS_PARTIAL,
-        (true, _) => STATUS_FAILURE,
-    };
-    let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
-    let mut body = format!(r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="{XDSB}">"#);
-    body.push_str(&write_registry_response(status, &errs));
-    body.push_str(&docs);
-    body.push_str("</xdsb:RetrieveDocumentSetResponse>");
     RetrieveAnswer {
-        body,
+        status: ResponseStatus::of(!docs.is_empty(), !errors.is_empty()),
+        errors,
+        docs,
         attachments,
-        status,
-    }
-}
-
-fn write_document_response(out: &mut String, r: &DocRequest, row: &DocumentRow, cid: &str) {
-    out.push_str("<xdsb:DocumentResponse>");
-    if let Some(h) = &r.home {
-        let _ = write!(
-            out,
-            "<xdsb:HomeCommunityId>{}</xdsb:HomeCommunityId>",
-            esc_text(h)
-        );
-    }
-    let _ = write!(
-        out,
-        concat!(
-            "<xdsb:RepositoryUniqueId>{}</xdsb:RepositoryUniqueId>",
-            "<xdsb:DocumentUniqueId>{}</xdsb:DocumentUniqueId>",
-            "<xdsb:mimeType>{}</xdsb:mimeType>",
-            r#"<xdsb:Document><xop:Include xmlns:xop="{}" href="cid:{}"/></xdsb:Document>"#,
-            "</xdsb:DocumentResponse>"
-        ),
-        esc_text(&row.repository_uid),
-        esc_text(&row.unique_id),
-        esc_text(&row.mime_type),
-        XOP,
-        cid
-    );
-}
-
-/// A RetrieveDocumentSetResponse that carries only errors.
-pub fn failure_reply(action: &str, errs: &[XdsError]) -> crate::transport::router::SoapReply {
-    let errs: Vec<RegistryError> = errs.iter().map(RegistryError::from).collect();
-    let body = format!(
-        r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="{XDSB}">{}</xdsb:RetrieveDocumentSetResponse>"#,
-        write_registry_response(STATUS_FAILURE, &errs)
-    );
-    crate::transport::router::SoapReply {
-        action: action.into(),
-        body,
-        attachments: Vec::new(),
-        outcome: "Failure",
-    }
-}
-
-pub fn outcome_label(status: &str) -> &'static str {
-    match status {
-        STATUS_SUCCESS => "Success",
-        STATUS_PARTIAL => "PartialSuccess",
-        _ => "Failure",
-    }
-}
-
-/// The MIME type as a part header: anything that could break the header becomes
-/// application/octet-stream (the XML still carries the registered value).
-pub fn header_safe(mime: &str) -> String {
-    let ok = !mime.is_empty() && mime.bytes().all(|b| (0x20..0x7f).contains(&b));
-    if ok {
-        mime.to_string()
-    } else {
-        "application/octet-stream".into()
     }
 }
 
@@ -235,8 +162,8 @@ pub fn header_safe(mime: &str) -> String {
 mod tests {
     use super::*;
 
-    fn req(repo: &str, doc: &str) -> DocRequest {
-        DocRequest {
+    fn req(repo: &str, doc: &str) -> DocumentRequest {
+        DocumentRequest {
             home: None,
             repository_uid: repo.into(),
             document_uid: doc.into(),
@@ -265,18 +192,18 @@ mod tests {
             &found,
             Vec::new(),
         );
-        assert_eq!(a.status, STATUS_PARTIAL);
+        assert_eq!(a.status, ResponseStatus::PartialSuccess);
         assert_eq!(a.attachments.len(), 1);
-        assert!(
-            a.body.contains("XDSDocumentUniqueIdError")
-                && a.body.contains("XDSUnknownRepositoryId")
-        );
-        assert!(a.body.contains("<xdsb:mimeType>text/plain</xdsb:mimeType>"));
-        let a = answer(&[req("9.9", "4.5")], "9.9", &found, Vec::new());
-        assert_eq!(a.status, STATUS_FAILURE);
+        let codes: Vec<ErrorCode> = a.errors.iter().map(|e| e.code).collect();
         assert_eq!(
-            header_safe("text/plain\r\nX: y"),
-            "application/octet-stream"
+            codes,
+            [
+                ErrorCode::DocumentUniqueIdError,
+                ErrorCode::UnknownRepositoryId
+            ]
         );
+        assert_eq!(a.docs[0].mime_type, "text/plain");
+        let a = answer(&[req("9.9", "4.5")], "9.9", &found, Vec::new());
+        assert_eq!(a.status, ResponseStatus::Failure);
     }
 }

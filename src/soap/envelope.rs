@@ -23,22 +23,25 @@ pub fn decode_request(
     http_action: Option<&str>,
     limits: xml::Limits,
 ) -> Result<SoapRequest, Fault> {
-    let root = xml::parse(bytes, limits).map_err(|e| Fault::sender(e.to_string()))?;
+    let mut root = xml::parse(bytes, limits).map_err(|e| Fault::sender(e.to_string()))?;
     if root.is(SOAP11, "Envelope") {
         return Err(Fault::version_mismatch());
     }
     if !root.is(SOAP12, "Envelope") {
         return Err(Fault::sender("The message is not a SOAP 1.2 Envelope"));
     }
-    let header = root.child(SOAP12, "Header");
-    let body = root
-        .child(SOAP12, "Body")
-        .ok_or_else(|| Fault::sender("The envelope has no Body"))?;
-    let body = body
-        .elements()
-        .next()
-        .cloned()
+    // The body is moved out of the tree, not cloned: it may be tens of megabytes.
+    let body = take_child(&mut root, "Body")
+        .ok_or_else(|| Fault::sender("The envelope has no Body"))?
+        .children
+        .into_iter()
+        .find_map(|n| match n {
+            xml::Node::Element(e) => Some(e),
+            xml::Node::Text(_) => None,
+        })
         .ok_or_else(|| Fault::sender("The SOAP Body is empty"))?;
+    let header = take_child(&mut root, "Header");
+    let header = header.as_ref();
     let get = |name: &str| -> Option<String> {
         header
             .and_then(|h| h.child(WSA, name))
@@ -65,6 +68,18 @@ pub fn decode_request(
         security,
         body,
     })
+}
+
+/// The first SOAP 1.2 child of the envelope with this name, taken out of it.
+fn take_child(env: &mut Element, name: &str) -> Option<Element> {
+    let at = env
+        .children
+        .iter()
+        .position(|n| matches!(n, xml::Node::Element(e) if e.is(SOAP12, name)))?;
+    match env.children.swap_remove(at) {
+        xml::Node::Element(e) => Some(e),
+        xml::Node::Text(_) => None,
+    }
 }
 
 /// Headers we process; any other header marked mustUnderstand="true" gets a fault.

@@ -247,12 +247,36 @@ fn header<'a>(h: &'a [(String, String)], name: &str) -> Option<&'a str> {
     h.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// Builds an MTOM response: the SOAP envelope as the root part and attachments by Content-ID.
+/// One attachment to send: the part's Content-ID, MIME type and bytes.
+#[derive(Debug, Clone)]
+pub struct Attachment {
+    pub content_id: String,
+    pub mime_type: String,
+    pub data: Bytes,
+}
+
+/// A fresh Content-ID for the `n`th attachment of a message.
+pub fn content_id(n: usize) -> String {
+    format!("doc{n}.{}@ncpeh", uuid::Uuid::new_v4().simple())
+}
+
+/// The MIME type as a part header: anything that could break the header becomes
+/// application/octet-stream (the XML still carries the registered value).
+fn header_safe(mime: &str) -> &str {
+    let ok = !mime.is_empty() && mime.bytes().all(|b| (0x20..0x7f).contains(&b));
+    if ok {
+        mime
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// Builds an MTOM message: the SOAP envelope as the root part and attachments by Content-ID.
 /// Returns the Content-Type header value and the body chunks (attachments are not copied).
 pub fn encode(
     action: &str,
     envelope: String,
-    attachments: Vec<(String, String, Bytes)>,
+    attachments: Vec<Attachment>,
 ) -> (String, Vec<Bytes>) {
     let boundary = format!("MIMEBoundary_{}", uuid::Uuid::new_v4().simple());
     let root_id = format!("root.message@{}", uuid::Uuid::new_v4().simple());
@@ -264,11 +288,13 @@ pub fn encode(
         "--{boundary}\r\nContent-Type: application/xop+xml; charset=UTF-8; type=\"application/soap+xml\"\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{root_id}>\r\n\r\n"
     )));
     chunks.push(Bytes::from(envelope));
-    for (cid, mime, data) in attachments {
+    for a in attachments {
         chunks.push(Bytes::from(format!(
-            "\r\n--{boundary}\r\nContent-Type: {mime}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{cid}>\r\n\r\n"
+            "\r\n--{boundary}\r\nContent-Type: {}\r\nContent-Transfer-Encoding: binary\r\nContent-ID: <{}>\r\n\r\n",
+            header_safe(&a.mime_type),
+            a.content_id
         )));
-        chunks.push(data);
+        chunks.push(a.data);
     }
     chunks.push(Bytes::from(format!("\r\n--{boundary}--\r\n")));
     (ct, chunks)
@@ -306,5 +332,21 @@ mod tests {
             MtomError::MissingContentId
         );
         assert_eq!(strip_cid("cid:a%40b"), "a@b");
+    }
+
+    #[test]
+    fn part_headers_stay_one_line() {
+        let a = Attachment {
+            content_id: "d@x".into(),
+            mime_type: "text/plain\r\nX-Evil: 1".into(),
+            data: Bytes::from_static(b"hi"),
+        };
+        let (_, chunks) = encode("urn:a", "<e/>".into(), vec![a]);
+        let head = String::from_utf8_lossy(&chunks[2]).into_owned();
+        assert!(
+            head.contains("Content-Type: application/octet-stream\r\n"),
+            "{head}"
+        );
+        assert!(!head.contains("X-Evil"));
     }
 }

@@ -1,7 +1,7 @@
 //! The plain-HTTP admin listener (loopback by default): /health and /metrics.
 
 use super::body::Chunks;
-use super::router::App;
+use crate::metrics::Metrics;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -10,14 +10,23 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
-pub async fn serve(listener: TcpListener, app: Arc<App>) {
+/// Whether the node can do its work (the database answers); run on a blocking thread.
+pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
+
+#[derive(Clone)]
+pub struct Admin {
+    pub health: HealthCheck,
+    pub metrics: Arc<Metrics>,
+}
+
+pub async fn serve(listener: TcpListener, admin: Admin) {
     loop {
         let Ok((tcp, _)) = listener.accept().await else {
             continue;
         };
-        let app = app.clone();
+        let admin = admin.clone();
         tokio::spawn(async move {
-            let svc = service_fn(move |req| answer(app.clone(), req));
+            let svc = service_fn(move |req| answer(admin.clone(), req));
             let _ = http1::Builder::new()
                 .serve_connection(TokioIo::new(tcp), svc)
                 .await;
@@ -25,11 +34,11 @@ pub async fn serve(listener: TcpListener, app: Arc<App>) {
     }
 }
 
-async fn answer<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Chunks>, Infallible> {
+async fn answer<B>(admin: Admin, req: Request<B>) -> Result<Response<Chunks>, Infallible> {
     let (status, ctype, body) = match req.uri().path() {
         "/health" => {
-            let store = app.registry.store.clone();
-            let db = tokio::task::spawn_blocking(move || store.ping())
+            let check = admin.health.clone();
+            let db = tokio::task::spawn_blocking(move || check())
                 .await
                 .unwrap_or(false);
             let status = if db {
@@ -50,7 +59,7 @@ async fn answer<B>(app: Arc<App>, req: Request<B>) -> Result<Response<Chunks>, I
         "/metrics" => (
             StatusCode::OK,
             "text/plain; version=0.0.4",
-            app.metrics.render(),
+            admin.metrics.render(),
         ),
         _ => (
             StatusCode::NOT_FOUND,

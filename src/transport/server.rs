@@ -1,7 +1,8 @@
 //! The mTLS SOAP listener: TLS handshake (client certificate required), peer identity, HTTP/1.1
 //! with keep-alive, and limits on connections, headers and time.
 
-use super::router::{self, App};
+use super::router::Router;
+use crate::metrics::Metrics;
 use crate::trust::PeerIdentity;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -15,9 +16,25 @@ use tokio_rustls::TlsAcceptor;
 
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: Arc<App>) {
+/// Limits on connections to the SOAP listener.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnLimits {
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub max_header_bytes: usize,
+    /// A hard cap on one connection's life: bounds slow-drip clients.
+    pub lifetime: Duration,
+}
+
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    router: Arc<Router>,
+    limits: ConnLimits,
+    metrics: Arc<Metrics>,
+) {
     let acceptor = TlsAcceptor::from(tls);
-    let slots = Arc::new(Semaphore::new(app.cfg.server.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
     loop {
         // Waiting for a free slot before accepting leaves excess clients in the kernel backlog.
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -33,10 +50,10 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: A
         };
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
-        let app = app.clone();
+        let router = router.clone();
+        let metrics = metrics.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let metrics = app.metrics.clone();
             let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
@@ -61,19 +78,14 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: A
             tracing::debug!(%addr, subject = %peer.subject, issuer = %peer.issuer, "connection");
             metrics.connections_open.fetch_add(1, Ordering::Relaxed);
             metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-            let svc_app = app.clone();
-            let svc = service_fn(move |req| router::handle(svc_app.clone(), peer.clone(), req));
+            let svc = service_fn(move |req| router.clone().handle(peer.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(
-                    app.cfg.server.header_timeout_secs.max(1),
-                ))
-                .max_buf_size(app.cfg.server.max_header_bytes.max(8192))
+                .header_read_timeout(limits.header_timeout)
+                .max_buf_size(limits.max_header_bytes)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);
-            let idle = Duration::from_secs(app.cfg.server.idle_timeout_secs.max(1) * 20);
-            // A hard cap on one connection's life bounds slow-drip clients.
-            match tokio::time::timeout(idle, conn).await {
+            match tokio::time::timeout(limits.lifetime, conn).await {
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
                 Err(_) => tracing::debug!(%addr, "connection lifetime cap reached"),
                 Ok(Ok(())) => {}

@@ -1,54 +1,79 @@
-//! The /xcpd SOAP endpoint: ITI-55 Cross Gateway Patient Discovery, responding.
+//! The /xcpd SOAP service: ITI-55 Cross Gateway Patient Discovery, responding.
 //! Every well-addressed request gets a PRPA_IN201306UV02; only a wrong SOAP action (or a broken
 //! envelope, in the transport layer) gets a SOAP fault. Logs carry counts and outcomes only,
 //! never identifiers or names of patients.
 
-use super::xcpd::{self, Decision, ANSWER_NOT_AVAILABLE, INTERNAL_ERROR};
+use super::xcpd::{self, bare_oid, Decision, ANSWER_NOT_AVAILABLE, INTERNAL_ERROR};
 use crate::hl7v3::{
     parse_query, write_response, AckCode, FoundPatient, Ii, Issue, MessageHeader,
     QueryResponseCode, Response,
 };
-use crate::registry::Registry;
-use crate::soap::Fault;
-use crate::store::{patients, StoreError};
-use crate::transport::router::{SoapCall, SoapReply};
+use crate::ids::action;
+use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::store::{patients, Store, StoreError};
 use crate::xml::Element;
 
-pub async fn handle(reg: &Registry, call: SoapCall) -> Result<SoapReply, Fault> {
-    if call.soap.action != xcpd::ACTION {
-        return Err(Fault::action_not_supported(&call.soap.action));
+pub struct XcpdResponding {
+    /// This community's homeCommunityId.
+    pub home: String,
+    /// The patient index.
+    pub store: Store,
+}
+
+const ACTIONS: &[&str] = &[action::XCPD];
+
+impl SoapService for XcpdResponding {
+    fn path(&self) -> &'static str {
+        "/xcpd"
     }
-    let a = answer(reg, &call.soap.body).await;
-    let hc = bare_oid(&reg.cfg.home_community_id);
-    let now = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!("[year][month][day][hour][minute][second]");
-    let body = write_response(&Response {
-        id: Ii::new(uuid::Uuid::new_v4().to_string(), None),
-        creation_time: now.format(&fmt).unwrap_or_default(),
-        sender_device: Ii::new(hc, None),
-        home_community_oid: hc,
-        receiver_device: a.header.sender_device.clone(),
-        ack: a.ack,
-        target_message: a.header.id.clone(),
-        issue: a.issue.clone(),
-        query_response: a.code,
-        query_id: a.query_id.clone(),
-        patients: &a.patients,
-        echo_query: a.echo,
-    });
-    tracing::info!(
-        query_ids = a.asked,
-        norwegian_ids = a.looked_up,
-        matched = a.patients.len(),
-        outcome = a.outcome(),
-        "xcpd patient discovery"
-    );
-    Ok(SoapReply {
-        action: xcpd::RESPONSE_ACTION.into(),
-        body,
-        attachments: Vec::new(),
-        outcome: a.outcome(),
-    })
+
+    fn wsdl(&self) -> &'static str {
+        include_str!("../../wsdl/xcpd.wsdl")
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
+        Box::pin(async move {
+            if call.action() != action::XCPD {
+                return Err(Fault::action_not_supported(call.action()));
+            }
+            Ok(self.discover(call.body()).await)
+        })
+    }
+}
+
+impl XcpdResponding {
+    async fn discover(&self, body: &Element) -> SoapReply {
+        let a = answer(&self.store, body).await;
+        let hc = bare_oid(&self.home);
+        let now = time::OffsetDateTime::now_utc();
+        let fmt = time::macros::format_description!("[year][month][day][hour][minute][second]");
+        let body = write_response(&Response {
+            id: Ii::new(uuid::Uuid::new_v4().to_string(), None),
+            creation_time: now.format(&fmt).unwrap_or_default(),
+            sender_device: Ii::new(hc, None),
+            home_community_oid: hc,
+            receiver_device: a.header.sender_device.clone(),
+            ack: a.ack,
+            target_message: a.header.id.clone(),
+            issue: a.issue.clone(),
+            query_response: a.code,
+            query_id: a.query_id.clone(),
+            patients: &a.patients,
+            echo_query: a.echo,
+        });
+        tracing::info!(
+            query_ids = a.asked,
+            norwegian_ids = a.looked_up,
+            matched = a.patients.len(),
+            outcome = a.outcome(),
+            "xcpd patient discovery"
+        );
+        SoapReply::new(action::XCPD_RESPONSE, body, a.outcome())
+    }
 }
 
 /// What the response says, before it is written.
@@ -96,7 +121,7 @@ impl<'a> Answer<'a> {
     }
 }
 
-async fn answer<'a>(reg: &Registry, body: &'a Element) -> Answer<'a> {
+async fn answer<'a>(store: &Store, body: &'a Element) -> Answer<'a> {
     let msg = match parse_query(body) {
         Ok(m) => m,
         Err(e) => {
@@ -136,8 +161,7 @@ async fn answer<'a>(reg: &Registry, body: &'a Element) -> Answer<'a> {
     };
     let looked_up = keys.len();
     let cxs: Vec<String> = keys.into_iter().map(|k| k.cx).collect();
-    let rows = reg
-        .store
+    let rows = store
         .read(move |c| {
             let mut rows = Vec::with_capacity(cxs.len());
             for cx in &cxs {
@@ -172,9 +196,4 @@ async fn answer<'a>(reg: &Registry, body: &'a Element) -> Answer<'a> {
     };
     a.looked_up = looked_up;
     finish(a)
-}
-
-/// `urn:oid:1.2.3` as `1.2.3` (HL7 v3 ids carry bare OIDs).
-pub fn bare_oid(hcid: &str) -> &str {
-    hcid.strip_prefix("urn:oid:").unwrap_or(hcid)
 }

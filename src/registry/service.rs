@@ -1,0 +1,82 @@
+//! The /xds/registry SOAP service: ITI-42 Register Document Set-b and ITI-18 Registry Stored
+//! Query.
+
+use super::Registry;
+use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
+use crate::ebxml::response::{write_registry_response, RegistryError};
+use crate::ebxml::{parse_submit_objects, ResponseStatus};
+use crate::ids::action;
+use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::xds::validate::Expect;
+use crate::xds::XdsError;
+
+pub struct RegistryService {
+    pub registry: Registry,
+}
+
+const ACTIONS: &[&str] = &[action::REGISTER, action::STORED_QUERY];
+
+impl SoapService for RegistryService {
+    fn path(&self) -> &'static str {
+        "/xds/registry"
+    }
+
+    fn wsdl(&self) -> &'static str {
+        include_str!("../../wsdl/registry.wsdl")
+    }
+
+    fn actions(&self) -> &'static [&'static str] {
+        ACTIONS
+    }
+
+    fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
+        Box::pin(async move {
+            match call.action() {
+                action::REGISTER => Ok(register(&self.registry, call).await),
+                action::STORED_QUERY => Ok(query(&self.registry, call).await),
+                other => Err(Fault::action_not_supported(other)),
+            }
+        })
+    }
+}
+
+pub fn registry_errors(v: &[XdsError]) -> Vec<RegistryError> {
+    v.iter().map(RegistryError::from).collect()
+}
+
+async fn register(reg: &Registry, call: SoapCall) -> SoapReply {
+    let result = match parse_submit_objects(call.body()) {
+        Ok(objects) => reg
+            .register(objects, Expect::default())
+            .await
+            .map_err(|f| f.into_errors()),
+        Err(e) => Err(vec![XdsError::metadata(e.to_string())]),
+    };
+    let (status, errs) = match result {
+        Ok(warnings) => (ResponseStatus::Success, warnings),
+        Err(e) => (ResponseStatus::Failure, e),
+    };
+    let body = write_registry_response(status, &registry_errors(&errs));
+    SoapReply::new(action::REGISTER_RESPONSE, body, status.label())
+}
+
+/// An ITI-18 (or ITI-38) answer: the objects found, or the errors.
+pub fn query_reply(
+    response_action: &'static str,
+    result: Result<Vec<String>, Vec<XdsError>>,
+) -> SoapReply {
+    let (status, errs, objects) = match result {
+        Ok(objects) => (ResponseStatus::Success, Vec::new(), objects),
+        Err(e) => (ResponseStatus::Failure, e, Vec::new()),
+    };
+    let body = write_adhoc_response(status, &registry_errors(&errs), &objects);
+    SoapReply::new(response_action, body, status.label())
+}
+
+async fn query(reg: &Registry, call: SoapCall) -> SoapReply {
+    let result = match parse_adhoc_query(call.body()) {
+        Ok(q) => reg.stored_query(q).await.map_err(|f| f.into_errors()),
+        Err(e) => Err(vec![XdsError::registry(e.to_string())]),
+    };
+    query_reply(action::STORED_QUERY_RESPONSE, result)
+}

@@ -1,0 +1,71 @@
+//! The service boundary: what a SOAP service receives ([`SoapCall`]), what it answers
+//! ([`SoapReply`]) and the trait it implements ([`SoapService`]). The router decodes envelopes and
+//! MTOM and hands calls to the service registered for the path; a service never sees HTTP.
+
+use super::envelope::SoapRequest;
+use super::fault::Fault;
+use super::mtom::{Attachment, Part};
+use crate::pki::PeerIdentity;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+/// A decoded request, with its MTOM parts by Content-ID and the caller's certificate identity.
+pub struct SoapCall {
+    pub request: SoapRequest,
+    pub parts: HashMap<String, Part>,
+    pub peer: Arc<PeerIdentity>,
+}
+
+impl SoapCall {
+    pub fn action(&self) -> &str {
+        &self.request.action
+    }
+
+    pub fn body(&self) -> &crate::xml::Element {
+        &self.request.body
+    }
+}
+
+/// A service's answer: the body element, its action, MTOM attachments if any, and a short
+/// outcome label for logs and metrics ("Success", "PartialSuccess", "Failure", "OK", ...).
+#[derive(Debug)]
+pub struct SoapReply {
+    pub action: &'static str,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub outcome: &'static str,
+}
+
+impl SoapReply {
+    pub fn new(action: &'static str, body: String, outcome: &'static str) -> SoapReply {
+        SoapReply {
+            action,
+            body,
+            attachments: Vec::new(),
+            outcome,
+        }
+    }
+
+    pub fn with_attachments(mut self, attachments: Vec<Attachment>) -> SoapReply {
+        self.attachments = attachments;
+        self
+    }
+}
+
+pub type ServiceFuture<'a> = Pin<Box<dyn Future<Output = Result<SoapReply, Fault>> + Send + 'a>>;
+
+/// A SOAP endpoint: one path, its WSDL and its actions. `node.rs` builds each service with the
+/// state it needs and registers it with the router; the router names none of them.
+pub trait SoapService: Send + Sync {
+    /// The path it is served at, e.g. `/xds/registry`.
+    fn path(&self) -> &'static str;
+    /// The WSDL answered at `path?wsdl`; `{{BASE_URL}}` stands for the node's public URL.
+    fn wsdl(&self) -> &'static str;
+    /// The request actions it answers. Others get `wsa:ActionNotSupported` from the router,
+    /// and metrics count them under one "other" label.
+    fn actions(&self) -> &'static [&'static str];
+    /// Answers one call whose action is one of [`SoapService::actions`].
+    fn call(&self, call: SoapCall) -> ServiceFuture<'_>;
+}
