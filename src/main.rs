@@ -35,35 +35,17 @@ enum Cmd {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Replay NIST XDS Toolkit test plans against any XDS endpoint (ours or a third party's).
+    /// Replay NIST XDS Toolkit test plans against any XDS endpoint (runs ncpeh-conformance).
     Conformance(ConformanceArgs),
     /// Convert between Norwegian documents and the eHDSI pivot CDA.
     Translate(ncpeh::translate::cli::TranslateArgs),
 }
 
+/// Everything after `conformance` goes to `ncpeh-conformance` unchanged.
 #[derive(Args)]
 struct ConformanceArgs {
-    /// The NIST testkit (shared/conformance/nist-testkit).
-    #[arg(long, env = "NCPEH_TESTKIT")]
-    testkit: PathBuf,
-    /// Site file (TOML) with the endpoints under test; see conformance/site-local.toml.
-    #[arg(long)]
-    site: PathBuf,
-    /// Directory with ca.pem, client.pem and client.key (overrides the site file).
-    #[arg(long)]
-    pki: Option<PathBuf>,
-    /// Collections, e.g. R.b,SQ.b,PR.b,Ret.b.
-    #[arg(long, value_delimiter = ',')]
-    collections: Vec<String>,
-    /// Single tests, e.g. 11966,11990.
-    #[arg(long, value_delimiter = ',')]
-    tests: Vec<String>,
-    /// Write a JUnit XML report here.
-    #[arg(long)]
-    junit: Option<PathBuf>,
-    /// Write toolkit-style step logs under this directory.
-    #[arg(long)]
-    logs: Option<PathBuf>,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Subcommand)]
@@ -148,41 +130,19 @@ fn main() -> ExitCode {
     }
 }
 
-/// Runs the test plans; exit code 0 only when every row passed.
+/// The runner is its own program (the server never links it); this runs the one built beside
+/// this binary, with its exit code.
 fn conformance(a: ConformanceArgs) -> ExitCode {
-    use ncpeh::conformance::{cli, wire::WireTransport};
-    let args = cli::Args {
-        testkit: a.testkit,
-        site: a.site,
-        pki: a.pki,
-        collections: a.collections,
-        tests: a.tests,
-        junit: a.junit,
-        logs: a.logs,
-    };
-    let rt = match tokio::runtime::Runtime::new() {
-        Ok(rt) => rt,
+    let runner = std::env::current_exe()
+        .map(|p| p.with_file_name("ncpeh-conformance"))
+        .unwrap_or_else(|_| PathBuf::from("ncpeh-conformance"));
+    match std::process::Command::new(&runner).args(&a.args).status() {
+        Ok(s) => ExitCode::from(s.code().and_then(|c| u8::try_from(c).ok()).unwrap_or(2)),
         Err(e) => {
-            eprintln!("ncpeh: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let _guard = rt.enter();
-    // The runner is synchronous; the transport blocks on this runtime from the main thread.
-    match cli::run(&args, |site| {
-        WireTransport::new(site)
-            .map(|t| Box::new(t) as Box<dyn ncpeh::conformance::transport::Transport>)
-    }) {
-        Ok(outcome) => {
-            println!("{}", outcome.report.table());
-            if outcome.all_passed() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
-        }
-        Err(e) => {
-            eprintln!("ncpeh conformance: {e}");
+            eprintln!(
+                "ncpeh conformance: cannot run {}: {e} (build it with `cargo build -p ncpeh-conformance`)",
+                runner.display()
+            );
             ExitCode::from(2)
         }
     }

@@ -37,10 +37,13 @@ export NCPEH_PYTHON="$PWD/.venv/bin/python"
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== the wire and network layer builds without the node (the conformance runner links only it)"
+cargo check -p ncpeh --no-default-features --lib --quiet
+cargo build --workspace --bins --quiet
 
-echo "== tests on SQLite"
-cargo test --quiet 2>&1 | tee /tmp/ncpeh-test-sqlite.log
+echo "== tests on SQLite (with tests/architecture.rs: no module cycles, no oversized files)"
+cargo test --workspace --quiet 2>&1 | tee /tmp/ncpeh-test-sqlite.log
 
 echo "== tests on PostgreSQL"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
@@ -52,7 +55,7 @@ run_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U ncpeh >/dev/null
 run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
   -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
 trap 'run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
-NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test --quiet --tests 2>&1 | tee /tmp/ncpeh-test-pg.log
+NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test -p ncpeh --quiet --tests 2>&1 | tee /tmp/ncpeh-test-pg.log
 
 collections="R.b,SQ.b,PR.b,Ret.b,rg(xca),rg"
 echo "== NIST conformance ($collections) on SQLite"

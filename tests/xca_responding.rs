@@ -5,8 +5,8 @@ mod common;
 use common::answer::{self, FAILURE, SUCCESS};
 use common::meta::{self, Doc};
 use common::{new_pid, schema, TestNode};
-use ncpeh::ids::action::{XC_QUERY, XC_RETRIEVE};
 use ncpeh::ids::action::REGISTER;
+use ncpeh::ids::action::{XC_QUERY, XC_RETRIEVE};
 use ncpeh::registry::query as sq;
 
 const HOME: &str = "urn:oid:2.16.578.1.12.4.5.10.1";

@@ -4,9 +4,9 @@
 
 use super::body::{read_limited, Chunks, ReadBodyError};
 use crate::metrics::Metrics;
+use crate::pki::PeerIdentity;
 use crate::soap::mtom::{self, ContentType, Part};
 use crate::soap::{self, Fault, SoapCall, SoapReply, SoapRequest, SoapService};
-use crate::trust::PeerIdentity;
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};

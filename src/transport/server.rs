@@ -3,7 +3,7 @@
 
 use super::router::Router;
 use crate::metrics::Metrics;
-use crate::trust::PeerIdentity;
+use crate::pki::PeerIdentity;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};

@@ -1,5 +1,2 @@
-//! Who is on the other end: peer certificate identity (and later XUA assertions and policy).
-
-pub mod identity;
-
-pub use identity::PeerIdentity;
+//! Who is on the other end, and what they may do: XUA assertions, access policy, consent.
+//! (The certificate identity a connection gives is read in `pki`.)

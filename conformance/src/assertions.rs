@@ -122,8 +122,8 @@ pub fn evaluate(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::testkit::default_testkit;
-    use crate::conformance::testplan::{read_plan, Assert};
+    use crate::testkit::default_testkit;
+    use crate::testplan::{read_plan, Assert};
 
     fn sample(name: &str) -> Option<String> {
         let tk = default_testkit()?;
@@ -206,7 +206,7 @@ mod tests {
         let mut bad = Vec::new();
         let mut n = 0;
         for e in std::fs::read_dir(tk.tests_dir()).unwrap().flatten() {
-            for s in crate::conformance::testplan::read_index(&e.path()).unwrap_or_default() {
+            for s in crate::testplan::read_index(&e.path()).unwrap_or_default() {
                 let p = e.path().join(s).join("testplan.xml");
                 let Ok(plan) = read_plan(&p) else { continue };
                 for step in plan.steps {

@@ -9,17 +9,18 @@
 //!   DocumentEntry returned by that earlier query step.
 //! - `<ExpectedMimeType>` applies to every returned document.
 
+use crate::xml::TrimmedText;
 use base64::Engine;
 use sha1::{Digest, Sha1};
 
 use super::messages::{Interpreted, RetrievedDocument};
 use super::metadata_prep::{substitute_str, DE_UNIQUE_ID};
-use super::runner::{Runner, SectionCtx};
+use super::session::{Runner, SectionCtx};
 use super::testplan::Transaction;
 use super::xml::Element;
 
 fn unique_id_of(eo: &Element) -> Option<&str> {
-    eo.children_named("ExternalIdentifier")
+    eo.children_local("ExternalIdentifier")
         .find(|x| x.attr("identificationScheme") == Some(DE_UNIQUE_ID))
         .and_then(|x| x.attr("value"))
 }
@@ -27,14 +28,14 @@ fn unique_id_of(eo: &Element) -> Option<&str> {
 fn entry_with_uid<'a>(root: &'a Element, uid: &str) -> Option<&'a Element> {
     root.descendants()
         .into_iter()
-        .find(|e| e.local == "ExtrinsicObject" && unique_id_of(e) == Some(uid))
+        .find(|e| e.name == "ExtrinsicObject" && unique_id_of(e) == Some(uid))
 }
 
 /// The bytes this run sent for the document with `uid`, if it sent one.
 fn submitted_bytes(r: &Runner, uid: &str) -> Option<Vec<u8>> {
     for step in r.logs.all_steps() {
         let Some(input) = &step.input else { continue };
-        if input.local != "ProvideAndRegisterDocumentSetRequest" {
+        if input.name != "ProvideAndRegisterDocumentSetRequest" {
             continue;
         }
         let Some(eo) = entry_with_uid(input, uid) else {
@@ -42,9 +43,13 @@ fn submitted_bytes(r: &Runner, uid: &str) -> Option<Vec<u8>> {
         };
         let id = eo.attr("id")?;
         let doc = input
-            .children_named("Document")
+            .children_local("Document")
             .find(|d| d.attr("id") == Some(id))?;
-        let text: String = doc.text().chars().filter(|c| !c.is_whitespace()).collect();
+        let text: String = doc
+            .deep_text()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         return base64::engine::general_purpose::STANDARD
             .decode(text.as_bytes())
             .ok();
@@ -57,7 +62,7 @@ fn submitted_mime_type(r: &Runner, uid: &str) -> Option<String> {
     r.logs
         .all_steps()
         .filter_map(|step| step.input.as_ref())
-        .filter(|input| input.local == "ProvideAndRegisterDocumentSetRequest")
+        .filter(|input| input.name == "ProvideAndRegisterDocumentSetRequest")
         .find_map(|input| {
             entry_with_uid(input, uid)
                 .and_then(|eo| eo.attr("mimeType"))
@@ -67,9 +72,13 @@ fn submitted_mime_type(r: &Runner, uid: &str) -> Option<String> {
 
 fn slot_value(eo: &Element, name: &str) -> Option<String> {
     let slot = eo
-        .children_named("Slot")
+        .children_local("Slot")
         .find(|s| s.attr("name") == Some(name))?;
-    Some(slot.child("ValueList")?.child("Value")?.trimmed_text())
+    Some(
+        slot.child_local("ValueList")?
+            .child_local("Value")?
+            .trimmed_text(),
+    )
 }
 
 fn check_against_metadata(

@@ -132,22 +132,22 @@ fn collect_ids(e: &Element, out: &mut HashSet<String>) {
 
 /// Convert a 2.1 SubmitObjectsRequest into a 3.0 one.
 pub fn convert(root: &Element) -> Result<Element, Rim21Error> {
-    if root.local != "SubmitObjectsRequest" || root.ns.as_deref() != Some(RS21) {
-        return Err(Rim21Error::NotSubmitObjects(root.local.clone()));
+    if root.name != "SubmitObjectsRequest" || root.ns.as_deref() != Some(RS21) {
+        return Err(Rim21Error::NotSubmitObjects(root.name.clone()));
     }
     let mut used = HashSet::new();
     collect_ids(root, &mut used);
     let mut ids = Ids { used, next: 0 };
     let mut out = Element::new(Some("lcm"), "SubmitObjectsRequest", Some(LCM30))
-        .with_attr("xmlns:lcm", LCM30)
-        .with_attr("xmlns:rim", RIM30);
+        .with_ns_decl("lcm", LCM30)
+        .with_ns_decl("rim", RIM30);
     let mut list = Element::new(Some("rim"), "RegistryObjectList", Some(RIM30));
     for lists in root
         .elements()
-        .filter(|e| e.local == "LeafRegistryObjectList")
+        .filter(|e| e.name == "LeafRegistryObjectList")
     {
         for obj in lists.elements() {
-            if obj.local == "ObjectRef"
+            if obj.name == "ObjectRef"
                 && obj
                     .attr("id")
                     .is_some_and(|id| XDS_SCHEME_UUIDS.contains(&id))
@@ -166,20 +166,18 @@ fn convert_object(
     parent_id: Option<&str>,
     ids: &mut Ids,
 ) -> Result<Element, Rim21Error> {
-    let mut out = Element::new(Some("rim"), &e.local, Some(RIM30));
-    for (k, v) in &e.attrs {
-        if k.starts_with("xmlns") {
-            continue;
+    let mut out = Element::new(Some("rim"), &e.name, Some(RIM30));
+    for a in e.attrs.iter().filter(|a| !a.is_ns_decl()) {
+        let mut a = a.clone();
+        match a.name.as_str() {
+            "associationType" => a.value = association_type_urn(&a.value),
+            "status" => a.value = status_urn(&a.value),
+            _ => {}
         }
-        let v = match k.as_str() {
-            "associationType" => association_type_urn(v),
-            "status" => status_urn(v),
-            _ => v.clone(),
-        };
-        out.attrs.push((k.clone(), v));
+        out.attrs.push(a);
     }
     let identifiable = matches!(
-        e.local.as_str(),
+        e.name.as_str(),
         "ExtrinsicObject"
             | "RegistryPackage"
             | "Association"
@@ -191,13 +189,13 @@ fn convert_object(
         let id = ids.fresh();
         out.set_attr("id", &id);
     }
-    match e.local.as_str() {
+    match e.name.as_str() {
         "Classification" if out.attr("classifiedObject").is_none() => {
-            let p = parent_id.ok_or_else(|| Rim21Error::NoParentId(e.local.clone()))?;
+            let p = parent_id.ok_or_else(|| Rim21Error::NoParentId(e.name.clone()))?;
             out.set_attr("classifiedObject", p);
         }
         "ExternalIdentifier" if out.attr("registryObject").is_none() => {
-            let p = parent_id.ok_or_else(|| Rim21Error::NoParentId(e.local.clone()))?;
+            let p = parent_id.ok_or_else(|| Rim21Error::NoParentId(e.name.clone()))?;
             out.set_attr("registryObject", p);
         }
         _ => {}
@@ -208,7 +206,7 @@ fn convert_object(
         match c {
             Node::Element(ce) => {
                 let converted = convert_object(ce, own_id.as_deref(), ids)?;
-                kids.push((order(&ce.local), Node::Element(converted)));
+                kids.push((order(&ce.name), Node::Element(converted)));
             }
             // Text only matters in Value/LocalizedString-like leaves.
             Node::Text(t) => {
@@ -229,8 +227,8 @@ fn convert_object(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::testkit::tests_dir;
-    use crate::conformance::xml::parse;
+    use crate::testkit::tests_dir;
+    use crate::xml::parse;
 
     const SMALL: &str = r#"<rs:SubmitObjectsRequest xmlns:rs="urn:oasis:names:tc:ebxml-regrep:registry:xsd:2.1">
       <rim:LeafRegistryObjectList xmlns:rim="urn:oasis:names:tc:ebxml-regrep:rim:xsd:2.1">
@@ -249,15 +247,15 @@ mod tests {
         let xml = out.to_xml();
         let back = parse(&xml).unwrap();
         assert_eq!(back.ns.as_deref(), Some(LCM30));
-        let list = back.child("RegistryObjectList").unwrap();
+        let list = back.child_local("RegistryObjectList").unwrap();
         assert_eq!(list.elements().count(), 2, "ObjectRef to a scheme dropped");
-        let eo = list.child("ExtrinsicObject").unwrap();
-        let order: Vec<&str> = eo.elements().map(|e| e.local.as_str()).collect();
+        let eo = list.child_local("ExtrinsicObject").unwrap();
+        let order: Vec<&str> = eo.elements().map(|e| e.name.as_str()).collect();
         assert_eq!(order, ["Slot", "Name", "ExternalIdentifier"]);
-        let ei = eo.child("ExternalIdentifier").unwrap();
+        let ei = eo.child_local("ExternalIdentifier").unwrap();
         assert_eq!(ei.attr("registryObject"), Some("Document01"));
         assert!(ei.attr("id").is_some());
-        let a = list.child("Association").unwrap();
+        let a = list.child_local("Association").unwrap();
         assert_eq!(
             a.attr("associationType"),
             Some("urn:oasis:names:tc:ebxml-regrep:AssociationType:HasMember")
@@ -300,8 +298,7 @@ mod tests {
         }
         assert!(files.len() > 250, "only {} files", files.len());
         // With xmllint on the machine, the output is validated against lcm.xsd 3.0.
-        let xsd = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/schemas/nist-toolkit/v3/lcm.xsd");
+        let xsd = crate::testkit::shared_dir().join("schemas/nist-toolkit/v3/lcm.xsd");
         let lint = which_xmllint().filter(|_| xsd.exists());
         let tmp = tempfile::tempdir().unwrap();
         let mut invalid = Vec::new();

@@ -155,7 +155,7 @@ mod tests {
         assert_eq!(t.lines().last(), Some("1 passed, 1 failed"));
         assert!(t.contains("FAIL    expected Failure"));
         assert_eq!(r.failed_tests(), ["12369"]);
-        let j = crate::conformance::xml::parse(&r.junit()).unwrap();
+        let j = crate::xml::parse(&r.junit()).unwrap();
         assert_eq!(j.attr("failures"), Some("1"));
         assert_eq!(j.elements().count(), 2);
     }

@@ -3,13 +3,13 @@
 
 use super::site::Site;
 use super::transport::{to_xop, SoapFault, SoapRequest, SoapResponse, Transport, TransportError};
-use crate::soap::envelope::encode_request;
-use crate::soap::XOP;
-use crate::transport::client::HttpsClient;
-use crate::transport::tls::client_config;
 use base64::Engine;
 use bytes::Bytes;
 use hyper::Method;
+use ncpeh::soap::envelope::encode_request;
+use ncpeh::soap::XOP;
+use ncpeh::transport::client::HttpsClient;
+use ncpeh::transport::tls::client_config;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
@@ -53,13 +53,13 @@ impl Transport for WireTransport {
             let env = encode_request(&req.action, &req.url, &msg_id, &body);
             let parts = parts
                 .into_iter()
-                .map(|p| crate::soap::Attachment {
+                .map(|p| ncpeh::soap::Attachment {
                     content_id: p.content_id,
                     mime_type: "application/octet-stream".to_string(),
                     data: Bytes::from(p.bytes),
                 })
                 .collect();
-            crate::soap::mtom::encode(&req.action, env, parts)
+            ncpeh::soap::mtom::encode(&req.action, env, parts)
         } else {
             let env = encode_request(&req.action, &req.url, &msg_id, &req.body);
             (
@@ -78,7 +78,7 @@ impl Transport for WireTransport {
             )
             .map_err(|e| err(&req.url, e.to_string()))?;
         let status = reply.status;
-        let decoded = crate::transport::client::decode_soap_reply(reply)
+        let decoded = ncpeh::transport::client::decode_soap_reply(reply)
             .map_err(|e| err(&req.url, format!("HTTP {status}: {e}")))?;
         if let Some(f) = decoded.fault {
             let (code, reason) = f.split_once(": ").unwrap_or((&f, ""));
@@ -92,18 +92,18 @@ impl Transport for WireTransport {
             });
         }
         let parts = decoded.parts;
-        let inline = |e: &crate::xml::Element| -> Option<String> {
+        let inline = |e: &ncpeh::xml::Element| -> Option<String> {
             if !e.is(XOP, "Include") {
                 return None;
             }
-            let cid = crate::soap::mtom::strip_cid(e.attr("href").unwrap_or_default());
+            let cid = ncpeh::soap::mtom::strip_cid(e.attr("href").unwrap_or_default());
             parts
                 .get(&cid)
                 .map(|p| base64::engine::general_purpose::STANDARD.encode(&p.body))
         };
         Ok(SoapResponse {
             action: decoded.action,
-            body: crate::xml::write::serialize(&decoded.body, &inline),
+            body: ncpeh::xml::serialize(&decoded.body, &inline),
             fault: None,
         })
     }

@@ -3,6 +3,7 @@
 //! (code, codingScheme) is not in the list for its scheme is rewritten to the first code of
 //! that list, so an old test file still carries codes the registry under test accepts.
 
+use crate::xml::TrimmedText;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -47,13 +48,13 @@ impl Codes {
 
     pub fn from_element(root: &Element) -> Self {
         let mut by_scheme = HashMap::new();
-        for ct in root.children_named("CodeType") {
+        for ct in root.children_local("CodeType") {
             // mimeType has no classScheme: it is an attribute, not a Classification.
             let Some(scheme) = ct.attr("classScheme") else {
                 continue;
             };
             let codes = ct
-                .children_named("Code")
+                .children_local("Code")
                 .map(|c| Code {
                     code: c.attr("code").unwrap_or_default().to_string(),
                     display: c.attr("display").unwrap_or_default().to_string(),
@@ -79,7 +80,7 @@ impl Codes {
     pub fn rewrite(&self, root: &mut Element) -> Vec<CodeRewrite> {
         let mut done = Vec::new();
         root.walk_mut(&mut |e| {
-            if e.local != "Classification" {
+            if e.name != "Classification" {
                 return;
             }
             let Some(scheme) = e.attr("classificationScheme") else {
@@ -112,17 +113,17 @@ impl Codes {
 
 fn coding_scheme_of(e: &Element) -> Option<String> {
     let slot = e
-        .children_named("Slot")
+        .children_local("Slot")
         .find(|s| s.attr("name") == Some("codingScheme"))?;
-    let v = slot.child("ValueList")?.child("Value")?;
+    let v = slot.child_local("ValueList")?.child_local("Value")?;
     Some(v.trimmed_text())
 }
 
 fn set_coding_scheme(e: &mut Element, value: &str) {
     for s in e.elements_mut() {
-        if s.local == "Slot" && s.attr("name") == Some("codingScheme") {
-            for vl in s.elements_mut().filter(|c| c.local == "ValueList") {
-                if let Some(v) = vl.elements_mut().find(|c| c.local == "Value") {
+        if s.name == "Slot" && s.attr("name") == Some("codingScheme") {
+            for vl in s.elements_mut().filter(|c| c.name == "ValueList") {
+                if let Some(v) = vl.elements_mut().find(|c| c.name == "Value") {
                     v.children = vec![xml::Node::Text(value.to_string())];
                 }
             }
@@ -131,8 +132,8 @@ fn set_coding_scheme(e: &mut Element, value: &str) {
 }
 
 fn set_name(e: &mut Element, display: &str) {
-    for n in e.elements_mut().filter(|c| c.local == "Name") {
-        for ls in n.elements_mut().filter(|c| c.local == "LocalizedString") {
+    for n in e.elements_mut().filter(|c| c.name == "Name") {
+        for ls in n.elements_mut().filter(|c| c.name == "LocalizedString") {
             ls.set_attr("value", display);
         }
     }
@@ -141,7 +142,7 @@ fn set_name(e: &mut Element, display: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::testkit::default_testkit;
+    use crate::testkit::default_testkit;
 
     #[test]
     fn rewrites_unknown_codes_only() {

@@ -102,17 +102,21 @@ impl Testkit {
     }
 }
 
-/// The testkit used by unit tests: `$NCPEH_TESTKIT`, else `../shared/conformance/nist-testkit`.
+/// The shared reference folder: `$NCPEH_SHARED`, else `shared/` beside the project.
+pub fn shared_dir() -> PathBuf {
+    match std::env::var_os("NCPEH_SHARED") {
+        Some(d) => PathBuf::from(d),
+        // This crate is the project's conformance/ folder.
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+    }
+}
+
+/// The testkit used by unit tests: `$NCPEH_TESTKIT`, else the shared NIST testkit.
 pub fn default_testkit() -> Option<Testkit> {
     if let Ok(dir) = std::env::var(TESTKIT_ENV) {
         return Testkit::open(Path::new(&dir));
     }
-    let guess = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("..")
-        .join("shared")
-        .join("conformance")
-        .join("nist-testkit");
-    Testkit::open(&guess)
+    Testkit::open(&shared_dir().join("conformance").join("nist-testkit"))
 }
 
 /// `testkit/tests` of the default testkit, for tests.

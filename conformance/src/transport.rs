@@ -124,11 +124,15 @@ pub fn to_xop(body: &str) -> Result<(String, Vec<XopPart>), XopError> {
     let mut parts = Vec::new();
     let mut failure = None;
     root.walk_mut(&mut |e| {
-        if e.local != "Document" || e.ns.as_deref() != Some(super::messages::XDSB) {
+        if e.name != "Document" || e.ns.as_deref() != Some(ncpeh::ebxml::XDSB) {
             return;
         }
         let id = e.attr("id").unwrap_or_default().to_string();
-        let text: String = e.text().chars().filter(|c| !c.is_whitespace()).collect();
+        let text: String = e
+            .deep_text()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         match base64::engine::general_purpose::STANDARD.decode(text.as_bytes()) {
             Ok(bytes) => {
                 let cid = format!("doc{}@conformance.ncpeh", parts.len() + 1);
@@ -162,8 +166,12 @@ bG8=</xdsb:Document></xdsb:ProvideAndRegisterDocumentSetRequest>"#;
         let (xml, parts) = to_xop(body).unwrap();
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].bytes, b"hello");
-        let back = crate::conformance::xml::parse(&xml).unwrap();
-        let inc = back.child("Document").unwrap().child("Include").unwrap();
+        let back = crate::xml::parse(&xml).unwrap();
+        let inc = back
+            .child_local("Document")
+            .unwrap()
+            .child_local("Include")
+            .unwrap();
         assert_eq!(
             inc.ns.as_deref(),
             Some("http://www.w3.org/2004/08/xop/include")

@@ -6,13 +6,14 @@
 //! are run first when their logs are not there yet; their rows are marked as dependencies.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
 
 use time::OffsetDateTime;
 
 use super::codes::Codes;
 use super::metadata_prep::{IdSource, RandomIds};
 use super::report::{Row, RunReport};
+pub use super::session::{RunOptions, Runner};
+use super::session::{SectionCtx, TestState};
 use super::site::Site;
 use super::steplog::{LogStore, SectionLog};
 use super::testkit::Testkit;
@@ -25,59 +26,6 @@ pub enum RunError {
     Codes(#[from] super::codes::CodesError),
     #[error("{0}: {1}")]
     Template(String, std::io::Error),
-}
-
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Run tests that a selected test takes ids or reports from, when not yet run.
-    pub run_dependencies: bool,
-    /// Honour `<WaitBefore>` (sleeps); off in unit tests.
-    pub honour_waits: bool,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            run_dependencies: true,
-            honour_waits: true,
-        }
-    }
-}
-
-/// Per-test state: the patient ids in use.
-pub(crate) struct TestState {
-    pub patient_id: String,
-    pub alt_patient_id: Option<String>,
-    pub fed: Vec<String>,
-    pub dependency: bool,
-}
-
-/// Where a step runs: test id, section name, section directory.
-pub(crate) struct SectionCtx {
-    pub test: String,
-    pub section: String,
-    pub dir: PathBuf,
-    /// The community this section's data goes to, when the site routes it elsewhere.
-    pub community: Option<super::site::Community>,
-    pub feed_own_only: bool,
-}
-
-pub struct Runner<'t> {
-    pub(crate) tk: Testkit,
-    pub(crate) site: Site,
-    pub(crate) transport: &'t dyn Transport,
-    pub(crate) codes: Option<Codes>,
-    pub(crate) feed_template: Option<String>,
-    pub(crate) logs: LogStore,
-    pub(crate) ids: Box<dyn IdSource>,
-    pub(crate) clock: Box<dyn Fn() -> OffsetDateTime>,
-    pub(crate) opts: RunOptions,
-    pub(crate) counter: u64,
-    /// The patient each `test/section` ran with (routed sections may share one).
-    pub(crate) section_patients: std::collections::HashMap<String, String>,
-    report: RunReport,
-    in_progress: Vec<String>,
-    finished: HashSet<String>,
 }
 
 /// The tests named by `--collections` and `--tests`, collections first, without repeats.

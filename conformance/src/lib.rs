@@ -1,4 +1,6 @@
-//! `ncpeh conformance`: replays NIST XDS Toolkit test plans against any XDS endpoint.
+//! The NIST XDS Toolkit test-plan runner (`ncpeh-conformance`, also `ncpeh conformance`): replays
+//! the test plans against any XDS endpoint. Its own crate: the server never links it, and it
+//! uses only the node's wire and network modules (XML, SOAP, MTOM, the mTLS client).
 //! Transport-independent: the SOAP/MLLP client plugs in through [`transport::Transport`].
 
 pub mod assertions;
@@ -7,10 +9,12 @@ pub mod codes;
 pub mod expected;
 pub mod messages;
 pub mod metadata_prep;
+pub mod plan_xml;
 pub mod report;
 mod retrieve_check;
 pub mod rim21;
 pub mod runner;
+mod session;
 pub mod site;
 mod step;
 pub mod steplog;

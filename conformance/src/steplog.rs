@@ -90,7 +90,7 @@ impl StepLog {
             }
             if let Some(i) = &self.input {
                 out.push_str("<InputMetadata>");
-                i.write_to(out);
+                out.push_str(&i.to_xml());
                 out.push_str("</InputMetadata>");
             }
             Self::text_el(out, "OutAction", &self.out_action);
@@ -98,7 +98,7 @@ impl StepLog {
             Self::text_el(out, "InAction", &self.in_action);
             if let Some(r) = &self.result {
                 out.push_str("<Result>");
-                r.write_to(out);
+                out.push_str(&r.to_xml());
                 out.push_str("</Result>");
             }
             Self::text_el(out, "StepStatus", &self.step_status);
@@ -202,7 +202,7 @@ impl LogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::xml::parse;
+    use crate::xml::parse;
 
     #[test]
     fn layout_matches_the_toolkit() {
@@ -221,17 +221,21 @@ mod tests {
         };
         let doc = parse(&log.to_xml()).unwrap();
         let tx = doc
-            .child("TestStep")
+            .child_local("TestStep")
             .unwrap()
-            .child("RegisterTransaction")
+            .child_local("RegisterTransaction")
             .unwrap();
         assert_eq!(tx.attr("step"), Some("submit"));
-        let assign = tx.child("AssignedUids").unwrap().child("Assign").unwrap();
+        let assign = tx
+            .child_local("AssignedUids")
+            .unwrap()
+            .child_local("Assign")
+            .unwrap();
         assert_eq!(assign.attr("symbol"), Some("Document01"));
         assert!(tx
-            .child("Result")
+            .child_local("Result")
             .unwrap()
-            .child("RegistryResponse")
+            .child_local("RegistryResponse")
             .is_some());
     }
 }

@@ -7,9 +7,10 @@ use super::assertions::{self, XPathDoc};
 use super::expected;
 use super::messages::{self, interpret, Interpreted};
 use super::metadata_prep::{self, Assignments, PrepOptions};
-use super::runner::{Runner, SectionCtx, TestState};
+use super::plan_xml::UseId;
+use super::session::{Runner, SectionCtx, TestState};
 use super::steplog::StepLog;
-use super::testplan::{ExpectedStatus, TestStep, Transaction, TransactionKind, UseId};
+use super::testplan::{ExpectedStatus, TestStep, Transaction, TransactionKind};
 use super::transport::SoapRequest;
 use super::xml::{self, Element};
 

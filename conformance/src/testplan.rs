@@ -2,23 +2,12 @@
 //! Every element the testkit uses is modelled; anything else lands in `unknown`
 //! so the runner can report it instead of silently skipping it.
 
+use crate::xml::TrimmedText;
 use std::path::Path;
 
 use super::expected::ContentCheck;
+use super::plan_xml::{invalid, opt_attr, parse_use_id, req_attr, PlanError, UseId};
 use super::xml::{self, Element};
-
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("{path}: {source}")]
-    Xml { path: String, source: xml::XmlError },
-    #[error("{path}: {msg}")]
-    Invalid { path: String, msg: String },
-}
 
 /// Sections of a test, in the order `index.idx` lists them.
 pub fn read_index(test_dir: &Path) -> Result<Vec<String>, PlanError> {
@@ -144,17 +133,6 @@ impl TransactionKind {
     }
 }
 
-/// `<UseId testdir id step section symbol/>`: take the id recorded for `id` in section
-/// `section` (AssignedUids, AssignedUuids, AssignedPatientId) of a step's log.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct UseId {
-    pub testdir: Option<String>,
-    pub id: String,
-    pub step: String,
-    pub section: String,
-    pub symbol: String,
-}
-
 /// `<UseReport test section step reportName useAs/>`: take a named report of a step.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UseReport {
@@ -268,24 +246,17 @@ pub fn read_plan(path: &Path) -> Result<TestPlan, PlanError> {
     })
 }
 
-fn invalid(msg: String) -> PlanError {
-    PlanError::Invalid {
-        path: String::new(),
-        msg,
-    }
-}
-
 pub fn parse_plan(text: &str) -> Result<TestPlan, PlanError> {
     let root = xml::parse(text).map_err(|source| PlanError::Xml {
         path: String::new(),
         source,
     })?;
-    if root.local != "TestPlan" {
-        return Err(invalid(format!("root is <{}>, not <TestPlan>", root.local)));
+    if root.name != "TestPlan" {
+        return Err(invalid(format!("root is <{}>, not <TestPlan>", root.name)));
     }
     let mut plan = TestPlan::default();
     for e in root.elements() {
-        match e.local.as_str() {
+        match e.name.as_str() {
             "Test" => plan.test = e.trimmed_text(),
             "Rule" => {}
             "SUTInitiates" => plan.sut_initiates = true,
@@ -315,7 +286,7 @@ fn parse_step(e: &Element, unknown: &mut Vec<String>) -> Result<TestStep, PlanEr
         transaction: None,
     };
     for c in e.elements() {
-        match c.local.as_str() {
+        match c.name.as_str() {
             "Goal" => step.goal = Some(c.trimmed_text()),
             "Rule" => {}
             "ExpectedStatus" => {
@@ -343,16 +314,6 @@ fn parse_step(e: &Element, unknown: &mut Vec<String>) -> Result<TestStep, PlanEr
         }
     }
     Ok(step)
-}
-
-fn req_attr(e: &Element, name: &str) -> Result<String, PlanError> {
-    e.attr(name)
-        .map(str::to_string)
-        .ok_or_else(|| invalid(format!("<{}> without {name}", e.local)))
-}
-
-fn opt_attr(e: &Element, name: &str) -> Option<String> {
-    e.attr(name).map(str::to_string)
 }
 
 fn parse_transaction(
@@ -383,7 +344,7 @@ fn parse_transaction(
         assertions: None,
     };
     for c in e.elements() {
-        match c.local.as_str() {
+        match c.name.as_str() {
             "XDSb" => t.xdsb = true,
             "AssignUuids" => t.assign_uuids = true,
             "NoAssignUids" => t.no_assign_uids.push(opt_attr(c, "id")),
@@ -438,20 +399,10 @@ fn parse_transaction(
     Ok(t)
 }
 
-pub(crate) fn parse_use_id(c: &Element) -> Result<UseId, PlanError> {
-    Ok(UseId {
-        testdir: opt_attr(c, "testdir"),
-        id: req_attr(c, "id")?,
-        step: req_attr(c, "step")?,
-        section: req_attr(c, "section")?,
-        symbol: req_attr(c, "symbol")?,
-    })
-}
-
 fn parse_assertions(e: &Element, unknown: &mut Vec<String>) -> Assertions {
     let mut a = Assertions::default();
     for c in e.elements() {
-        match c.local.as_str() {
+        match c.name.as_str() {
             "DataRef" => a.data_refs.push((
                 c.attr("file").unwrap_or("THIS").to_string(),
                 c.attr("as").unwrap_or("output").to_string(),
@@ -470,7 +421,7 @@ fn parse_assertions(e: &Element, unknown: &mut Vec<String>) -> Assertions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::testkit::tests_dir;
+    use crate::testkit::tests_dir;
 
     #[test]
     fn parses_every_index_and_testplan_in_the_testkit() {

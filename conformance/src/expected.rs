@@ -1,8 +1,9 @@
 //! `<ExpectedContents>` checks over an ebRIM 3.0 query response (ITI-18 AdhocQueryResponse),
 //! or over a retrieve response for the two checks that make sense there.
 
-use super::testplan::{parse_use_id, PlanError, UseId};
+use super::plan_xml::{parse_use_id, PlanError, UseId};
 use super::xml::Element;
+use crate::xml::TrimmedText;
 
 pub const SS_CLASS_NODE: &str = "urn:uuid:a54d6aa5-d40d-43f9-88c5-b4633d873bdd";
 pub const FOLDER_CLASS_NODE: &str = "urn:uuid:d9d542f3-6cc4-48b6-8870-ea235fbc94c2";
@@ -49,7 +50,7 @@ fn count_attr(e: &Element) -> Result<usize, PlanError> {
     let s = e.attr("count").unwrap_or("");
     s.trim().parse().map_err(|_| PlanError::Invalid {
         path: String::new(),
-        msg: format!("<{} count=\"{s}\"> is not a count", e.local),
+        msg: format!("<{} count=\"{s}\"> is not a count", e.name),
     })
 }
 
@@ -59,7 +60,7 @@ pub fn parse_checks(
 ) -> Result<Vec<ContentCheck>, PlanError> {
     let mut out = Vec::new();
     for c in e.elements() {
-        let check = match c.local.as_str() {
+        let check = match c.name.as_str() {
             "SSwithOneDoc" => ContentCheck::SsWithOneDoc,
             "SSwithTwoDoc" => ContentCheck::SsWithTwoDoc,
             "SSwithOneFol" => ContentCheck::SsWithOneFol,
@@ -98,15 +99,15 @@ fn parse_doc_entries(
 ) -> Result<Vec<(UseId, Option<String>)>, PlanError> {
     let mut out = Vec::new();
     for m in e.elements() {
-        if m.local != "MustOnlyInclude" {
-            unknown.push(format!("DocumentEntries/{}", m.local));
+        if m.name != "MustOnlyInclude" {
+            unknown.push(format!("DocumentEntries/{}", m.name));
             continue;
         }
-        for d in m.children_named("DocumentEntry") {
+        for d in m.children_local("DocumentEntry") {
             let mut use_id = None;
             let mut ty = None;
             for f in d.elements() {
-                match f.local.as_str() {
+                match f.name.as_str() {
                     "UseId" => use_id = Some(parse_use_id(f)?),
                     "DocumentEntryType" => ty = Some(f.trimmed_text()),
                     other => unknown.push(format!("DocumentEntry/{other}")),
@@ -134,18 +135,18 @@ struct Contents<'a> {
 fn has_class_node(pkg: &Element, all: &[&Element], node: &str) -> bool {
     let id = pkg.attr("id").unwrap_or("");
     let nested = pkg
-        .children_named("Classification")
+        .children_local("Classification")
         .any(|c| c.attr("classificationNode") == Some(node));
     nested
         || all.iter().any(|c| {
-            c.local == "Classification"
+            c.name == "Classification"
                 && c.attr("classificationNode") == Some(node)
                 && c.attr("classifiedObject") == Some(id)
         })
 }
 
 fn has_ext_id(pkg: &Element, scheme: &str) -> bool {
-    pkg.children_named("ExternalIdentifier")
+    pkg.children_local("ExternalIdentifier")
         .any(|x| x.attr("identificationScheme") == Some(scheme))
 }
 
@@ -153,7 +154,7 @@ fn sort_contents(response: &Element) -> Contents<'_> {
     let list: Vec<&Element> = response
         .descendants()
         .into_iter()
-        .find(|e| e.local == "RegistryObjectList")
+        .find(|e| e.name == "RegistryObjectList")
         .map(|l| l.elements().collect())
         .unwrap_or_default();
     let mut c = Contents {
@@ -164,7 +165,7 @@ fn sort_contents(response: &Element) -> Contents<'_> {
         refs: Vec::new(),
     };
     for e in &list {
-        match e.local.as_str() {
+        match e.name.as_str() {
             "ExtrinsicObject" => c.docs.push(e),
             "Association" => c.assocs.push(e),
             "ObjectRef" => c.refs.push(e),
@@ -314,7 +315,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::xml::parse;
+    use crate::xml::parse;
 
     const RESP: &str = r#"<query:AdhocQueryResponse xmlns:query="urn:oasis:names:tc:ebxml-regrep:xsd:query:3.0" xmlns:rim="urn:oasis:names:tc:ebxml-regrep:xsd:rim:3.0" status="urn:oasis:names:tc:ebxml-regrep:ResponseStatusType:Success"><rim:RegistryObjectList>
       <rim:ExtrinsicObject id="d1" status="urn:oasis:names:tc:ebxml-regrep:StatusType:Approved" objectType="urn:uuid:7edca82f-054d-47f2-a032-9b2a5b5186c1"/>
@@ -338,16 +339,14 @@ mod tests {
     /// The ExpectedContents of 11897/approved over the Result in the testkit's sample log.
     #[test]
     fn expected_contents_of_11897_over_the_sample_log() {
-        let Some(tk) = crate::conformance::testkit::default_testkit() else {
+        let Some(tk) = crate::testkit::default_testkit() else {
             return;
         };
         let Ok(log) = std::fs::read_to_string(tk.root.join("logs/sq-log.xml")) else {
             return;
         };
-        let plan = crate::conformance::testplan::read_plan(
-            &tk.test_dir("11897").join("approved/testplan.xml"),
-        )
-        .unwrap();
+        let plan = crate::testplan::read_plan(&tk.test_dir("11897").join("approved/testplan.xml"))
+            .unwrap();
         let checks = plan.steps[0]
             .transaction
             .as_ref()
@@ -359,7 +358,7 @@ mod tests {
         let result = log
             .descendants()
             .into_iter()
-            .find(|e| e.local == "Result")
+            .find(|e| e.name == "Result")
             .unwrap();
         for c in &checks {
             assert_eq!(check(result, c, &Vec::new()), Ok(()), "{c:?}");

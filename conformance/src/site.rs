@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn site_local_matches_a_plain_serve() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance/site-local.toml");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("site-local.toml");
         let site = Site::load(&path).unwrap();
         assert_eq!(
             site.url(Endpoint::Registry).unwrap(),

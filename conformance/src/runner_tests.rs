@@ -1,6 +1,7 @@
 //! Runner tests through a fake Transport: canned answers, and an "echo registry" that answers
 //! a stored query with the objects of the last submission, enough for real testkit tests.
 
+use crate::xml::TrimmedText;
 use std::cell::RefCell;
 use std::path::Path;
 
@@ -26,7 +27,7 @@ fn objects_of(body: &Element) -> Vec<Element> {
     let list = body
         .descendants()
         .into_iter()
-        .find(|e| e.local == "RegistryObjectList")
+        .find(|e| e.name == "RegistryObjectList")
         .cloned();
     list.map(|l| l.elements().cloned().collect())
         .unwrap_or_default()
@@ -69,9 +70,9 @@ impl Transport for EchoRegistry {
                 r#"<xdsb:RetrieveDocumentSetResponse xmlns:xdsb="urn:ihe:iti:xds-b:2007">"#,
             );
             out.push_str(SUCCESS);
-            for r in body.children_named("DocumentRequest") {
+            for r in body.children_local("DocumentRequest") {
                 let uid = r
-                    .child("DocumentUniqueId")
+                    .child_local("DocumentUniqueId")
                     .map(|e| e.trimmed_text())
                     .unwrap_or_default();
                 if let Some((_, mime, b64)) = self.docs.borrow().iter().find(|d| d.0 == uid) {
@@ -87,13 +88,13 @@ impl Transport for EchoRegistry {
             ));
         }
         let objects = objects_of(&body);
-        for d in body.children_named("Document") {
+        for d in body.children_local("Document") {
             let id = d.attr("id").unwrap_or_default();
             let Some(eo) = objects.iter().find(|o| o.attr("id") == Some(id)) else {
                 continue;
             };
             let uid = eo
-                .children_named("ExternalIdentifier")
+                .children_local("ExternalIdentifier")
                 .find(|x| {
                     x.attr("identificationScheme") == Some(super::metadata_prep::DE_UNIQUE_ID)
                 })

@@ -111,7 +111,7 @@ pub fn to_rim30(root: Element) -> Result<Element, PrepError> {
 }
 
 fn find_list(root: &mut Element) -> Option<&mut Element> {
-    if root.local == "RegistryObjectList" {
+    if root.name == "RegistryObjectList" {
         return Some(root);
     }
     for c in root.elements_mut() {
@@ -145,7 +145,7 @@ pub fn prepare_submission(
         let mut map: Vec<(String, String)> = Vec::new();
         list.walk_mut(&mut |e| {
             if let Some(id) = e.attr("id") {
-                if !id.starts_with("urn:uuid:") && e.local != "RegistryObjectList" {
+                if !id.starts_with("urn:uuid:") && e.name != "RegistryObjectList" {
                     let id = id.to_string();
                     if !map.iter().any(|(s, _)| *s == id) {
                         map.push((id, ids.uuid()));
@@ -154,10 +154,10 @@ pub fn prepare_submission(
             }
         });
         list.walk_mut(&mut |e| {
-            for (k, v) in e.attrs.iter_mut() {
-                if ID_REFS.contains(&k.as_str()) {
-                    if let Some((_, u)) = map.iter().find(|(s, _)| s == v) {
-                        *v = u.clone();
+            for a in e.attrs.iter_mut().filter(|a| a.ns.is_none()) {
+                if ID_REFS.contains(&a.name.as_str()) {
+                    if let Some((_, u)) = map.iter().find(|(s, _)| *s == a.value) {
+                        a.value = u.clone();
                     }
                 }
             }
@@ -180,11 +180,11 @@ pub fn prepare_submission(
             .iter()
             .any(|n| n.as_deref().is_none_or(|id| id == symbol));
         let is_ss = obj
-            .children_named("ExternalIdentifier")
+            .children_local("ExternalIdentifier")
             .any(|x| x.attr("identificationScheme") == Some(SS_UNIQUE_ID));
         for x in obj
             .elements_mut()
-            .filter(|x| x.local == "ExternalIdentifier")
+            .filter(|x| x.name == "ExternalIdentifier")
         {
             let scheme = x
                 .attr("identificationScheme")
@@ -219,7 +219,7 @@ pub fn prepare_submission(
         // one is filled in.
         let has_time = obj
             .elements()
-            .any(|s| s.local == "Slot" && s.attr("name") == Some("submissionTime"));
+            .any(|s| s.name == "Slot" && s.attr("name") == Some("submissionTime"));
         if is_ss && !has_time {
             set_slot(obj, "submissionTime", opts.submission_time);
         }
@@ -237,7 +237,7 @@ fn set_slot(obj: &mut Element, name: &str, value: &str) {
     let prefix = obj.prefix.clone();
     if let Some(slot) = obj
         .elements_mut()
-        .find(|s| s.local == "Slot" && s.attr("name") == Some(name))
+        .find(|s| s.name == "Slot" && s.attr("name") == Some(name))
     {
         slot.children.clear();
         let mut vl = Element::new(prefix.as_deref(), "ValueList", rim.as_deref());
@@ -259,7 +259,7 @@ fn set_slot(obj: &mut Element, name: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::xml::parse;
+    use crate::xml::parse;
 
     struct Seq(u32);
     impl IdSource for Seq {

@@ -1,6 +1,7 @@
 //! Request bodies and actions per transaction, and what a response says back.
 //! Standard IHE wire facts only; nothing here knows which product answers.
 
+use crate::xml::TrimmedText;
 use base64::Engine;
 
 use super::testplan::TransactionKind;
@@ -114,14 +115,14 @@ pub fn is_submission(kind: TransactionKind) -> bool {
 /// Split a metadata file that is already a ProvideAndRegisterDocumentSetRequest into
 /// its SubmitObjectsRequest and inline Documents.
 pub fn unwrap_pnr(root: Element) -> (Element, Vec<Element>) {
-    if root.local != "ProvideAndRegisterDocumentSetRequest" {
+    if root.name != "ProvideAndRegisterDocumentSetRequest" {
         return (root, Vec::new());
     }
     let mut sor = None;
     let mut docs = Vec::new();
     for c in root.children {
         if let Node::Element(e) = c {
-            match e.local.as_str() {
+            match e.name.as_str() {
                 "SubmitObjectsRequest" => sor = Some(e),
                 "Document" => docs.push(e),
                 _ => {}
@@ -141,7 +142,7 @@ pub fn pnr_body(sor: Element, docs: &[(String, Vec<u8>)], inline: Vec<Element>) 
         "ProvideAndRegisterDocumentSetRequest",
         Some(XDSB),
     )
-    .with_attr("xmlns:xdsb", XDSB);
+    .with_ns_decl("xdsb", XDSB);
     root.push(sor);
     for e in inline {
         root.push(e);
@@ -189,18 +190,18 @@ pub fn interpret(body: &Element) -> Interpreted {
     let status_holder = if body.attr("status").is_some() {
         Some(body)
     } else {
-        body.elements().find(|e| e.local == "RegistryResponse")
+        body.elements().find(|e| e.name == "RegistryResponse")
     };
     out.status = status_holder.and_then(|e| e.attr("status")).map(short);
     for e in body.descendants() {
-        match e.local.as_str() {
+        match e.name.as_str() {
             "RegistryError" => out.errors.push(RegistryError {
                 code: e.attr("errorCode").unwrap_or_default().to_string(),
                 context: e.attr("codeContext").unwrap_or_default().to_string(),
                 severity: short(e.attr("severity").unwrap_or_default()),
             }),
             "DocumentResponse" => {
-                let t = |n: &str| e.child(n).map(|c| c.trimmed_text());
+                let t = |n: &str| e.child_local(n).map(|c| c.trimmed_text());
                 let text: String = t("Document")
                     .unwrap_or_default()
                     .chars()
@@ -280,7 +281,7 @@ pub fn ack_accepts(ack: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conformance::xml::parse;
+    use crate::xml::parse;
 
     #[test]
     fn feed_message_fills_msh_and_pid() {
