@@ -8,7 +8,7 @@ use super::RegistryFailure;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
-use crate::xds::model::EntryKind;
+use crate::xds::model::{AvailabilityStatus, EntryKind};
 use crate::xds::{ids, XdsError};
 use std::collections::HashMap;
 
@@ -46,7 +46,7 @@ pub fn apply_lifecycle(
         }
         let Some(orig) = existing
             .get(tgt)
-            .filter(|r| r.kind == EntryKind::DocumentEntry as i16)
+            .filter(|r| r.kind == EntryKind::DocumentEntry)
         else {
             errs.push(unresolved(a, tgt));
             continue;
@@ -59,7 +59,7 @@ pub fn apply_lifecycle(
             ));
             continue;
         }
-        if orig.status != rs::STATUS_APPROVED {
+        if orig.status != AvailabilityStatus::Approved {
             errs.push(XdsError::registry(format!(
                 "{t} association {} targets DocumentEntry {tgt}, which is not Approved",
                 a.id
@@ -95,8 +95,8 @@ fn deprecate_dependents(
     )?;
     let sources: Vec<String> = deps.into_iter().map(|a| a.source).collect();
     for row in rs::objects_by_uuids(conn, &sources)? {
-        if row.kind == EntryKind::DocumentEntry as i16
-            && row.status == rs::STATUS_APPROVED
+        if row.kind == EntryKind::DocumentEntry
+            && row.status == AvailabilityStatus::Approved
             && !effects.deprecate.contains(&row.uuid)
         {
             effects.deprecate.push(row.uuid);
@@ -122,7 +122,7 @@ fn inherit_folders(
     let sources: Vec<String> = memberships.iter().map(|m| m.source.clone()).collect();
     let folders: Vec<ObjectRow> = rs::objects_by_uuids(conn, &sources)?
         .into_iter()
-        .filter(|r| r.kind == EntryKind::Folder as i16 && r.status == rs::STATUS_APPROVED)
+        .filter(|r| r.kind == EntryKind::Folder && r.status == AvailabilityStatus::Approved)
         .collect();
     for f in folders {
         let fid = format!("urn:uuid:{}", uuid::Uuid::new_v4());

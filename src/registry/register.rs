@@ -6,9 +6,9 @@ use super::submission::{prepare, Submission};
 use super::{Registry, RegistryFailure};
 use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
-use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow};
+use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow, ValueKind};
 use crate::store::{patients, DbConn};
-use crate::xds::model::{Entry, EntryKind};
+use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
 use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
 use std::collections::HashMap;
@@ -61,7 +61,7 @@ pub fn store_submission(
         rs::insert_assoc(conn, &new_assoc(a))?;
     }
     for uuid in &effects.deprecate {
-        rs::set_status(conn, uuid, rs::STATUS_DEPRECATED)?;
+        rs::set_status(conn, uuid, AvailabilityStatus::Deprecated)?;
     }
     for uuid in &effects.touched_folders {
         rs::set_last_update(conn, uuid, now_i)?;
@@ -101,7 +101,7 @@ fn check_collisions(
         let Some(e) = sub.entries().find(|e| e.unique_id == row.unique_id) else {
             continue;
         };
-        let same_kind = e.kind as i16 == row.kind;
+        let same_kind = e.kind == row.kind;
         if same_kind && e.kind == EntryKind::DocumentEntry {
             let hash = e
                 .object
@@ -182,7 +182,7 @@ fn check_membership(
         }
         if src == set_id {
             if sub.doc(tgt).is_some()
-                || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry as i16)
+                || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry)
             {
                 let status = a.first_slot_value("SubmissionSetStatus");
                 let expected = if sub.doc(tgt).is_some() {
@@ -210,9 +210,7 @@ fn check_membership(
         }
         // Folder membership: source is a new or existing Folder.
         let folder_new = sub.folder(src).is_some();
-        let folder_old = existing
-            .get(src)
-            .filter(|r| r.kind == EntryKind::Folder as i16);
+        let folder_old = existing.get(src).filter(|r| r.kind == EntryKind::Folder);
         if !folder_new && folder_old.is_none() {
             let known = existing.contains_key(src) || sub.contains(src);
             errs.push(if known {
@@ -226,7 +224,7 @@ fn check_membership(
             continue;
         }
         if let Some(f) = folder_old {
-            if f.status != rs::STATUS_APPROVED {
+            if f.status != AvailabilityStatus::Approved {
                 errs.push(XdsError::metadata(format!("Folder {src} is not Approved")));
             }
             effects.touched_folders.push(src.to_string());
@@ -280,10 +278,10 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
     let new = NewObject {
         uuid: e.uuid().to_string(),
         lid: o.lid.clone().unwrap_or_else(|| e.uuid().to_string()),
-        kind: e.kind as i16,
+        kind: e.kind,
         unique_id: e.unique_id.clone(),
         patient_id: e.patient_id.clone(),
-        status: rs::STATUS_APPROVED,
+        status: AvailabilityStatus::Approved,
         on_demand: e.is_on_demand(),
         creation_time: e.time("creationTime"),
         service_start: e.time("serviceStartTime"),
@@ -297,24 +295,24 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
         repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
         xml: object_xml(o),
     };
-    let codes: Vec<(i16, String, String)> = e
+    let codes: Vec<(CodeKind, String, String)> = e
         .codes
         .iter()
-        .map(|(k, c)| (*k as i16, c.code.clone(), c.scheme.clone()))
+        .map(|(k, c)| (*k, c.code.clone(), c.scheme.clone()))
         .collect();
-    let values: Vec<(i16, String)> = e
+    let values: Vec<(ValueKind, String)> = e
         .authors
         .iter()
-        .map(|a| (rs::VALUE_AUTHOR, a.clone()))
+        .map(|a| (ValueKind::Author, a.clone()))
         .chain(
             e.reference_ids
                 .iter()
-                .map(|r| (rs::VALUE_REFERENCE_ID, r.clone())),
+                .map(|r| (ValueKind::ReferenceId, r.clone())),
         )
         .chain(
             o.external_id(ids::SS_SOURCE_ID)
                 .and_then(|x| x.value.clone())
-                .map(|v| (rs::VALUE_SOURCE_ID, v.trim().to_string())),
+                .map(|v| (ValueKind::SourceId, v.trim().to_string())),
         )
         .collect();
     rs::insert_object(conn, &new, &codes, &values)?;
@@ -330,7 +328,7 @@ pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
         assoc_type: a.association_type.clone().unwrap_or_default(),
         source: a.source_object.clone().unwrap_or_default(),
         target: a.target_object.clone().unwrap_or_default(),
-        status: rs::STATUS_APPROVED,
+        status: AvailabilityStatus::Approved,
         xml: object_xml(&stored),
     }
 }

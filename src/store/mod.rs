@@ -6,5 +6,6 @@ pub mod documents;
 pub mod patients;
 pub mod registry;
 pub mod schema;
+mod small_int;
 
 pub use conn::{DbConn, Store, StoreError};

@@ -4,13 +4,20 @@
 
 use super::schema::{associations, object_codes, object_values, registry_objects};
 use super::DbConn;
+use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
+use diesel::sql_types::SmallInt;
+use diesel::{AsExpression, FromSqlRow};
 
-pub const STATUS_APPROVED: i16 = 1;
-pub const STATUS_DEPRECATED: i16 = 2;
-pub const VALUE_AUTHOR: i16 = 1;
-pub const VALUE_REFERENCE_ID: i16 = 2;
-pub const VALUE_SOURCE_ID: i16 = 3;
+/// What a row of `object_values` holds (`kind` column); the numbers are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = SmallInt)]
+#[repr(i16)]
+pub enum ValueKind {
+    Author = 1,
+    ReferenceId = 2,
+    SourceId = 3,
+}
 
 /// Bind-parameter lists are chunked to stay under both backends' limits.
 const CHUNK: usize = 500;
@@ -21,10 +28,10 @@ pub struct ObjectRow {
     pub seq: i64,
     pub uuid: String,
     pub lid: String,
-    pub kind: i16,
+    pub kind: EntryKind,
     pub unique_id: String,
     pub patient_id: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub on_demand: bool,
     pub creation_time: Option<i64>,
     pub service_start: Option<i64>,
@@ -42,10 +49,10 @@ pub struct ObjectRow {
 pub struct NewObject {
     pub uuid: String,
     pub lid: String,
-    pub kind: i16,
+    pub kind: EntryKind,
     pub unique_id: String,
     pub patient_id: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub on_demand: bool,
     pub creation_time: Option<i64>,
     pub service_start: Option<i64>,
@@ -66,7 +73,7 @@ pub struct AssocRow {
     pub assoc_type: String,
     pub source: String,
     pub target: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub xml: String,
 }
 
@@ -77,7 +84,7 @@ pub struct NewAssoc {
     pub assoc_type: String,
     pub source: String,
     pub target: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub xml: String,
 }
 
@@ -85,8 +92,8 @@ pub struct NewAssoc {
 pub fn insert_object(
     conn: &mut DbConn,
     o: &NewObject,
-    codes: &[(i16, String, String)],
-    values: &[(i16, String)],
+    codes: &[(CodeKind, String, String)],
+    values: &[(ValueKind, String)],
 ) -> QueryResult<i64> {
     diesel::insert_into(registry_objects::table)
         .values(o)
@@ -130,7 +137,7 @@ pub fn insert_assoc(conn: &mut DbConn, a: &NewAssoc) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn set_status(conn: &mut DbConn, uuid: &str, status: i16) -> QueryResult<usize> {
+pub fn set_status(conn: &mut DbConn, uuid: &str, status: AvailabilityStatus) -> QueryResult<usize> {
     diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
         .set(registry_objects::status.eq(status))
         .execute(conn)
@@ -199,8 +206,8 @@ pub struct TimeFilter {
 pub fn objects_for_patient(
     conn: &mut DbConn,
     patient_id: &str,
-    kind: i16,
-    statuses: &[i16],
+    kind: EntryKind,
+    statuses: &[AvailabilityStatus],
     on_demand: Option<&[bool]>,
     t: &TimeFilter,
     limit: i64,
@@ -233,7 +240,10 @@ pub fn objects_for_patient(
     q.order(ro::seq).limit(limit).load(conn)
 }
 
-pub fn codes_for(conn: &mut DbConn, seqs: &[i64]) -> QueryResult<Vec<(i64, i16, String, String)>> {
+pub fn codes_for(
+    conn: &mut DbConn,
+    seqs: &[i64],
+) -> QueryResult<Vec<(i64, CodeKind, String, String)>> {
     let mut out = Vec::new();
     for chunk in seqs.chunks(CHUNK) {
         out.extend(
@@ -245,13 +255,17 @@ pub fn codes_for(conn: &mut DbConn, seqs: &[i64]) -> QueryResult<Vec<(i64, i16, 
                     object_codes::code,
                     object_codes::scheme,
                 ))
-                .load::<(i64, i16, String, String)>(conn)?,
+                .load::<(i64, CodeKind, String, String)>(conn)?,
         );
     }
     Ok(out)
 }
 
-pub fn values_for(conn: &mut DbConn, seqs: &[i64], kind: i16) -> QueryResult<Vec<(i64, String)>> {
+pub fn values_for(
+    conn: &mut DbConn,
+    seqs: &[i64],
+    kind: ValueKind,
+) -> QueryResult<Vec<(i64, String)>> {
     let mut out = Vec::new();
     for chunk in seqs.chunks(CHUNK) {
         out.extend(

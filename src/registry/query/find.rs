@@ -3,11 +3,11 @@
 //! then checked against the candidates' own rows.
 
 use super::params::{like, Params};
-use super::{status_codes, Found, QueryLimits};
+use super::{statuses, Found, QueryLimits};
 use crate::registry::RegistryFailure;
-use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
+use crate::store::registry::{self as rs, ObjectRow, TimeFilter, ValueKind};
 use crate::store::DbConn;
-use crate::xds::model::{Code, CodeKind, EntryKind};
+use crate::xds::model::{AvailabilityStatus, Code, CodeKind, EntryKind};
 use crate::xds::{ids, ErrorCode, XdsError};
 use std::collections::{HashMap, HashSet};
 
@@ -50,13 +50,13 @@ fn patient_rows(
     conn: &mut DbConn,
     pid: &str,
     kind: EntryKind,
-    statuses: &[i16],
+    statuses: &[AvailabilityStatus],
     on_demand: Option<&[bool]>,
     t: &TimeFilter,
     limits: QueryLimits,
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
     let cap = scan_cap(limits);
-    let rows = rs::objects_for_patient(conn, pid, kind as i16, statuses, on_demand, t, cap + 1)?;
+    let rows = rs::objects_for_patient(conn, pid, kind, statuses, on_demand, t, cap + 1)?;
     if rows.len() as i64 > cap {
         return Err(too_many(limits));
     }
@@ -72,7 +72,7 @@ pub fn filter_codes(
         return Ok(rows);
     }
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    let mut by_obj: HashMap<i64, HashSet<(i16, String, String)>> = HashMap::new();
+    let mut by_obj: HashMap<i64, HashSet<(CodeKind, String, String)>> = HashMap::new();
     for (seq, kind, code, scheme) in rs::codes_for(conn, &seqs)? {
         by_obj.entry(seq).or_default().insert((kind, code, scheme));
     }
@@ -84,7 +84,7 @@ pub fn filter_codes(
                 f.groups.iter().all(|g| {
                     g.iter().any(|c| {
                         have.is_some_and(|h| {
-                            h.contains(&(f.kind as i16, c.code.clone(), c.scheme.clone()))
+                            h.contains(&(f.kind, c.code.clone(), c.scheme.clone()))
                         })
                     })
                 })
@@ -96,7 +96,7 @@ pub fn filter_codes(
 pub fn filter_values(
     conn: &mut DbConn,
     rows: Vec<ObjectRow>,
-    kind: i16,
+    kind: ValueKind,
     wanted: Option<&[String]>,
     pattern: bool,
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
@@ -143,7 +143,7 @@ pub fn find_documents(
     by_reference: bool,
 ) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$XDSDocumentEntryPatientId")?;
-    let statuses = status_codes(&p.required_list("$XDSDocumentEntryStatus")?);
+    let statuses = statuses(&p.required_list("$XDSDocumentEntryStatus")?);
     let refs = if by_reference {
         Some(p.required_list("$XDSDocumentEntryReferenceIdList")?)
     } else {
@@ -200,8 +200,8 @@ pub fn find_documents(
         limits,
     )?;
     let rows = filter_codes(conn, rows, &filters)?;
-    let rows = filter_values(conn, rows, rs::VALUE_AUTHOR, authors.as_deref(), true)?;
-    let rows = filter_values(conn, rows, rs::VALUE_REFERENCE_ID, refs.as_deref(), false)?;
+    let rows = filter_values(conn, rows, ValueKind::Author, authors.as_deref(), true)?;
+    let rows = filter_values(conn, rows, ValueKind::ReferenceId, refs.as_deref(), false)?;
     Ok(Found {
         objects: rows,
         assocs: Vec::new(),
@@ -214,7 +214,7 @@ pub fn find_submission_sets(
     limits: QueryLimits,
 ) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$XDSSubmissionSetPatientId")?;
-    let statuses = status_codes(&p.required_list("$XDSSubmissionSetStatus")?);
+    let statuses = statuses(&p.required_list("$XDSSubmissionSetStatus")?);
     let t = TimeFilter {
         submission: p.time_range(
             "$XDSSubmissionSetSubmissionTimeFrom",
@@ -240,8 +240,8 @@ pub fn find_submission_sets(
         limits,
     )?;
     let rows = filter_codes(conn, rows, &filters)?;
-    let rows = filter_values(conn, rows, rs::VALUE_AUTHOR, authors.as_deref(), true)?;
-    let rows = filter_values(conn, rows, rs::VALUE_SOURCE_ID, sources.as_deref(), false)?;
+    let rows = filter_values(conn, rows, ValueKind::Author, authors.as_deref(), true)?;
+    let rows = filter_values(conn, rows, ValueKind::SourceId, sources.as_deref(), false)?;
     Ok(Found {
         objects: rows,
         assocs: Vec::new(),
@@ -254,7 +254,7 @@ pub fn find_folders(
     limits: QueryLimits,
 ) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$XDSFolderPatientId")?;
-    let statuses = status_codes(&p.required_list("$XDSFolderStatus")?);
+    let statuses = statuses(&p.required_list("$XDSFolderStatus")?);
     let t = TimeFilter {
         last_update: p.time_range("$XDSFolderLastUpdateTimeFrom", "$XDSFolderLastUpdateTimeTo")?,
         ..Default::default()
