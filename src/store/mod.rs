@@ -9,3 +9,21 @@ pub mod schema;
 mod small_int;
 
 pub use conn::{DbConn, Store, StoreError};
+
+use diesel::QueryResult;
+
+/// Items bound per statement in lookups by a list of keys: far below SQLite's 32766 and
+/// PostgreSQL's 65535 bind parameters, and short enough for the planner to use the index.
+const CHUNK: usize = 500;
+
+/// Runs `query` once per slice of at most `CHUNK` items and joins the rows it returns.
+fn chunked<T, R>(
+    items: &[T],
+    mut query: impl FnMut(&[T]) -> QueryResult<Vec<R>>,
+) -> QueryResult<Vec<R>> {
+    let mut out = Vec::new();
+    for chunk in items.chunks(CHUNK) {
+        out.extend(query(chunk)?);
+    }
+    Ok(out)
+}

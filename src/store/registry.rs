@@ -3,7 +3,7 @@
 //! association source/target); none scans the table.
 
 use super::schema::{associations, object_codes, object_values, registry_objects};
-use super::DbConn;
+use super::{chunked, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
 use diesel::sql_types::SmallInt;
@@ -18,9 +18,6 @@ pub enum ValueKind {
     ReferenceId = 2,
     SourceId = 3,
 }
-
-/// Bind-parameter lists are chunked to stay under both backends' limits.
-const CHUNK: usize = 500;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registry_objects)]
@@ -150,45 +147,33 @@ pub fn set_last_update(conn: &mut DbConn, uuid: &str, at: i64) -> QueryResult<us
 }
 
 pub fn objects_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<ObjectRow>> {
-    let mut out = Vec::new();
-    for chunk in uuids.chunks(CHUNK) {
-        out.extend(
-            registry_objects::table
-                .filter(registry_objects::uuid.eq_any(chunk))
-                .select(ObjectRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(uuids, |chunk| {
+        registry_objects::table
+            .filter(registry_objects::uuid.eq_any(chunk))
+            .select(ObjectRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn objects_by_unique_ids(
     conn: &mut DbConn,
     unique_ids: &[String],
 ) -> QueryResult<Vec<ObjectRow>> {
-    let mut out = Vec::new();
-    for chunk in unique_ids.chunks(CHUNK) {
-        out.extend(
-            registry_objects::table
-                .filter(registry_objects::unique_id.eq_any(chunk))
-                .select(ObjectRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(unique_ids, |chunk| {
+        registry_objects::table
+            .filter(registry_objects::unique_id.eq_any(chunk))
+            .select(ObjectRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn objects_by_lids(conn: &mut DbConn, lids: &[String]) -> QueryResult<Vec<ObjectRow>> {
-    let mut out = Vec::new();
-    for chunk in lids.chunks(CHUNK) {
-        out.extend(
-            registry_objects::table
-                .filter(registry_objects::lid.eq_any(chunk))
-                .select(ObjectRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(lids, |chunk| {
+        registry_objects::table
+            .filter(registry_objects::lid.eq_any(chunk))
+            .select(ObjectRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Time-range conditions for a patient query (`from` inclusive, `to` exclusive).
@@ -244,21 +229,17 @@ pub fn codes_for(
     conn: &mut DbConn,
     seqs: &[i64],
 ) -> QueryResult<Vec<(i64, CodeKind, String, String)>> {
-    let mut out = Vec::new();
-    for chunk in seqs.chunks(CHUNK) {
-        out.extend(
-            object_codes::table
-                .filter(object_codes::object_seq.eq_any(chunk))
-                .select((
-                    object_codes::object_seq,
-                    object_codes::kind,
-                    object_codes::code,
-                    object_codes::scheme,
-                ))
-                .load::<(i64, CodeKind, String, String)>(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(seqs, |chunk| {
+        object_codes::table
+            .filter(object_codes::object_seq.eq_any(chunk))
+            .select((
+                object_codes::object_seq,
+                object_codes::kind,
+                object_codes::code,
+                object_codes::scheme,
+            ))
+            .load::<(i64, CodeKind, String, String)>(conn)
+    })
 }
 
 pub fn values_for(
@@ -266,17 +247,13 @@ pub fn values_for(
     seqs: &[i64],
     kind: ValueKind,
 ) -> QueryResult<Vec<(i64, String)>> {
-    let mut out = Vec::new();
-    for chunk in seqs.chunks(CHUNK) {
-        out.extend(
-            object_values::table
-                .filter(object_values::object_seq.eq_any(chunk))
-                .filter(object_values::kind.eq(kind))
-                .select((object_values::object_seq, object_values::value))
-                .load::<(i64, String)>(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(seqs, |chunk| {
+        object_values::table
+            .filter(object_values::object_seq.eq_any(chunk))
+            .filter(object_values::kind.eq(kind))
+            .select((object_values::object_seq, object_values::value))
+            .load::<(i64, String)>(conn)
+    })
 }
 
 /// Associations whose source (or target, when `by_target`) is one of `ids`,
@@ -287,8 +264,8 @@ pub fn assocs_touching(
     by_target: bool,
     types: Option<&[&str]>,
 ) -> QueryResult<Vec<AssocRow>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
+    let types: Option<Vec<String>> = types.map(|t| t.iter().map(|s| s.to_string()).collect());
+    chunked(ids, |chunk| {
         let mut q = associations::table
             .select(AssocRow::as_select())
             .into_boxed();
@@ -297,26 +274,20 @@ pub fn assocs_touching(
         } else {
             q.filter(associations::source.eq_any(chunk))
         };
-        if let Some(t) = types {
-            let t: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+        if let Some(t) = &types {
             q = q.filter(associations::assoc_type.eq_any(t));
         }
-        out.extend(q.load(conn)?);
-    }
-    Ok(out)
+        q.load(conn)
+    })
 }
 
 pub fn assocs_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<AssocRow>> {
-    let mut out = Vec::new();
-    for chunk in uuids.chunks(CHUNK) {
-        out.extend(
-            associations::table
-                .filter(associations::uuid.eq_any(chunk))
-                .select(AssocRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(uuids, |chunk| {
+        associations::table
+            .filter(associations::uuid.eq_any(chunk))
+            .select(AssocRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn uuid_taken(conn: &mut DbConn, uuid: &str) -> QueryResult<bool> {
