@@ -57,15 +57,15 @@ pub fn store_submission(
     for e in sub.entries() {
         insert_entry(conn, e, now_i)?;
     }
-    for a in sub.assocs.iter().chain(effects.extra_assocs.iter()) {
-        rs::insert_assoc(conn, &new_assoc(a))?;
-    }
-    for uuid in &effects.deprecate {
-        rs::set_status(conn, uuid, AvailabilityStatus::Deprecated)?;
-    }
-    for uuid in &effects.touched_folders {
-        rs::set_last_update(conn, uuid, now_i)?;
-    }
+    let assocs: Vec<NewAssoc> = sub
+        .assocs
+        .iter()
+        .chain(effects.extra_assocs.iter())
+        .map(new_assoc)
+        .collect();
+    rs::insert_assocs(conn, &assocs)?;
+    rs::set_status(conn, &effects.deprecate, AvailabilityStatus::Deprecated)?;
+    rs::set_last_update(conn, &effects.touched_folders, now_i)?;
     Ok(Vec::new())
 }
 
@@ -295,24 +295,24 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
         repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
         xml: object_xml(o),
     };
-    let codes: Vec<(CodeKind, String, String)> = e
+    let codes: Vec<(CodeKind, &str, &str)> = e
         .codes
         .iter()
-        .map(|(k, c)| (*k, c.code.clone(), c.scheme.clone()))
+        .map(|(k, c)| (*k, c.code.as_str(), c.scheme.as_str()))
         .collect();
-    let values: Vec<(ValueKind, String)> = e
+    let values: Vec<(ValueKind, &str)> = e
         .authors
         .iter()
-        .map(|a| (ValueKind::Author, a.clone()))
+        .map(|a| (ValueKind::Author, a.as_str()))
         .chain(
             e.reference_ids
                 .iter()
-                .map(|r| (ValueKind::ReferenceId, r.clone())),
+                .map(|r| (ValueKind::ReferenceId, r.as_str())),
         )
         .chain(
             o.external_id(ids::SS_SOURCE_ID)
-                .and_then(|x| x.value.clone())
-                .map(|v| (ValueKind::SourceId, v.trim().to_string())),
+                .and_then(|x| x.value.as_deref())
+                .map(|v| (ValueKind::SourceId, v.trim())),
         )
         .collect();
     rs::insert_object(conn, &new, &codes, &values)?;

@@ -12,8 +12,8 @@ pub use conn::{DbConn, Store, StoreError};
 
 use diesel::QueryResult;
 
-/// Items bound per statement in lookups by a list of keys: far below SQLite's 32766 and
-/// PostgreSQL's 65535 bind parameters, and short enough for the planner to use the index.
+/// Keys (or rows) bound per statement: with at most six columns a row, far below SQLite's
+/// 32766 and PostgreSQL's 65535 bind parameters.
 const CHUNK: usize = 500;
 
 /// Runs `query` once per slice of at most `CHUNK` items and joins the rows it returns.
@@ -26,4 +26,12 @@ fn chunked<T, R>(
         out.extend(query(chunk)?);
     }
     Ok(out)
+}
+
+/// Runs `statement` once per slice of at most `CHUNK` items; returns the rows it touched.
+fn each_chunk<T>(
+    items: &[T],
+    mut statement: impl FnMut(&[T]) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    chunked(items, |chunk| statement(chunk).map(|n| vec![n])).map(|n| n.iter().sum())
 }

@@ -3,11 +3,13 @@
 //! association source/target); none scans the table.
 
 use super::schema::{associations, object_codes, object_values, registry_objects};
-use super::{chunked, DbConn};
+use super::{chunked, each_chunk, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
 use diesel::sql_types::SmallInt;
 use diesel::{AsExpression, FromSqlRow};
+use std::collections::HashSet;
+use std::hash::Hash;
 
 /// What a row of `object_values` holds (`kind` column); the numbers are stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
@@ -85,65 +87,94 @@ pub struct NewAssoc {
     pub xml: String,
 }
 
-/// Inserts an object with its codes and plain values; returns its seq.
+/// A multi-row INSERT, `CHUNK` rows a statement, run on the backend's own connection:
+/// diesel's `MultiConnection` (our `DbConn`) cannot batch inserts on SQLite.
+macro_rules! insert_rows {
+    ($conn:ident, $table:expr, $rows:expr) => {
+        each_chunk($rows, |chunk| match &mut *$conn {
+            DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c),
+            DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+        })
+    };
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = object_codes)]
+struct NewCode<'a> {
+    object_seq: i64,
+    kind: CodeKind,
+    code: &'a str,
+    scheme: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = object_values)]
+struct NewValue<'a> {
+    object_seq: i64,
+    kind: ValueKind,
+    value: &'a str,
+}
+
+/// Inserts an object, then its codes and its plain values in one multi-row statement each
+/// (repeats dropped: they are the tables' keys); returns the object's seq.
 pub fn insert_object(
     conn: &mut DbConn,
     o: &NewObject,
-    codes: &[(CodeKind, String, String)],
-    values: &[(ValueKind, String)],
+    codes: &[(CodeKind, &str, &str)],
+    values: &[(ValueKind, &str)],
 ) -> QueryResult<i64> {
-    diesel::insert_into(registry_objects::table)
+    let seq: i64 = diesel::insert_into(registry_objects::table)
         .values(o)
-        .execute(conn)?;
-    let seq: i64 = registry_objects::table
-        .filter(registry_objects::uuid.eq(&o.uuid))
-        .select(registry_objects::seq)
-        .first(conn)?;
-    let mut seen = std::collections::HashSet::new();
-    for (kind, code, scheme) in codes {
-        if seen.insert((kind, code, scheme)) {
-            diesel::insert_into(object_codes::table)
-                .values((
-                    object_codes::object_seq.eq(seq),
-                    object_codes::kind.eq(kind),
-                    object_codes::code.eq(code),
-                    object_codes::scheme.eq(scheme),
-                ))
-                .execute(conn)?;
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (kind, value) in values {
-        if seen.insert((kind, value)) {
-            diesel::insert_into(object_values::table)
-                .values((
-                    object_values::object_seq.eq(seq),
-                    object_values::kind.eq(kind),
-                    object_values::value.eq(value),
-                ))
-                .execute(conn)?;
-        }
-    }
+        .returning(registry_objects::seq)
+        .get_result(conn)?;
+    let codes: Vec<NewCode> = distinct(codes)
+        .map(|(kind, code, scheme)| NewCode {
+            object_seq: seq,
+            kind,
+            code,
+            scheme,
+        })
+        .collect();
+    insert_rows!(conn, object_codes::table, &codes)?;
+    let values: Vec<NewValue> = distinct(values)
+        .map(|(kind, value)| NewValue {
+            object_seq: seq,
+            kind,
+            value,
+        })
+        .collect();
+    insert_rows!(conn, object_values::table, &values)?;
     Ok(seq)
 }
 
-pub fn insert_assoc(conn: &mut DbConn, a: &NewAssoc) -> QueryResult<()> {
-    diesel::insert_into(associations::table)
-        .values(a)
-        .execute(conn)
-        .map(|_| ())
+/// The items without repeats: the code and value tables are keyed on the whole row.
+fn distinct<T: Copy + Eq + Hash>(items: &[T]) -> impl Iterator<Item = T> + '_ {
+    let mut seen = HashSet::new();
+    items.iter().copied().filter(move |i| seen.insert(*i))
 }
 
-pub fn set_status(conn: &mut DbConn, uuid: &str, status: AvailabilityStatus) -> QueryResult<usize> {
-    diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
-        .set(registry_objects::status.eq(status))
-        .execute(conn)
+pub fn insert_assocs(conn: &mut DbConn, assocs: &[NewAssoc]) -> QueryResult<usize> {
+    insert_rows!(conn, associations::table, assocs)
 }
 
-pub fn set_last_update(conn: &mut DbConn, uuid: &str, at: i64) -> QueryResult<usize> {
-    diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
-        .set(registry_objects::last_update.eq(at))
-        .execute(conn)
+pub fn set_status(
+    conn: &mut DbConn,
+    uuids: &[String],
+    status: AvailabilityStatus,
+) -> QueryResult<usize> {
+    each_chunk(uuids, |chunk| {
+        diesel::update(registry_objects::table.filter(registry_objects::uuid.eq_any(chunk)))
+            .set(registry_objects::status.eq(status))
+            .execute(conn)
+    })
+}
+
+pub fn set_last_update(conn: &mut DbConn, uuids: &[String], at: i64) -> QueryResult<usize> {
+    each_chunk(uuids, |chunk| {
+        diesel::update(registry_objects::table.filter(registry_objects::uuid.eq_any(chunk)))
+            .set(registry_objects::last_update.eq(at))
+            .execute(conn)
+    })
 }
 
 pub fn objects_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<ObjectRow>> {
