@@ -2,8 +2,7 @@
 //! must be in the submission, the original must be an Approved entry of the same patient.
 //! Replacements deprecate the original and inherit its folder memberships.
 
-use super::register::{patient_mismatch, unresolved};
-use super::submission::Submission;
+use super::submission::{patient_mismatch, unresolved, Submission};
 use super::RegistryFailure;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, ObjectRow};

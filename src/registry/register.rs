@@ -2,7 +2,7 @@
 //! and stored in one transaction.
 
 use super::lifecycle::{apply_lifecycle, LifecycleEffects};
-use super::submission::{prepare, Submission};
+use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::{Registry, RegistryFailure};
 use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
@@ -131,7 +131,7 @@ fn check_collisions(
 }
 
 /// Registry objects that associations in the submission point at and that are not in it.
-pub fn load_referenced(
+fn load_referenced(
     conn: &mut DbConn,
     sub: &Submission,
 ) -> Result<HashMap<String, ObjectRow>, RegistryFailure> {
@@ -255,24 +255,6 @@ fn check_membership(
     }
 }
 
-pub fn unresolved(a: &RegistryObject, id: &str) -> XdsError {
-    XdsError::new(
-        ErrorCode::UnresolvedReference,
-        format!(
-            "Association {} refers to {id}, which is neither in the submission nor in the registry",
-            a.id
-        ),
-    )
-    .at(a.id.clone())
-}
-
-pub fn patient_mismatch(assoc: &str, member: &str, owner: &str) -> XdsError {
-    XdsError::new(
-        ErrorCode::PatientIdDoesNotMatch,
-        format!("Association {assoc} links patient {member} into an object of patient {owner}"),
-    )
-}
-
 fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFailure> {
     let o = &e.object;
     let new = NewObject {
@@ -319,7 +301,7 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
     Ok(())
 }
 
-pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
+fn new_assoc(a: &RegistryObject) -> NewAssoc {
     let mut stored = a.clone();
     stored.status = None;
     stored.home = None;
