@@ -35,3 +35,24 @@ fn each_chunk<T>(
 ) -> QueryResult<usize> {
     chunked(items, |chunk| statement(chunk).map(|n| vec![n])).map(|n| n.iter().sum())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_slice_is_run_once_and_joined_in_order() {
+        let items: Vec<usize> = (0..2 * CHUNK + 1).collect();
+        let mut calls = 0;
+        let out = chunked(&items, |c| {
+            calls += 1;
+            assert!(c.len() <= CHUNK);
+            Ok(c.to_vec())
+        })
+        .expect("no statement fails");
+        assert_eq!((out, calls), (items.clone(), 3));
+        assert_eq!(each_chunk(&items, |c| Ok(c.len())), Ok(items.len()));
+        let none: QueryResult<Vec<usize>> = chunked(&[] as &[usize], |_| panic!("no keys"));
+        assert_eq!(none, Ok(Vec::new()));
+    }
+}
