@@ -15,7 +15,7 @@ use crate::store::dispensations;
 use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
 use crate::store::{DbConn, StoreError};
 use crate::translate::{self, Terminology};
-use crate::xds::model::{CodeKind, EntryKind};
+use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use crate::xds::{cx, ids, ErrorCode, XdsError};
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
@@ -369,8 +369,8 @@ fn source_rows(
     let rows = rs::objects_for_patient(
         conn,
         pid,
-        EntryKind::DocumentEntry as i16,
-        &[rs::STATUS_APPROVED],
+        EntryKind::DocumentEntry,
+        &[AvailabilityStatus::Approved],
         Some(&[false]),
         &TimeFilter::default(),
         1000,
@@ -380,14 +380,14 @@ fn source_rows(
     let code_of = |seq: i64, kind: CodeKind| {
         codes
             .iter()
-            .find(|c| c.0 == seq && c.1 == kind as i16)
+            .find(|c| c.0 == seq && c.1 == kind)
             .map(|c| (c.2.clone(), c.3.clone()))
     };
     let mut out = Vec::new();
     for row in rows {
         let is_source = codes
             .iter()
-            .any(|c| c.0 == row.seq && c.1 == CodeKind::Format as i16 && formats.contains(&c.2));
+            .any(|c| c.0 == row.seq && c.1 == CodeKind::Format && formats.contains(&c.2));
         if !is_source || row.repository_uid.as_deref() != Some(repo) {
             continue;
         }

@@ -2,13 +2,12 @@
 //! must be in the submission, the original must be an Approved entry of the same patient.
 //! Replacements deprecate the original and inherit its folder memberships.
 
-use super::register::{patient_mismatch, unresolved};
-use super::submission::Submission;
+use super::submission::{patient_mismatch, unresolved, Submission};
 use super::RegistryFailure;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
-use crate::xds::model::EntryKind;
+use crate::xds::model::{AvailabilityStatus, EntryKind};
 use crate::xds::{ids, XdsError};
 use std::collections::HashMap;
 
@@ -46,7 +45,7 @@ pub fn apply_lifecycle(
         }
         let Some(orig) = existing
             .get(tgt)
-            .filter(|r| r.kind == EntryKind::DocumentEntry as i16)
+            .filter(|r| r.kind == EntryKind::DocumentEntry)
         else {
             errs.push(unresolved(a, tgt));
             continue;
@@ -59,7 +58,7 @@ pub fn apply_lifecycle(
             ));
             continue;
         }
-        if orig.status != rs::STATUS_APPROVED {
+        if orig.status != AvailabilityStatus::Approved {
             errs.push(XdsError::registry(format!(
                 "{t} association {} targets DocumentEntry {tgt}, which is not Approved",
                 a.id
@@ -87,18 +86,14 @@ fn deprecate_dependents(
     original: &str,
     effects: &mut LifecycleEffects,
 ) -> Result<(), RegistryFailure> {
-    let deps = rs::assocs_touching(
+    let deps = approved_sources(
         conn,
-        &[original.to_string()],
-        true,
-        Some(&[ids::APND, ids::XFRM]),
+        original,
+        &[ids::APND, ids::XFRM],
+        EntryKind::DocumentEntry,
     )?;
-    let sources: Vec<String> = deps.into_iter().map(|a| a.source).collect();
-    for row in rs::objects_by_uuids(conn, &sources)? {
-        if row.kind == EntryKind::DocumentEntry as i16
-            && row.status == rs::STATUS_APPROVED
-            && !effects.deprecate.contains(&row.uuid)
-        {
+    for row in deps {
+        if !effects.deprecate.contains(&row.uuid) {
             effects.deprecate.push(row.uuid);
         }
     }
@@ -113,18 +108,7 @@ fn inherit_folders(
     original: &str,
     effects: &mut LifecycleEffects,
 ) -> Result<(), RegistryFailure> {
-    let memberships = rs::assocs_touching(
-        conn,
-        &[original.to_string()],
-        true,
-        Some(&[ids::HAS_MEMBER]),
-    )?;
-    let sources: Vec<String> = memberships.iter().map(|m| m.source.clone()).collect();
-    let folders: Vec<ObjectRow> = rs::objects_by_uuids(conn, &sources)?
-        .into_iter()
-        .filter(|r| r.kind == EntryKind::Folder as i16 && r.status == rs::STATUS_APPROVED)
-        .collect();
-    for f in folders {
+    for f in approved_sources(conn, original, &[ids::HAS_MEMBER], EntryKind::Folder)? {
         let fid = format!("urn:uuid:{}", uuid::Uuid::new_v4());
         let mut member = RegistryObject::new(RimTag::Association, fid.clone());
         member.association_type = Some(ids::HAS_MEMBER.into());
@@ -142,4 +126,19 @@ fn inherit_folders(
         effects.touched_folders.push(f.uuid);
     }
     Ok(())
+}
+
+/// The Approved entries of `kind` that reach `target` by an association of one of `types`.
+fn approved_sources(
+    conn: &mut DbConn,
+    target: &str,
+    types: &[&str],
+    kind: EntryKind,
+) -> Result<Vec<ObjectRow>, RegistryFailure> {
+    let links = rs::assocs_touching(conn, &[target.to_string()], true, Some(types))?;
+    let sources: Vec<String> = links.into_iter().map(|a| a.source).collect();
+    Ok(rs::objects_by_uuids(conn, &sources)?
+        .into_iter()
+        .filter(|r| r.kind == kind && r.status == AvailabilityStatus::Approved)
+        .collect())
 }

@@ -2,13 +2,13 @@
 //! and stored in one transaction.
 
 use super::lifecycle::{apply_lifecycle, LifecycleEffects};
-use super::submission::{prepare, Submission};
+use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::{Registry, RegistryFailure};
 use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
-use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow};
+use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow, ValueKind};
 use crate::store::{patients, DbConn};
-use crate::xds::model::{Entry, EntryKind};
+use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
 use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
 use std::collections::HashMap;
@@ -57,15 +57,15 @@ pub fn store_submission(
     for e in sub.entries() {
         insert_entry(conn, e, now_i)?;
     }
-    for a in sub.assocs.iter().chain(effects.extra_assocs.iter()) {
-        rs::insert_assoc(conn, &new_assoc(a))?;
-    }
-    for uuid in &effects.deprecate {
-        rs::set_status(conn, uuid, rs::STATUS_DEPRECATED)?;
-    }
-    for uuid in &effects.touched_folders {
-        rs::set_last_update(conn, uuid, now_i)?;
-    }
+    let assocs: Vec<NewAssoc> = sub
+        .assocs
+        .iter()
+        .chain(effects.extra_assocs.iter())
+        .map(new_assoc)
+        .collect();
+    rs::insert_assocs(conn, &assocs)?;
+    rs::set_status(conn, &effects.deprecate, AvailabilityStatus::Deprecated)?;
+    rs::set_last_update(conn, &effects.touched_folders, now_i)?;
     Ok(Vec::new())
 }
 
@@ -101,7 +101,7 @@ fn check_collisions(
         let Some(e) = sub.entries().find(|e| e.unique_id == row.unique_id) else {
             continue;
         };
-        let same_kind = e.kind as i16 == row.kind;
+        let same_kind = e.kind == row.kind;
         if same_kind && e.kind == EntryKind::DocumentEntry {
             let hash = e
                 .object
@@ -131,7 +131,7 @@ fn check_collisions(
 }
 
 /// Registry objects that associations in the submission point at and that are not in it.
-pub fn load_referenced(
+fn load_referenced(
     conn: &mut DbConn,
     sub: &Submission,
 ) -> Result<HashMap<String, ObjectRow>, RegistryFailure> {
@@ -182,7 +182,7 @@ fn check_membership(
         }
         if src == set_id {
             if sub.doc(tgt).is_some()
-                || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry as i16)
+                || existing.get(tgt).map(|r| r.kind) == Some(EntryKind::DocumentEntry)
             {
                 let status = a.first_slot_value("SubmissionSetStatus");
                 let expected = if sub.doc(tgt).is_some() {
@@ -210,9 +210,7 @@ fn check_membership(
         }
         // Folder membership: source is a new or existing Folder.
         let folder_new = sub.folder(src).is_some();
-        let folder_old = existing
-            .get(src)
-            .filter(|r| r.kind == EntryKind::Folder as i16);
+        let folder_old = existing.get(src).filter(|r| r.kind == EntryKind::Folder);
         if !folder_new && folder_old.is_none() {
             let known = existing.contains_key(src) || sub.contains(src);
             errs.push(if known {
@@ -226,7 +224,7 @@ fn check_membership(
             continue;
         }
         if let Some(f) = folder_old {
-            if f.status != rs::STATUS_APPROVED {
+            if f.status != AvailabilityStatus::Approved {
                 errs.push(XdsError::metadata(format!("Folder {src} is not Approved")));
             }
             effects.touched_folders.push(src.to_string());
@@ -257,33 +255,15 @@ fn check_membership(
     }
 }
 
-pub fn unresolved(a: &RegistryObject, id: &str) -> XdsError {
-    XdsError::new(
-        ErrorCode::UnresolvedReference,
-        format!(
-            "Association {} refers to {id}, which is neither in the submission nor in the registry",
-            a.id
-        ),
-    )
-    .at(a.id.clone())
-}
-
-pub fn patient_mismatch(assoc: &str, member: &str, owner: &str) -> XdsError {
-    XdsError::new(
-        ErrorCode::PatientIdDoesNotMatch,
-        format!("Association {assoc} links patient {member} into an object of patient {owner}"),
-    )
-}
-
 fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFailure> {
     let o = &e.object;
     let new = NewObject {
         uuid: e.uuid().to_string(),
         lid: o.lid.clone().unwrap_or_else(|| e.uuid().to_string()),
-        kind: e.kind as i16,
+        kind: e.kind,
         unique_id: e.unique_id.clone(),
         patient_id: e.patient_id.clone(),
-        status: rs::STATUS_APPROVED,
+        status: AvailabilityStatus::Approved,
         on_demand: e.is_on_demand(),
         creation_time: e.time("creationTime"),
         service_start: e.time("serviceStartTime"),
@@ -297,31 +277,31 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
         repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
         xml: object_xml(o),
     };
-    let codes: Vec<(i16, String, String)> = e
+    let codes: Vec<(CodeKind, &str, &str)> = e
         .codes
         .iter()
-        .map(|(k, c)| (*k as i16, c.code.clone(), c.scheme.clone()))
+        .map(|(k, c)| (*k, c.code.as_str(), c.scheme.as_str()))
         .collect();
-    let values: Vec<(i16, String)> = e
+    let values: Vec<(ValueKind, &str)> = e
         .authors
         .iter()
-        .map(|a| (rs::VALUE_AUTHOR, a.clone()))
+        .map(|a| (ValueKind::Author, a.as_str()))
         .chain(
             e.reference_ids
                 .iter()
-                .map(|r| (rs::VALUE_REFERENCE_ID, r.clone())),
+                .map(|r| (ValueKind::ReferenceId, r.as_str())),
         )
         .chain(
             o.external_id(ids::SS_SOURCE_ID)
-                .and_then(|x| x.value.clone())
-                .map(|v| (rs::VALUE_SOURCE_ID, v.trim().to_string())),
+                .and_then(|x| x.value.as_deref())
+                .map(|v| (ValueKind::SourceId, v.trim())),
         )
         .collect();
     rs::insert_object(conn, &new, &codes, &values)?;
     Ok(())
 }
 
-pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
+fn new_assoc(a: &RegistryObject) -> NewAssoc {
     let mut stored = a.clone();
     stored.status = None;
     stored.home = None;
@@ -330,7 +310,7 @@ pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
         assoc_type: a.association_type.clone().unwrap_or_default(),
         source: a.source_object.clone().unwrap_or_default(),
         target: a.target_object.clone().unwrap_or_default(),
-        status: rs::STATUS_APPROVED,
+        status: AvailabilityStatus::Approved,
         xml: object_xml(&stored),
     }
 }

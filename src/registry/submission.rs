@@ -200,6 +200,26 @@ pub fn prepare(
     }
 }
 
+/// An association names an object that is neither in the submission nor in the registry.
+pub fn unresolved(a: &RegistryObject, id: &str) -> XdsError {
+    XdsError::new(
+        ErrorCode::UnresolvedReference,
+        format!(
+            "Association {} refers to {id}, which is neither in the submission nor in the registry",
+            a.id
+        ),
+    )
+    .at(a.id.clone())
+}
+
+/// An association links objects of two different patients.
+pub fn patient_mismatch(assoc: &str, member: &str, owner: &str) -> XdsError {
+    XdsError::new(
+        ErrorCode::PatientIdDoesNotMatch,
+        format!("Association {assoc} links patient {member} into an object of patient {owner}"),
+    )
+}
+
 fn check_association_shape(a: &RegistryObject, errs: &mut Vec<XdsError>) {
     let t = a.association_type.as_deref().unwrap_or_default();
     if a.source_object.as_deref().unwrap_or_default().is_empty()

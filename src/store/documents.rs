@@ -2,16 +2,13 @@
 //! Every lookup is by primary key.
 
 use super::schema::{document_chunks, documents};
-use super::{DbConn, StoreError};
+use super::{chunked, DbConn, StoreError};
 use bytes::{Bytes, BytesMut};
 use diesel::prelude::*;
 
 /// Bytes per chunk row. Small enough that a row never needs a large buffer on either
 /// backend, large enough that a 50 MiB document is only 50 rows.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
-
-/// Bind-parameter lists are chunked to stay under both backends' limits.
-const ID_CHUNK: usize = 500;
 
 #[derive(Debug, Clone, PartialEq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = documents)]
@@ -49,16 +46,12 @@ pub fn chunk_count(len: usize) -> i32 {
 }
 
 pub fn by_unique_ids(conn: &mut DbConn, uids: &[String]) -> QueryResult<Vec<DocumentRow>> {
-    let mut out = Vec::new();
-    for chunk in uids.chunks(ID_CHUNK) {
-        out.extend(
-            documents::table
-                .filter(documents::unique_id.eq_any(chunk))
-                .select(DocumentRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(uids, |chunk| {
+        documents::table
+            .filter(documents::unique_id.eq_any(chunk))
+            .select(DocumentRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Reads a document's bytes into one buffer of the recorded size, one chunk row at a time,

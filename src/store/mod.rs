@@ -6,5 +6,53 @@ pub mod documents;
 pub mod patients;
 pub mod registry;
 pub mod schema;
+mod small_int;
 
 pub use conn::{DbConn, Store, StoreError};
+
+use diesel::QueryResult;
+
+/// Keys (or rows) bound per statement: with at most six columns a row, far below SQLite's
+/// 32766 and PostgreSQL's 65535 bind parameters.
+const CHUNK: usize = 500;
+
+/// Runs `query` once per slice of at most `CHUNK` items and joins the rows it returns.
+fn chunked<T, R>(
+    items: &[T],
+    mut query: impl FnMut(&[T]) -> QueryResult<Vec<R>>,
+) -> QueryResult<Vec<R>> {
+    let mut out = Vec::new();
+    for chunk in items.chunks(CHUNK) {
+        out.extend(query(chunk)?);
+    }
+    Ok(out)
+}
+
+/// Runs `statement` once per slice of at most `CHUNK` items; returns the rows it touched.
+fn each_chunk<T>(
+    items: &[T],
+    mut statement: impl FnMut(&[T]) -> QueryResult<usize>,
+) -> QueryResult<usize> {
+    chunked(items, |chunk| statement(chunk).map(|n| vec![n])).map(|n| n.iter().sum())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_slice_is_run_once_and_joined_in_order() {
+        let items: Vec<usize> = (0..2 * CHUNK + 1).collect();
+        let mut calls = 0;
+        let out = chunked(&items, |c| {
+            calls += 1;
+            assert!(c.len() <= CHUNK);
+            Ok(c.to_vec())
+        })
+        .expect("no statement fails");
+        assert_eq!((out, calls), (items.clone(), 3));
+        assert_eq!(each_chunk(&items, |c| Ok(c.len())), Ok(items.len()));
+        let none: QueryResult<Vec<usize>> = chunked(&[] as &[usize], |_| panic!("no keys"));
+        assert_eq!(none, Ok(Vec::new()));
+    }
+}

@@ -3,17 +3,23 @@
 //! association source/target); none scans the table.
 
 use super::schema::{associations, object_codes, object_values, registry_objects};
-use super::DbConn;
+use super::{chunked, each_chunk, DbConn};
+use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
+use diesel::sql_types::SmallInt;
+use diesel::{AsExpression, FromSqlRow};
+use std::collections::HashSet;
+use std::hash::Hash;
 
-pub const STATUS_APPROVED: i16 = 1;
-pub const STATUS_DEPRECATED: i16 = 2;
-pub const VALUE_AUTHOR: i16 = 1;
-pub const VALUE_REFERENCE_ID: i16 = 2;
-pub const VALUE_SOURCE_ID: i16 = 3;
-
-/// Bind-parameter lists are chunked to stay under both backends' limits.
-const CHUNK: usize = 500;
+/// What a row of `object_values` holds (`kind` column); the numbers are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = SmallInt)]
+#[repr(i16)]
+pub enum ValueKind {
+    Author = 1,
+    ReferenceId = 2,
+    SourceId = 3,
+}
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registry_objects)]
@@ -21,10 +27,10 @@ pub struct ObjectRow {
     pub seq: i64,
     pub uuid: String,
     pub lid: String,
-    pub kind: i16,
+    pub kind: EntryKind,
     pub unique_id: String,
     pub patient_id: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub on_demand: bool,
     pub creation_time: Option<i64>,
     pub service_start: Option<i64>,
@@ -42,10 +48,10 @@ pub struct ObjectRow {
 pub struct NewObject {
     pub uuid: String,
     pub lid: String,
-    pub kind: i16,
+    pub kind: EntryKind,
     pub unique_id: String,
     pub patient_id: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub on_demand: bool,
     pub creation_time: Option<i64>,
     pub service_start: Option<i64>,
@@ -66,7 +72,7 @@ pub struct AssocRow {
     pub assoc_type: String,
     pub source: String,
     pub target: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub xml: String,
 }
 
@@ -77,111 +83,128 @@ pub struct NewAssoc {
     pub assoc_type: String,
     pub source: String,
     pub target: String,
-    pub status: i16,
+    pub status: AvailabilityStatus,
     pub xml: String,
 }
 
-/// Inserts an object with its codes and plain values; returns its seq.
+/// A multi-row INSERT, `CHUNK` rows a statement, run on the backend's own connection:
+/// diesel's `MultiConnection` (our `DbConn`) cannot batch inserts on SQLite.
+macro_rules! insert_rows {
+    ($conn:ident, $table:expr, $rows:expr) => {
+        each_chunk($rows, |chunk| match &mut *$conn {
+            DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c),
+            DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+        })
+    };
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = object_codes)]
+struct NewCode<'a> {
+    object_seq: i64,
+    kind: CodeKind,
+    code: &'a str,
+    scheme: &'a str,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = object_values)]
+struct NewValue<'a> {
+    object_seq: i64,
+    kind: ValueKind,
+    value: &'a str,
+}
+
+/// Inserts an object, then its codes and its plain values in one multi-row statement each
+/// (repeats dropped: they are the tables' keys); returns the object's seq.
 pub fn insert_object(
     conn: &mut DbConn,
     o: &NewObject,
-    codes: &[(i16, String, String)],
-    values: &[(i16, String)],
+    codes: &[(CodeKind, &str, &str)],
+    values: &[(ValueKind, &str)],
 ) -> QueryResult<i64> {
-    diesel::insert_into(registry_objects::table)
+    let seq: i64 = diesel::insert_into(registry_objects::table)
         .values(o)
-        .execute(conn)?;
-    let seq: i64 = registry_objects::table
-        .filter(registry_objects::uuid.eq(&o.uuid))
-        .select(registry_objects::seq)
-        .first(conn)?;
-    let mut seen = std::collections::HashSet::new();
-    for (kind, code, scheme) in codes {
-        if seen.insert((kind, code, scheme)) {
-            diesel::insert_into(object_codes::table)
-                .values((
-                    object_codes::object_seq.eq(seq),
-                    object_codes::kind.eq(kind),
-                    object_codes::code.eq(code),
-                    object_codes::scheme.eq(scheme),
-                ))
-                .execute(conn)?;
-        }
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (kind, value) in values {
-        if seen.insert((kind, value)) {
-            diesel::insert_into(object_values::table)
-                .values((
-                    object_values::object_seq.eq(seq),
-                    object_values::kind.eq(kind),
-                    object_values::value.eq(value),
-                ))
-                .execute(conn)?;
-        }
-    }
+        .returning(registry_objects::seq)
+        .get_result(conn)?;
+    let codes: Vec<NewCode> = distinct(codes)
+        .map(|(kind, code, scheme)| NewCode {
+            object_seq: seq,
+            kind,
+            code,
+            scheme,
+        })
+        .collect();
+    insert_rows!(conn, object_codes::table, &codes)?;
+    let values: Vec<NewValue> = distinct(values)
+        .map(|(kind, value)| NewValue {
+            object_seq: seq,
+            kind,
+            value,
+        })
+        .collect();
+    insert_rows!(conn, object_values::table, &values)?;
     Ok(seq)
 }
 
-pub fn insert_assoc(conn: &mut DbConn, a: &NewAssoc) -> QueryResult<()> {
-    diesel::insert_into(associations::table)
-        .values(a)
-        .execute(conn)
-        .map(|_| ())
+/// The items without repeats: the code and value tables are keyed on the whole row.
+fn distinct<T: Copy + Eq + Hash>(items: &[T]) -> impl Iterator<Item = T> + '_ {
+    let mut seen = HashSet::new();
+    items.iter().copied().filter(move |i| seen.insert(*i))
 }
 
-pub fn set_status(conn: &mut DbConn, uuid: &str, status: i16) -> QueryResult<usize> {
-    diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
-        .set(registry_objects::status.eq(status))
-        .execute(conn)
+pub fn insert_assocs(conn: &mut DbConn, assocs: &[NewAssoc]) -> QueryResult<usize> {
+    insert_rows!(conn, associations::table, assocs)
 }
 
-pub fn set_last_update(conn: &mut DbConn, uuid: &str, at: i64) -> QueryResult<usize> {
-    diesel::update(registry_objects::table.filter(registry_objects::uuid.eq(uuid)))
-        .set(registry_objects::last_update.eq(at))
-        .execute(conn)
+pub fn set_status(
+    conn: &mut DbConn,
+    uuids: &[String],
+    status: AvailabilityStatus,
+) -> QueryResult<usize> {
+    each_chunk(uuids, |chunk| {
+        diesel::update(registry_objects::table.filter(registry_objects::uuid.eq_any(chunk)))
+            .set(registry_objects::status.eq(status))
+            .execute(conn)
+    })
+}
+
+pub fn set_last_update(conn: &mut DbConn, uuids: &[String], at: i64) -> QueryResult<usize> {
+    each_chunk(uuids, |chunk| {
+        diesel::update(registry_objects::table.filter(registry_objects::uuid.eq_any(chunk)))
+            .set(registry_objects::last_update.eq(at))
+            .execute(conn)
+    })
 }
 
 pub fn objects_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<ObjectRow>> {
-    let mut out = Vec::new();
-    for chunk in uuids.chunks(CHUNK) {
-        out.extend(
-            registry_objects::table
-                .filter(registry_objects::uuid.eq_any(chunk))
-                .select(ObjectRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(uuids, |chunk| {
+        registry_objects::table
+            .filter(registry_objects::uuid.eq_any(chunk))
+            .select(ObjectRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn objects_by_unique_ids(
     conn: &mut DbConn,
     unique_ids: &[String],
 ) -> QueryResult<Vec<ObjectRow>> {
-    let mut out = Vec::new();
-    for chunk in unique_ids.chunks(CHUNK) {
-        out.extend(
-            registry_objects::table
-                .filter(registry_objects::unique_id.eq_any(chunk))
-                .select(ObjectRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(unique_ids, |chunk| {
+        registry_objects::table
+            .filter(registry_objects::unique_id.eq_any(chunk))
+            .select(ObjectRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn objects_by_lids(conn: &mut DbConn, lids: &[String]) -> QueryResult<Vec<ObjectRow>> {
-    let mut out = Vec::new();
-    for chunk in lids.chunks(CHUNK) {
-        out.extend(
-            registry_objects::table
-                .filter(registry_objects::lid.eq_any(chunk))
-                .select(ObjectRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(lids, |chunk| {
+        registry_objects::table
+            .filter(registry_objects::lid.eq_any(chunk))
+            .select(ObjectRow::as_select())
+            .load(conn)
+    })
 }
 
 /// Time-range conditions for a patient query (`from` inclusive, `to` exclusive).
@@ -199,8 +222,8 @@ pub struct TimeFilter {
 pub fn objects_for_patient(
     conn: &mut DbConn,
     patient_id: &str,
-    kind: i16,
-    statuses: &[i16],
+    kind: EntryKind,
+    statuses: &[AvailabilityStatus],
     on_demand: Option<&[bool]>,
     t: &TimeFilter,
     limit: i64,
@@ -233,36 +256,35 @@ pub fn objects_for_patient(
     q.order(ro::seq).limit(limit).load(conn)
 }
 
-pub fn codes_for(conn: &mut DbConn, seqs: &[i64]) -> QueryResult<Vec<(i64, i16, String, String)>> {
-    let mut out = Vec::new();
-    for chunk in seqs.chunks(CHUNK) {
-        out.extend(
-            object_codes::table
-                .filter(object_codes::object_seq.eq_any(chunk))
-                .select((
-                    object_codes::object_seq,
-                    object_codes::kind,
-                    object_codes::code,
-                    object_codes::scheme,
-                ))
-                .load::<(i64, i16, String, String)>(conn)?,
-        );
-    }
-    Ok(out)
+pub fn codes_for(
+    conn: &mut DbConn,
+    seqs: &[i64],
+) -> QueryResult<Vec<(i64, CodeKind, String, String)>> {
+    chunked(seqs, |chunk| {
+        object_codes::table
+            .filter(object_codes::object_seq.eq_any(chunk))
+            .select((
+                object_codes::object_seq,
+                object_codes::kind,
+                object_codes::code,
+                object_codes::scheme,
+            ))
+            .load::<(i64, CodeKind, String, String)>(conn)
+    })
 }
 
-pub fn values_for(conn: &mut DbConn, seqs: &[i64], kind: i16) -> QueryResult<Vec<(i64, String)>> {
-    let mut out = Vec::new();
-    for chunk in seqs.chunks(CHUNK) {
-        out.extend(
-            object_values::table
-                .filter(object_values::object_seq.eq_any(chunk))
-                .filter(object_values::kind.eq(kind))
-                .select((object_values::object_seq, object_values::value))
-                .load::<(i64, String)>(conn)?,
-        );
-    }
-    Ok(out)
+pub fn values_for(
+    conn: &mut DbConn,
+    seqs: &[i64],
+    kind: ValueKind,
+) -> QueryResult<Vec<(i64, String)>> {
+    chunked(seqs, |chunk| {
+        object_values::table
+            .filter(object_values::object_seq.eq_any(chunk))
+            .filter(object_values::kind.eq(kind))
+            .select((object_values::object_seq, object_values::value))
+            .load::<(i64, String)>(conn)
+    })
 }
 
 /// Associations whose source (or target, when `by_target`) is one of `ids`,
@@ -273,8 +295,8 @@ pub fn assocs_touching(
     by_target: bool,
     types: Option<&[&str]>,
 ) -> QueryResult<Vec<AssocRow>> {
-    let mut out = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
+    let types: Option<Vec<String>> = types.map(|t| t.iter().map(|s| s.to_string()).collect());
+    chunked(ids, |chunk| {
         let mut q = associations::table
             .select(AssocRow::as_select())
             .into_boxed();
@@ -283,26 +305,20 @@ pub fn assocs_touching(
         } else {
             q.filter(associations::source.eq_any(chunk))
         };
-        if let Some(t) = types {
-            let t: Vec<String> = t.iter().map(|s| s.to_string()).collect();
+        if let Some(t) = &types {
             q = q.filter(associations::assoc_type.eq_any(t));
         }
-        out.extend(q.load(conn)?);
-    }
-    Ok(out)
+        q.load(conn)
+    })
 }
 
 pub fn assocs_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<AssocRow>> {
-    let mut out = Vec::new();
-    for chunk in uuids.chunks(CHUNK) {
-        out.extend(
-            associations::table
-                .filter(associations::uuid.eq_any(chunk))
-                .select(AssocRow::as_select())
-                .load(conn)?,
-        );
-    }
-    Ok(out)
+    chunked(uuids, |chunk| {
+        associations::table
+            .filter(associations::uuid.eq_any(chunk))
+            .select(AssocRow::as_select())
+            .load(conn)
+    })
 }
 
 pub fn uuid_taken(conn: &mut DbConn, uuid: &str) -> QueryResult<bool> {

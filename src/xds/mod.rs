@@ -9,4 +9,4 @@ pub mod time;
 pub mod validate;
 
 pub use error::{ErrorCode, XdsError};
-pub use model::{Code, CodeKind, Entry, EntryKind};
+pub use model::{AvailabilityStatus, Code, CodeKind, Entry, EntryKind};

@@ -1,9 +1,16 @@
 //! Typed views of the ebRIM objects of an XDS submission.
 
 use super::ids;
-use crate::ebxml::{RegistryObject, RimTag};
+use crate::ebxml::{RegistryObject, RimTag, APPROVED, DEPRECATED};
+use diesel::sql_types::SmallInt;
+use diesel::{AsExpression, FromSqlRow};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// The enums below are stored as SMALLINT columns (src/store/small_int.rs): a discriminant is
+// the number existing databases hold, so a variant is never renumbered.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = SmallInt)]
+#[repr(i16)]
 pub enum EntryKind {
     DocumentEntry = 1,
     SubmissionSet = 2,
@@ -11,15 +18,6 @@ pub enum EntryKind {
 }
 
 impl EntryKind {
-    pub fn from_i16(v: i16) -> Option<EntryKind> {
-        Some(match v {
-            1 => EntryKind::DocumentEntry,
-            2 => EntryKind::SubmissionSet,
-            3 => EntryKind::Folder,
-            _ => return None,
-        })
-    }
-
     pub fn label(self) -> &'static str {
         match self {
             EntryKind::DocumentEntry => "DocumentEntry",
@@ -38,8 +36,10 @@ impl EntryKind {
     }
 }
 
-/// The coded attributes that queries select on; stored as small integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The coded attributes that queries select on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = SmallInt)]
+#[repr(i16)]
 pub enum CodeKind {
     Class = 1,
     Type = 2,
@@ -103,6 +103,33 @@ impl CodeKind {
             self,
             CodeKind::Event | CodeKind::Confidentiality | CodeKind::FolderCode
         )
+    }
+}
+
+/// The availability status of a registry object or association (ebRIM StatusType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, AsExpression, FromSqlRow)]
+#[diesel(sql_type = SmallInt)]
+#[repr(i16)]
+pub enum AvailabilityStatus {
+    Approved = 1,
+    Deprecated = 2,
+}
+
+impl AvailabilityStatus {
+    pub fn urn(self) -> &'static str {
+        match self {
+            AvailabilityStatus::Approved => APPROVED,
+            AvailabilityStatus::Deprecated => DEPRECATED,
+        }
+    }
+
+    /// None for a status this registry does not keep (Submitted, Withdrawn, anything else).
+    pub fn from_urn(urn: &str) -> Option<AvailabilityStatus> {
+        match urn {
+            APPROVED => Some(AvailabilityStatus::Approved),
+            DEPRECATED => Some(AvailabilityStatus::Deprecated),
+            _ => None,
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 use super::find::{entry_types, filter_codes, CodeFilter};
 use super::get::load_entries;
 use super::params::Params;
-use super::{status_codes, Found, QueryLimits};
+use super::{statuses, Found, QueryLimits};
 use crate::registry::RegistryFailure;
 use crate::store::registry::{self as rs, AssocRow, ObjectRow, TimeFilter};
 use crate::store::DbConn;
@@ -39,7 +39,7 @@ fn keep_docs(
     let (filters, types) = doc_filters(p)?;
     let docs: Vec<ObjectRow> = docs
         .into_iter()
-        .filter(|d| d.kind != EntryKind::DocumentEntry as i16 || types.contains(&d.on_demand))
+        .filter(|d| d.kind != EntryKind::DocumentEntry || types.contains(&d.on_demand))
         .collect();
     filter_codes(conn, docs, &filters)
 }
@@ -70,15 +70,15 @@ fn contents_of(
     let members = rs::objects_by_uuids(conn, &targets)?;
     let member_docs: Vec<ObjectRow> = members
         .iter()
-        .filter(|m| m.kind == EntryKind::DocumentEntry as i16)
+        .filter(|m| m.kind == EntryKind::DocumentEntry)
         .cloned()
         .collect();
     let docs = keep_docs(conn, p, member_docs)?;
     let folders: Vec<ObjectRow> = members
         .into_iter()
-        .filter(|m| m.kind == EntryKind::Folder as i16)
+        .filter(|m| m.kind == EntryKind::Folder)
         .collect();
-    let is_set = container.kind == EntryKind::SubmissionSet as i16;
+    let is_set = container.kind == EntryKind::SubmissionSet;
     let mut found = Found::default();
     found.push_objects([container]);
     let kept: HashSet<String> = docs
@@ -139,7 +139,7 @@ pub fn get_folders_for_document(conn: &mut DbConn, p: &Params) -> Result<Found, 
     let sources: Vec<String> = links.iter().map(|a| a.source.clone()).collect();
     let folders = rs::objects_by_uuids(conn, &sources)?
         .into_iter()
-        .filter(|r| r.kind == EntryKind::Folder as i16);
+        .filter(|r| r.kind == EntryKind::Folder);
     let mut found = Found::default();
     found.push_objects(folders);
     Ok(found)
@@ -174,7 +174,7 @@ pub fn get_related_documents(conn: &mut DbConn, p: &Params) -> Result<Found, Reg
         .collect();
     let candidates: Vec<ObjectRow> = rs::objects_by_uuids(conn, &others)?
         .into_iter()
-        .filter(|r| r.kind == EntryKind::DocumentEntry as i16)
+        .filter(|r| r.kind == EntryKind::DocumentEntry)
         .collect();
     let related = keep_docs(conn, p, candidates)?;
     if related.is_empty() {
@@ -198,16 +198,16 @@ pub fn get_all(
     limits: QueryLimits,
 ) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$patientId")?;
-    let doc_status = status_codes(&p.required_list("$XDSDocumentEntryStatus")?);
-    let set_status = status_codes(&p.required_list("$XDSSubmissionSetStatus")?);
-    let folder_status = status_codes(&p.required_list("$XDSFolderStatus")?);
+    let doc_status = statuses(&p.required_list("$XDSDocumentEntryStatus")?);
+    let set_status = statuses(&p.required_list("$XDSSubmissionSetStatus")?);
+    let folder_status = statuses(&p.required_list("$XDSFolderStatus")?);
     let cap = (limits.max_results as i64).saturating_add(1);
     let t = TimeFilter::default();
     let (filters, types) = doc_filters(p)?;
     let docs = rs::objects_for_patient(
         conn,
         &pid,
-        EntryKind::DocumentEntry as i16,
+        EntryKind::DocumentEntry,
         &doc_status,
         Some(&types),
         &t,
@@ -217,21 +217,14 @@ pub fn get_all(
     let sets = rs::objects_for_patient(
         conn,
         &pid,
-        EntryKind::SubmissionSet as i16,
+        EntryKind::SubmissionSet,
         &set_status,
         None,
         &t,
         cap,
     )?;
-    let folders = rs::objects_for_patient(
-        conn,
-        &pid,
-        EntryKind::Folder as i16,
-        &folder_status,
-        None,
-        &t,
-        cap,
-    )?;
+    let folders =
+        rs::objects_for_patient(conn, &pid, EntryKind::Folder, &folder_status, None, &t, cap)?;
     let mut found = Found::default();
     found.push_objects(sets);
     found.push_objects(docs);

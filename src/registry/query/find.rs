@@ -3,11 +3,11 @@
 //! then checked against the candidates' own rows.
 
 use super::params::{like, Params};
-use super::{status_codes, Found, QueryLimits};
+use super::{statuses, Found, QueryLimits};
 use crate::registry::RegistryFailure;
-use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
+use crate::store::registry::{self as rs, ObjectRow, TimeFilter, ValueKind};
 use crate::store::DbConn;
-use crate::xds::model::{Code, CodeKind, EntryKind};
+use crate::xds::model::{AvailabilityStatus, Code, CodeKind, EntryKind};
 use crate::xds::{ids, ErrorCode, XdsError};
 use std::collections::{HashMap, HashSet};
 
@@ -45,22 +45,48 @@ fn too_many(limits: QueryLimits) -> RegistryFailure {
     .into()
 }
 
-/// The patient's candidate rows from the patient index, refusing more than the scan cap.
-fn patient_rows(
-    conn: &mut DbConn,
-    pid: &str,
+/// What a Find query asks of one patient's entries of one kind.
+struct Find {
     kind: EntryKind,
-    statuses: &[i16],
-    on_demand: Option<&[bool]>,
-    t: &TimeFilter,
-    limits: QueryLimits,
-) -> Result<Vec<ObjectRow>, RegistryFailure> {
-    let cap = scan_cap(limits);
-    let rows = rs::objects_for_patient(conn, pid, kind as i16, statuses, on_demand, t, cap + 1)?;
-    if rows.len() as i64 > cap {
-        return Err(too_many(limits));
+    statuses: Vec<AvailabilityStatus>,
+    /// The DocumentEntry types (on-demand or stable) wanted; None for other kinds.
+    on_demand: Option<Vec<bool>>,
+    times: TimeFilter,
+    codes: Vec<CodeFilter>,
+    values: Vec<(ValueKind, Option<Vec<String>>)>,
+}
+
+impl Find {
+    /// Candidates from the patient index (refusing more than the scan cap), then those that
+    /// carry every wanted code and value.
+    fn run(
+        self,
+        conn: &mut DbConn,
+        pid: &str,
+        limits: QueryLimits,
+    ) -> Result<Found, RegistryFailure> {
+        let cap = scan_cap(limits);
+        let rows = rs::objects_for_patient(
+            conn,
+            pid,
+            self.kind,
+            &self.statuses,
+            self.on_demand.as_deref(),
+            &self.times,
+            cap + 1,
+        )?;
+        if rows.len() as i64 > cap {
+            return Err(too_many(limits));
+        }
+        let mut rows = filter_codes(conn, rows, &self.codes)?;
+        for (kind, wanted) in &self.values {
+            rows = filter_values(conn, rows, *kind, wanted.as_deref())?;
+        }
+        Ok(Found {
+            objects: rows,
+            assocs: Vec::new(),
+        })
     }
-    Ok(rows)
 }
 
 pub fn filter_codes(
@@ -72,7 +98,7 @@ pub fn filter_codes(
         return Ok(rows);
     }
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    let mut by_obj: HashMap<i64, HashSet<(i16, String, String)>> = HashMap::new();
+    let mut by_obj: HashMap<i64, HashSet<(CodeKind, String, String)>> = HashMap::new();
     for (seq, kind, code, scheme) in rs::codes_for(conn, &seqs)? {
         by_obj.entry(seq).or_default().insert((kind, code, scheme));
     }
@@ -84,7 +110,7 @@ pub fn filter_codes(
                 f.groups.iter().all(|g| {
                     g.iter().any(|c| {
                         have.is_some_and(|h| {
-                            h.contains(&(f.kind as i16, c.code.clone(), c.scheme.clone()))
+                            h.contains(&(f.kind, c.code.clone(), c.scheme.clone()))
                         })
                     })
                 })
@@ -93,16 +119,18 @@ pub fn filter_codes(
         .collect())
 }
 
-pub fn filter_values(
+/// Keeps the rows that hold one of the `wanted` values of `kind`; author names are LIKE
+/// patterns, the other values (reference and source ids) match exactly.
+fn filter_values(
     conn: &mut DbConn,
     rows: Vec<ObjectRow>,
-    kind: i16,
+    kind: ValueKind,
     wanted: Option<&[String]>,
-    pattern: bool,
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
     let Some(wanted) = wanted else {
         return Ok(rows);
     };
+    let pattern = kind == ValueKind::Author;
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
     let mut by_obj: HashMap<i64, Vec<String>> = HashMap::new();
     for (seq, v) in rs::values_for(conn, &seqs, kind)? {
@@ -142,14 +170,15 @@ pub fn find_documents(
     limits: QueryLimits,
     by_reference: bool,
 ) -> Result<Found, RegistryFailure> {
+    // Parameters are read in this order so that the first bad one is the one reported.
     let pid = p.required_single("$XDSDocumentEntryPatientId")?;
-    let statuses = status_codes(&p.required_list("$XDSDocumentEntryStatus")?);
+    let statuses = statuses(&p.required_list("$XDSDocumentEntryStatus")?);
     let refs = if by_reference {
         Some(p.required_list("$XDSDocumentEntryReferenceIdList")?)
     } else {
         None
     };
-    let t = TimeFilter {
+    let times = TimeFilter {
         creation: p.time_range(
             "$XDSDocumentEntryCreationTimeFrom",
             "$XDSDocumentEntryCreationTimeTo",
@@ -164,7 +193,7 @@ pub fn find_documents(
         )?,
         ..Default::default()
     };
-    let filters: Vec<CodeFilter> = [
+    let codes: Vec<CodeFilter> = [
         or_group(CodeKind::Class, p.codes("$XDSDocumentEntryClassCode")?),
         or_group(CodeKind::Type, p.codes("$XDSDocumentEntryTypeCode")?),
         or_group(
@@ -189,23 +218,15 @@ pub fn find_documents(
     .flatten()
     .collect();
     let authors = p.list("$XDSDocumentEntryAuthorPerson")?;
-    let types = entry_types(p)?;
-    let rows = patient_rows(
-        conn,
-        &pid,
-        EntryKind::DocumentEntry,
-        &statuses,
-        Some(&types),
-        &t,
-        limits,
-    )?;
-    let rows = filter_codes(conn, rows, &filters)?;
-    let rows = filter_values(conn, rows, rs::VALUE_AUTHOR, authors.as_deref(), true)?;
-    let rows = filter_values(conn, rows, rs::VALUE_REFERENCE_ID, refs.as_deref(), false)?;
-    Ok(Found {
-        objects: rows,
-        assocs: Vec::new(),
-    })
+    Find {
+        kind: EntryKind::DocumentEntry,
+        statuses,
+        on_demand: Some(entry_types(p)?),
+        times,
+        codes,
+        values: vec![(ValueKind::Author, authors), (ValueKind::ReferenceId, refs)],
+    }
+    .run(conn, &pid, limits)
 }
 
 pub fn find_submission_sets(
@@ -214,38 +235,29 @@ pub fn find_submission_sets(
     limits: QueryLimits,
 ) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$XDSSubmissionSetPatientId")?;
-    let statuses = status_codes(&p.required_list("$XDSSubmissionSetStatus")?);
-    let t = TimeFilter {
-        submission: p.time_range(
-            "$XDSSubmissionSetSubmissionTimeFrom",
-            "$XDSSubmissionSetSubmissionTimeTo",
-        )?,
-        ..Default::default()
-    };
-    let filters: Vec<CodeFilter> = or_group(
-        CodeKind::ContentType,
-        p.codes("$XDSSubmissionSetContentType")?,
-    )
-    .into_iter()
-    .collect();
-    let sources = p.list("$XDSSubmissionSetSourceId")?;
-    let authors = p.list("$XDSSubmissionSetAuthorPerson")?;
-    let rows = patient_rows(
-        conn,
-        &pid,
-        EntryKind::SubmissionSet,
-        &statuses,
-        None,
-        &t,
-        limits,
-    )?;
-    let rows = filter_codes(conn, rows, &filters)?;
-    let rows = filter_values(conn, rows, rs::VALUE_AUTHOR, authors.as_deref(), true)?;
-    let rows = filter_values(conn, rows, rs::VALUE_SOURCE_ID, sources.as_deref(), false)?;
-    Ok(Found {
-        objects: rows,
-        assocs: Vec::new(),
-    })
+    Find {
+        kind: EntryKind::SubmissionSet,
+        statuses: statuses(&p.required_list("$XDSSubmissionSetStatus")?),
+        on_demand: None,
+        times: TimeFilter {
+            submission: p.time_range(
+                "$XDSSubmissionSetSubmissionTimeFrom",
+                "$XDSSubmissionSetSubmissionTimeTo",
+            )?,
+            ..Default::default()
+        },
+        codes: or_group(
+            CodeKind::ContentType,
+            p.codes("$XDSSubmissionSetContentType")?,
+        )
+        .into_iter()
+        .collect(),
+        values: vec![
+            (ValueKind::SourceId, p.list("$XDSSubmissionSetSourceId")?),
+            (ValueKind::Author, p.list("$XDSSubmissionSetAuthorPerson")?),
+        ],
+    }
+    .run(conn, &pid, limits)
 }
 
 pub fn find_folders(
@@ -254,18 +266,19 @@ pub fn find_folders(
     limits: QueryLimits,
 ) -> Result<Found, RegistryFailure> {
     let pid = p.required_single("$XDSFolderPatientId")?;
-    let statuses = status_codes(&p.required_list("$XDSFolderStatus")?);
-    let t = TimeFilter {
-        last_update: p.time_range("$XDSFolderLastUpdateTimeFrom", "$XDSFolderLastUpdateTimeTo")?,
-        ..Default::default()
-    };
-    let filters: Vec<CodeFilter> =
-        and_groups(CodeKind::FolderCode, p.code_groups("$XDSFolderCodeList")?)
+    Find {
+        kind: EntryKind::Folder,
+        statuses: statuses(&p.required_list("$XDSFolderStatus")?),
+        on_demand: None,
+        times: TimeFilter {
+            last_update: p
+                .time_range("$XDSFolderLastUpdateTimeFrom", "$XDSFolderLastUpdateTimeTo")?,
+            ..Default::default()
+        },
+        codes: and_groups(CodeKind::FolderCode, p.code_groups("$XDSFolderCodeList")?)
             .into_iter()
-            .collect();
-    let rows = patient_rows(conn, &pid, EntryKind::Folder, &statuses, None, &t, limits)?;
-    Ok(Found {
-        objects: filter_codes(conn, rows, &filters)?,
-        assocs: Vec::new(),
-    })
+            .collect(),
+        values: Vec::new(),
+    }
+    .run(conn, &pid, limits)
 }

@@ -26,7 +26,7 @@ pub fn load_entries(
     } else {
         rs::objects_by_unique_ids(conn, &values)?
     };
-    Ok(rows.into_iter().filter(|r| r.kind == kind as i16).collect())
+    Ok(rows.into_iter().filter(|r| r.kind == kind).collect())
 }
 
 pub fn get_entries(
@@ -68,7 +68,7 @@ pub fn get_submission_sets(conn: &mut DbConn, p: &Params) -> Result<Found, Regis
     let sources: Vec<String> = links.iter().map(|a| a.source.clone()).collect();
     let sets: Vec<ObjectRow> = rs::objects_by_uuids(conn, &sources)?
         .into_iter()
-        .filter(|r| r.kind == EntryKind::SubmissionSet as i16)
+        .filter(|r| r.kind == EntryKind::SubmissionSet)
         .collect();
     let mut found = Found::default();
     found.push_assocs(

@@ -8,10 +8,9 @@ pub mod params;
 use super::{Registry, RegistryFailure};
 use crate::ebxml::query::{AdhocQueryRequest, ReturnType};
 use crate::ebxml::write::inject_attrs;
-use crate::ebxml::{APPROVED, DEPRECATED};
-use crate::store::registry::{AssocRow, ObjectRow, STATUS_APPROVED, STATUS_DEPRECATED};
+use crate::store::registry::{AssocRow, ObjectRow};
 use crate::store::DbConn;
-use crate::xds::{ErrorCode, XdsError};
+use crate::xds::{AvailabilityStatus, ErrorCode, XdsError};
 use params::Params;
 use std::collections::HashSet;
 
@@ -69,23 +68,12 @@ pub struct QueryLimits {
     pub max_results: usize,
 }
 
-pub fn status_codes(values: &[String]) -> Vec<i16> {
+/// The statuses a query asks for; statuses the registry never holds match nothing.
+pub fn statuses(values: &[String]) -> Vec<AvailabilityStatus> {
     values
         .iter()
-        .filter_map(|v| match v.as_str() {
-            APPROVED => Some(STATUS_APPROVED),
-            DEPRECATED => Some(STATUS_DEPRECATED),
-            _ => None,
-        })
+        .filter_map(|v| AvailabilityStatus::from_urn(v))
         .collect()
-}
-
-pub fn status_urn(code: i16) -> &'static str {
-    if code == STATUS_DEPRECATED {
-        DEPRECATED
-    } else {
-        APPROVED
-    }
 }
 
 impl Registry {
@@ -196,7 +184,7 @@ fn render(found: &Found, rt: ReturnType, home: Option<&str>) -> Vec<String> {
         }
         ReturnType::LeafClass => {
             for o in &found.objects {
-                let mut attrs = vec![("status", status_urn(o.status).to_string())];
+                let mut attrs = vec![("status", o.status.urn().to_string())];
                 home_attr(&mut attrs);
                 let a: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 let mut xml = inject_attrs(&o.xml, &a);
@@ -206,7 +194,7 @@ fn render(found: &Found, rt: ReturnType, home: Option<&str>) -> Vec<String> {
                 out.push(xml);
             }
             for r in &found.assocs {
-                let mut attrs = vec![("status", status_urn(r.status).to_string())];
+                let mut attrs = vec![("status", r.status.urn().to_string())];
                 home_attr(&mut attrs);
                 let a: Vec<(&str, &str)> = attrs.iter().map(|(k, v)| (*k, v.as_str())).collect();
                 out.push(inject_attrs(&r.xml, &a));
