@@ -22,7 +22,7 @@ fn builtin_tables_load() {
         .unwrap();
     assert_eq!(atc.code, "N02BE01");
     assert_eq!(
-        t.designation(vs::LOINC, "11450-4", "nb"),
+        t.designation(ncpeh::ids::oid::LOINC, "11450-4", "nb"),
         Some("Problemliste")
     );
     // every transcoding target is a member of the value set it claims
@@ -51,7 +51,7 @@ fn a_directory_overrides_the_builtin_tables() {
     .unwrap();
     let t = Terminology::load_dir(dir.path()).unwrap();
     assert_eq!(
-        t.designation(vs::LOINC, "11450-4", "nb-NO"),
+        t.designation(ncpeh::ids::oid::LOINC, "11450-4", "nb-NO"),
         Some("Problemer")
     );
     // tables not in the directory stay built in
