@@ -16,6 +16,8 @@ use tokio::net::TcpListener;
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
     #[error(transparent)]
+    Config(#[from] crate::config::Problems),
+    #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Pki(#[from] crate::pki::PkiError),
@@ -63,6 +65,8 @@ async fn bind(addr: &str) -> Result<TcpListener, NodeError> {
 
 /// Binds every listener and spawns the servers; returns once they are accepting.
 pub async fn start(cfg: Config) -> Result<Running, NodeError> {
+    // Configs built in code (benches) skip `Config::load`; the limits below rely on the checks.
+    cfg.validate()?;
     if cfg.uses_dev_pki() {
         crate::pki::ensure(&cfg.pki_dir())?;
     }

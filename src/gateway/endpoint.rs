@@ -14,12 +14,13 @@ use crate::store::{patients, StoreError};
 use crate::transport::router::{SoapCall, SoapReply};
 use crate::xml::Element;
 
-pub async fn handle(reg: &Registry, call: SoapCall) -> Result<SoapReply, Fault> {
+/// `home` is the node's homeCommunityId (node.home_community_id).
+pub async fn handle(reg: &Registry, home: &str, call: SoapCall) -> Result<SoapReply, Fault> {
     if call.soap.action != xcpd::ACTION {
         return Err(Fault::action_not_supported(&call.soap.action));
     }
     let a = answer(reg, &call.soap.body).await;
-    let hc = bare_oid(&reg.cfg.home_community_id);
+    let hc = bare_oid(home);
     let now = time::OffsetDateTime::now_utc();
     let fmt = time::macros::format_description!("[year][month][day][hour][minute][second]");
     let body = write_response(&Response {

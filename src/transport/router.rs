@@ -16,7 +16,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Everything a request handler may need.
 pub struct App {
@@ -163,7 +163,7 @@ async fn soap_call(
             .and_then(|v| v.to_str().ok())
             .unwrap_or(""),
     );
-    let timeout = Duration::from_secs(app.cfg.server.body_timeout_secs.max(1));
+    let timeout = app.cfg.server.body_timeout;
     let body =
         match tokio::time::timeout(timeout, read_limited(req.into_body(), max, declared)).await {
             Ok(Ok(b)) => b,
@@ -217,7 +217,7 @@ async fn soap_call(
         Endpoint::XcpdInitiating => {
             crate::gateway::xcpd_initiating::handle(
                 &app.peers,
-                &app.cfg.registry.home_community_id,
+                &app.cfg.node.home_community_id,
                 incoming,
             )
             .await
@@ -225,7 +225,7 @@ async fn soap_call(
         Endpoint::XcaInitiating => crate::gateway::initiating::handle(&app.peers, incoming).await,
         Endpoint::Xca => {
             let responder = crate::gateway::xca_responding::Responder {
-                home: &app.cfg.registry.home_community_id,
+                home: &app.cfg.node.home_community_id,
                 registry: &app.registry,
                 repository: &app.repository,
                 ehdsi: &app.cfg.ehdsi,
@@ -236,7 +236,14 @@ async fn soap_call(
         Endpoint::Repository => {
             crate::repository::endpoint::handle(&app.repository, incoming).await
         }
-        Endpoint::Xcpd => crate::gateway::endpoint::handle(&app.registry, incoming).await,
+        Endpoint::Xcpd => {
+            crate::gateway::endpoint::handle(
+                &app.registry,
+                &app.cfg.node.home_community_id,
+                incoming,
+            )
+            .await
+        }
     };
     let outcome = match &result {
         Ok(r) => r.outcome,

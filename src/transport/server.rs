@@ -17,7 +17,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: Arc<App>) {
     let acceptor = TlsAcceptor::from(tls);
-    let slots = Arc::new(Semaphore::new(app.cfg.server.max_connections.max(1)));
+    let slots = Arc::new(Semaphore::new(app.cfg.server.max_connections));
     loop {
         // Waiting for a free slot before accepting leaves excess clients in the kernel backlog.
         let Ok(permit) = slots.clone().acquire_owned().await else {
@@ -65,15 +65,12 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, app: A
             let svc = service_fn(move |req| router::handle(svc_app.clone(), peer.clone(), req));
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
-                .header_read_timeout(Duration::from_secs(
-                    app.cfg.server.header_timeout_secs.max(1),
-                ))
-                .max_buf_size(app.cfg.server.max_header_bytes.max(8192))
+                .header_read_timeout(app.cfg.server.header_timeout)
+                .max_buf_size(app.cfg.server.max_header_bytes)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);
-            let idle = Duration::from_secs(app.cfg.server.idle_timeout_secs.max(1) * 20);
             // A hard cap on one connection's life bounds slow-drip clients.
-            match tokio::time::timeout(idle, conn).await {
+            match tokio::time::timeout(app.cfg.server.connection_lifetime, conn).await {
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
                 Err(_) => tracing::debug!(%addr, "connection lifetime cap reached"),
                 Ok(Ok(())) => {}
