@@ -35,6 +35,11 @@ enum Cmd {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// The configuration (file and NCPEH_* variables).
+    Config {
+        #[command(subcommand)]
+        cmd: ConfigCmd,
+    },
     /// Replay NIST XDS Toolkit test plans against any XDS endpoint (runs ncpeh-conformance).
     Conformance(ConformanceArgs),
     /// Convert between Norwegian documents and the eHDSI pivot CDA.
@@ -61,6 +66,12 @@ enum PkiCmd {
 }
 
 #[derive(Subcommand)]
+enum ConfigCmd {
+    /// Load and check the configuration; print the effective settings or every problem.
+    Check,
+}
+
+#[derive(Subcommand)]
 enum PatientCmd {
     /// Add or update a patient: 'ID^^^&OID&ISO'.
     Add(PatientAdd),
@@ -81,6 +92,7 @@ struct PatientAdd {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Every command checks the configuration first: a bad one stops here, before anything binds.
     let cfg = match Config::from_env(cli.config.as_deref()) {
         Ok(c) => c,
         Err(e) => {
@@ -108,6 +120,12 @@ fn main() -> ExitCode {
                 gender: a.gender,
             },
         ),
+        Cmd::Config {
+            cmd: ConfigCmd::Check,
+        } => {
+            config_check(&cfg, cli.config.as_deref());
+            Ok(())
+        }
         Cmd::Conformance(a) => return conformance(a),
         Cmd::Translate(a) => ncpeh::translate::cli::run(a).map_err(|e| e.to_string()),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
@@ -127,6 +145,17 @@ fn main() -> ExitCode {
             eprintln!("ncpeh: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `ncpeh config check` on a config that loaded: what the node would run with.
+fn config_check(cfg: &Config, file: Option<&std::path::Path>) {
+    match file {
+        Some(f) => println!("config OK: {} and NCPEH_* variables", f.display()),
+        None => println!("config OK: no file, defaults and NCPEH_* variables"),
+    }
+    for (key, value) in cfg.settings() {
+        println!("{key} = {value}");
     }
 }
 

@@ -19,11 +19,12 @@ use crate::transport::{admin, server, tls};
 use crate::xds::codes::CodePolicy;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::net::TcpListener;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
+    #[error(transparent)]
+    Config(#[from] crate::config::Problems),
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
@@ -74,6 +75,8 @@ async fn bind(addr: &str) -> Result<TcpListener, NodeError> {
 
 /// Binds every listener and spawns the servers; returns once they are accepting.
 pub async fn start(cfg: Config) -> Result<Running, NodeError> {
+    // Configs built in code (benches) skip `Config::load`; the limits below rely on the checks.
+    cfg.validate()?;
     if cfg.uses_dev_pki() {
         crate::pki::ensure(&cfg.pki_dir())?;
     }
@@ -118,17 +121,17 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     let metrics = Arc::new(Metrics::default());
     let limits = SoapLimits {
         max_body_bytes: cfg.server.max_body_bytes,
-        body_timeout: Duration::from_secs(cfg.server.body_timeout_secs.max(1)),
+        body_timeout: cfg.server.body_timeout,
     };
     let mut router = Router::new(limits, cfg.public_url(), metrics.clone());
     for svc in services(&cfg, &registry, &repository, &peers, terminology) {
         router.register(svc)?;
     }
     let conn_limits = ConnLimits {
-        max_connections: cfg.server.max_connections.max(1),
-        header_timeout: Duration::from_secs(cfg.server.header_timeout_secs.max(1)),
-        max_header_bytes: cfg.server.max_header_bytes.max(8192),
-        lifetime: Duration::from_secs(cfg.server.idle_timeout_secs.max(1) * 20),
+        max_connections: cfg.server.max_connections,
+        header_timeout: cfg.server.header_timeout,
+        max_header_bytes: cfg.server.max_header_bytes,
+        lifetime: cfg.server.connection_lifetime,
     };
     tokio::spawn(server::serve(
         soap_l,
@@ -160,7 +163,7 @@ fn services(
     peers: &Arc<Peers>,
     terminology: &'static Terminology,
 ) -> Vec<Arc<dyn SoapService>> {
-    let home = cfg.registry.home_community_id.clone();
+    let home = cfg.node.home_community_id.clone();
     vec![
         Arc::new(RegistryService {
             registry: registry.clone(),

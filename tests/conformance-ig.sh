@@ -29,7 +29,7 @@ cert = "$work/pki/server.pem"
 key = "$work/pki/server.key"
 [log]
 level = "warn"
-[registry]
+[node]
 home_community_id = "$5"
 [repository]
 unique_id = "$6"

@@ -102,7 +102,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
     let no = TestNode::start_in_pki(
         &pki,
         "server",
-        &format!("[registry]\nhome_community_id = \"{NO_HOME}\"\n"),
+        &format!("[node]\nhome_community_id = \"{NO_HOME}\"\n"),
     );
     no.add_patient_with(&pid(), "Nordmann", "Kari", Some("19460121"), Some("F"));
     register_source(
@@ -126,7 +126,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         &pki,
         "foreign-se",
         &format!(
-            "[registry]\nhome_community_id = \"{SE_HOME}\"\n[[peers]]\nhome_community_id = \"{NO_HOME}\"\ncountry = \"NO\"\nxca_url = \"{}/xca\"\nxcpd_url = \"{}/xcpd\"\nxdr_url = \"{}/xdr\"\nexpected_subject = \"{}\"\n",
+            "[node]\nhome_community_id = \"{SE_HOME}\"\n[[peers]]\nhome_community_id = \"{NO_HOME}\"\ncountry = \"NO\"\nxca_url = \"{}/xca\"\nxcpd_url = \"{}/xcpd\"\nxdr_url = \"{}/xdr\"\nexpected_subject = \"{}\"\n",
             no.soap,
             no.soap,
             no.soap,

@@ -28,9 +28,7 @@ async fn responding(
     let node = TestNode::start_in_pki(
         pki,
         cert,
-        &format!(
-            "[registry]\nhome_community_id = \"{home}\"\n[repository]\nunique_id = \"{repo}\"\n"
-        ),
+        &format!("[node]\nhome_community_id = \"{home}\"\n[repository]\nunique_id = \"{repo}\"\n"),
     );
     node.add_patient(pid);
     let doc = xdsb::doc("Doc1", pid, "text/plain");
@@ -218,7 +216,7 @@ async fn xcpd_initiating_merges_answers_and_survives_a_silent_peer() {
     let no = TestNode::start_in_pki(
         &pki,
         "server",
-        "[registry]\nhome_community_id = \"urn:oid:2.16.578.1.12.4.5.10.1\"\n",
+        "[node]\nhome_community_id = \"urn:oid:2.16.578.1.12.4.5.10.1\"\n",
     );
     no.add_patient(&pid);
     let silent_addr = silent_peer().await;

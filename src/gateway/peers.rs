@@ -29,11 +29,7 @@ impl Peers {
             .peers
             .iter()
             .map(|p| {
-                let timeout = Duration::from_secs(
-                    p.timeout_secs
-                        .unwrap_or(cfg.gateway.peer_timeout_secs)
-                        .max(1),
-                );
+                let timeout = p.timeout.unwrap_or(cfg.gateway.peer_timeout);
                 Peer {
                     cfg: p.clone(),
                     client: HttpsClient::new(tls.clone(), timeout)

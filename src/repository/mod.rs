@@ -14,7 +14,6 @@ use crate::transport::client::HttpsClient;
 use crate::transport::tls::{self, TlsError};
 use blob::{BlobStore, DbBlobs};
 use std::sync::Arc;
-use std::time::Duration;
 
 #[derive(Clone)]
 pub struct Repository {
@@ -34,8 +33,6 @@ pub struct RemoteRegistry {
 
 #[derive(Debug, thiserror::Error)]
 pub enum RepositoryInitError {
-    #[error("repository.registry_url must be an https URL, not '{0}'")]
-    Url(String),
     #[error("repository: client TLS for the remote registry: {0}")]
     Tls(#[from] TlsError),
 }
@@ -44,10 +41,8 @@ impl Repository {
     pub fn new(cfg: &Config, registry: Registry) -> Result<Repository, RepositoryInitError> {
         let rc = &cfg.repository;
         let remote = match &rc.registry_url {
+            // Config::validate has checked that the URL is https.
             Some(url) => {
-                if !url.starts_with("https://") {
-                    return Err(RepositoryInitError::Url(url.clone()));
-                }
                 let ca = rc.registry_ca.clone().unwrap_or_else(|| cfg.ca_path());
                 let cert = rc
                     .registry_client_cert
@@ -58,10 +53,9 @@ impl Repository {
                     .clone()
                     .unwrap_or_else(|| cfg.key_path());
                 let tls = tls::client_config(&ca, Some((&cert, &key)))?;
-                let timeout = Duration::from_secs(rc.registry_timeout_secs.max(1));
                 Some(RemoteRegistry {
                     url: url.clone(),
-                    client: HttpsClient::new(tls, timeout),
+                    client: HttpsClient::new(tls, rc.registry_timeout),
                 })
             }
             None => None,

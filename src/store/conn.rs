@@ -79,7 +79,7 @@ impl Store {
         };
         let manager = ConnectionManager::<DbConn>::new(conn_url);
         let pool = Pool::builder()
-            .max_size(pool_size.max(1))
+            .max_size(pool_size)
             .min_idle(Some(2))
             .connection_timeout(Duration::from_secs(30))
             .connection_customizer(Box::new(SqlitePragmas))

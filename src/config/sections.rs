@@ -1,0 +1,144 @@
+//! The sections of the config file, each declared once with its defaults and checks.
+
+use super::checks::{
+    at_least, base_url, database_url, https_url, listen_addr, log_level, oid, opt, seconds, urn_oid,
+};
+use super::section::section;
+use super::setting::LogFormat;
+use std::path::PathBuf;
+use std::time::Duration;
+
+section! {
+    /// Who this node is in the exchange.
+    pub struct NodeConfig {
+        /// The homeCommunityId this node answers as (XCA, XCPD); Norway's eHDSI one by default.
+        home_community_id: String = crate::ids::ehdsi::NO_HOME_COMMUNITY.into(), check = urn_oid;
+    }
+}
+
+section! {
+    /// The mTLS SOAP listener and the plain-HTTP admin listener (/health, /metrics).
+    pub struct ServerConfig {
+        listen: String = "127.0.0.1:8443".into(), check = listen_addr;
+        admin_listen: String = "127.0.0.1:8080".into(), check = listen_addr;
+        /// Base URL written into served WSDLs; defaults to https://<the bound SOAP address>.
+        public_url: Option<String> = None, check = opt(base_url);
+        max_body_bytes: usize = 64 * 1024 * 1024, check = at_least(1);
+        /// hyper cannot read headers into a buffer smaller than 8192 bytes.
+        max_header_bytes: usize = 64 * 1024, check = at_least(8192);
+        max_connections: usize = 1024, check = at_least(1);
+        header_timeout: Duration = Duration::from_secs(30),
+            key = "header_timeout_secs", check = seconds;
+        body_timeout: Duration = Duration::from_secs(300),
+            key = "body_timeout_secs", check = seconds;
+        /// The longest one connection may live, however busy: bounds slow-drip clients.
+        connection_lifetime: Duration = Duration::from_secs(1800),
+            key = "connection_lifetime_secs", check = seconds;
+    }
+}
+
+section! {
+    /// The node's certificate and the CA bundle that client certificates must chain to.
+    /// All unset: the dev PKI under <data_dir>/pki, created by `serve` when missing.
+    pub struct TlsConfig {
+        /// Default: <data_dir>/pki/ca.pem.
+        ca: Option<PathBuf> = None;
+        /// Server certificate chain, leaf first (default: <data_dir>/pki/server.pem).
+        cert: Option<PathBuf> = None;
+        /// Its private key (default: <data_dir>/pki/server.key).
+        key: Option<PathBuf> = None;
+    }
+}
+
+section! {
+    pub struct DatabaseConfig {
+        /// `postgres://...`, or a SQLite path (default: <data_dir>/ncpeh.db).
+        url: Option<String> = None, check = opt(database_url);
+        /// The pool keeps two idle connections, so it needs room for two.
+        pool_size: u32 = 16, check = at_least(2);
+    }
+}
+
+section! {
+    pub struct RegistryConfig {
+        allow_unknown_patients: bool = false;
+        /// Strict code list (NIST codes.xml or TSV); absent means permissive.
+        code_list: Option<PathBuf> = None;
+        max_results: usize = 10_000, check = at_least(1);
+    }
+}
+
+section! {
+    pub struct RepositoryConfig {
+        /// XDSDocumentEntry.repositoryUniqueId of this node's repository.
+        unique_id: String = "2.16.578.1.12.4.5.10.1.1".into(), check = oid;
+        /// ITI-42 endpoint of a remote registry. Absent: the node's own registry, in the same
+        /// database transaction as the documents.
+        registry_url: Option<String> = None, check = opt(https_url);
+        /// CA bundle for the remote registry (default: tls.ca).
+        registry_ca: Option<PathBuf> = None;
+        /// Client certificate and key presented to the remote registry (default: tls.cert/key).
+        registry_client_cert: Option<PathBuf> = None;
+        registry_client_key: Option<PathBuf> = None;
+        registry_timeout: Duration = Duration::from_secs(60),
+            key = "registry_timeout_secs", check = seconds;
+        /// Total document bytes one ITI-43 answer may carry; further documents get an error.
+        max_retrieve_bytes: usize = 256 * 1024 * 1024, check = at_least(1);
+    }
+}
+
+section! {
+    /// The ITI-8 patient identity feed over MLLP.
+    pub struct FeedConfig {
+        enabled: bool = true;
+        mllp_listen: String = "127.0.0.1:2575".into(), check = listen_addr;
+    }
+}
+
+section! {
+    /// RUST_LOG, when set, overrides `level`.
+    pub struct LogConfig {
+        format: LogFormat = LogFormat::Pretty;
+        /// A tracing filter: "info", or "warn,ncpeh::gateway=debug".
+        level: String = "info".into(), check = log_level;
+    }
+}
+
+section! {
+    pub struct GatewayConfig {
+        /// Default time a peer gets to answer before it counts as unavailable.
+        peer_timeout: Duration = Duration::from_secs(20),
+            key = "peer_timeout_secs", check = seconds;
+    }
+}
+
+section! {
+    /// Which registered Norwegian documents feed the eHDSI pivot documents (by formatCode).
+    pub struct EhdsiConfig {
+        /// formatCodes of FHIR IPS bundles (the source of the Patient Summary).
+        ps_source_formats: Vec<String> = vec![
+            "urn:ihe:pcc:ips:2020".into(),
+            "http://hl7.org/fhir/uv/ips/StructureDefinition/Bundle-uv-ips".into(),
+        ];
+        /// formatCodes of e-resept M1 messages (the source of ePrescriptions).
+        ep_source_formats: Vec<String> = vec!["urn:no:kith:xmlstds:eresept:m1".into()];
+        /// Terminology tables overriding the built-in ones (a table missing there stays built-in).
+        terminology_dir: Option<PathBuf> = None;
+    }
+}
+
+section! {
+    /// One peer community (`[[peers]]`). Outbound calls use the node's own certificate ([tls]
+    /// cert/key) and trust the [tls] CA; `expected_subject` pins the peer's server certificate.
+    pub struct PeerConfig {
+        home_community_id: String = String::new(), check = urn_oid;
+        country: Option<String> = None;
+        xca_url: Option<String> = None, check = opt(https_url);
+        xcpd_url: Option<String> = None, check = opt(https_url);
+        xdr_url: Option<String> = None, check = opt(https_url);
+        /// The server certificate subject, e.g. "CN=NCPeH SE, O=..., C=SE"; others are refused.
+        expected_subject: Option<String> = None;
+        /// Default: gateway.peer_timeout_secs.
+        timeout: Option<Duration> = None, key = "timeout_secs", check = opt(seconds);
+    }
+}
