@@ -98,9 +98,8 @@ fn mutated_query_values_never_panic() {
 
 #[test]
 fn mutated_hl7v2_feed_messages_never_panic() {
-    use ncpeh::feed::hl7v2::{
-        build_ack, classify, decode_text, parse_header, parse_patient, AckCode,
-    };
+    use ncpeh::feed::hl7v2::{build_ack, classify, decode_text, parse_header, parse_patient};
+    use ncpeh::hl7v3::AckCode;
     let msg = "MSH|^~\\&|EHR|HF|NCPEH|NO|20240101120000||ADT^A01^ADT_A01|MSG1|P|2.3.1\rEVN||20240101120000\rPID|||12345678901^^^&2.16.578.1.12.4.1.4.1&ISO~X^^^LOCAL||Nordmann^Kari||19800101|F\r";
     let mut rng = Rng(99);
     let mut ok = 0;

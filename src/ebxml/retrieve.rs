@@ -46,17 +46,21 @@ pub fn parse_retrieve_request(body: &Element) -> Result<Vec<DocumentRequest>, Pa
     Ok(reqs)
 }
 
+fn write_home(out: &mut String, home: Option<&str>) {
+    if let Some(h) = home {
+        let _ = write!(
+            out,
+            "<xdsb:HomeCommunityId>{}</xdsb:HomeCommunityId>",
+            esc_text(h)
+        );
+    }
+}
+
 pub fn write_retrieve_request<'a>(reqs: impl IntoIterator<Item = &'a DocumentRequest>) -> String {
     let mut out = format!(r#"<xdsb:RetrieveDocumentSetRequest xmlns:xdsb="{XDSB}">"#);
     for r in reqs {
         out.push_str("<xdsb:DocumentRequest>");
-        if let Some(h) = &r.home {
-            let _ = write!(
-                out,
-                "<xdsb:HomeCommunityId>{}</xdsb:HomeCommunityId>",
-                esc_text(h)
-            );
-        }
+        write_home(&mut out, r.home.as_deref());
         let _ = write!(
             out,
             "<xdsb:RepositoryUniqueId>{}</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>{}</xdsb:DocumentUniqueId></xdsb:DocumentRequest>",
@@ -94,13 +98,7 @@ pub fn write_retrieve_response(
     out.push_str(&write_registry_response(status, errors));
     for d in docs {
         out.push_str("<xdsb:DocumentResponse>");
-        if let Some(h) = &d.home {
-            let _ = write!(
-                out,
-                "<xdsb:HomeCommunityId>{}</xdsb:HomeCommunityId>",
-                esc_text(h)
-            );
-        }
+        write_home(&mut out, d.home.as_deref());
         let _ = write!(
             out,
             concat!(

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 
 use super::FeedPatient;
+use crate::hl7v3::AckCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Hl7Error {
@@ -21,27 +22,6 @@ pub enum Hl7Error {
     NoPid,
     #[error("PID-3 has no identifier with an assigning authority universal id")]
     NoPatientId,
-}
-
-/// MSA-1 acknowledgment codes (original acknowledgment mode).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AckCode {
-    /// AA: applied.
-    Accept,
-    /// AE: understood, but could not be applied.
-    Error,
-    /// AR: not understood or not a message this node takes.
-    Reject,
-}
-
-impl AckCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AckCode::Accept => "AA",
-            AckCode::Error => "AE",
-            AckCode::Reject => "AR",
-        }
-    }
 }
 
 /// The ADT trigger events ITI-8 feeds carry and this node applies.
@@ -347,7 +327,7 @@ pub fn build_ack(header: Option<&Header>, code: AckCode, text: &str) -> String {
         enc2 = enc.msh2(),
         ts = timestamp(),
         id = new_control_id(),
-        code = code.as_str(),
+        code = code.code(),
         text = escape(&text, &enc),
     )
 }

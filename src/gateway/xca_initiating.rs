@@ -12,7 +12,7 @@ use crate::ebxml::retrieve::{
 };
 use crate::ebxml::{ResponseStatus, RIM};
 use crate::ids::action;
-use crate::soap::{Attachment, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Attachment, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
 use crate::xml::Element;
 use std::sync::Arc;
@@ -21,19 +21,15 @@ pub struct XcaInitiating {
     pub peers: Arc<Peers>,
 }
 
-const ACTIONS: &[&str] = &[action::STORED_QUERY, action::RETRIEVE];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xca/initiating",
+    wsdl: include_str!("../../wsdl/xca-initiating.wsdl"),
+    actions: &[action::STORED_QUERY, action::RETRIEVE],
+};
 
 impl SoapService for XcaInitiating {
-    fn path(&self) -> &'static str {
-        "/xca/initiating"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/xca-initiating.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {

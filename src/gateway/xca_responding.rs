@@ -15,7 +15,7 @@ use crate::registry::Registry;
 use crate::repository::retrieve::RetrieveAnswer;
 use crate::repository::service::storage_failure;
 use crate::repository::Repository;
-use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
 use std::sync::Arc;
 
@@ -37,19 +37,15 @@ pub struct XcaResponding {
     pub terminology: &'static crate::translate::Terminology,
 }
 
-const ACTIONS: &[&str] = &[action::XC_QUERY, action::XC_RETRIEVE];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xca",
+    wsdl: include_str!("../../wsdl/xca.wsdl"),
+    actions: &[action::XC_QUERY, action::XC_RETRIEVE],
+};
 
 impl SoapService for XcaResponding {
-    fn path(&self) -> &'static str {
-        "/xca"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/xca.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {

@@ -8,7 +8,7 @@ use super::xcpd::{bare_oid, ANSWER_NOT_AVAILABLE};
 use crate::hl7v3::parse::header;
 use crate::hl7v3::{write_response, AckCode, Ii, Issue, QueryResponseCode, Response, HL7};
 use crate::ids::action;
-use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xml::{write::serialize, Element, Node};
 use std::sync::Arc;
 
@@ -18,26 +18,19 @@ pub struct XcpdInitiating {
     pub peers: Arc<Peers>,
 }
 
-const ACTIONS: &[&str] = &[action::XCPD];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xcpd/initiating",
+    wsdl: include_str!("../../wsdl/xcpd-initiating.wsdl"),
+    actions: &[action::XCPD],
+};
 
 impl SoapService for XcpdInitiating {
-    fn path(&self) -> &'static str {
-        "/xcpd/initiating"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/xcpd-initiating.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
-            if call.action() != action::XCPD {
-                return Err(Fault::action_not_supported(call.action()));
-            }
             discover(&self.peers, &self.home, call.body()).await
         })
     }

@@ -9,7 +9,7 @@ use crate::hl7v3::{
     QueryResponseCode, Response,
 };
 use crate::ids::action;
-use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::store::{patients, Store, StoreError};
 use crate::xml::Element;
 
@@ -20,26 +20,19 @@ pub struct XcpdResponding {
     pub store: Store,
 }
 
-const ACTIONS: &[&str] = &[action::XCPD];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xcpd",
+    wsdl: include_str!("../../wsdl/xcpd.wsdl"),
+    actions: &[action::XCPD],
+};
 
 impl SoapService for XcpdResponding {
-    fn path(&self) -> &'static str {
-        "/xcpd"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/xcpd.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
-            if call.action() != action::XCPD {
-                return Err(Fault::action_not_supported(call.action()));
-            }
             Ok(self.discover(call.body()).await)
         })
     }

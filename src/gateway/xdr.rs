@@ -11,7 +11,7 @@ use crate::registry::RegistryFailure;
 use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
 use crate::repository::service::provide_reply;
 use crate::repository::Repository;
-use crate::soap::{Fault, ServiceFuture, SoapCall, SoapService};
+use crate::soap::{Endpoint, ServiceFuture, SoapCall, SoapService};
 use crate::store::dispensations::{self, DispensationRow};
 use crate::store::StoreError;
 use crate::translate::{ed_to_m10, Terminology};
@@ -23,26 +23,19 @@ pub struct XdrRecipient {
     pub terminology: &'static Terminology,
 }
 
-const ACTIONS: &[&str] = &[action::PROVIDE_AND_REGISTER];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xdr",
+    wsdl: include_str!("../../wsdl/xdr.wsdl"),
+    actions: &[action::PROVIDE_AND_REGISTER],
+};
 
 impl SoapService for XdrRecipient {
-    fn path(&self) -> &'static str {
-        "/xdr"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/xdr.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
-            if call.action() != action::PROVIDE_AND_REGISTER {
-                return Err(Fault::action_not_supported(call.action()));
-            }
             Ok(
                 match receive(&self.repository, self.terminology, call).await {
                     Ok(w) => provide_reply(true, &to_registry_errors(&w)),

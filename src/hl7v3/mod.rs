@@ -5,7 +5,7 @@ pub mod parse;
 pub mod write;
 
 pub use parse::{parse_query, MessageHeader, NotAQuery, PatientQuery, PersonName, QueryError};
-pub use write::{write_response, AckCode, FoundPatient, Issue, QueryResponseCode, Response};
+pub use write::{write_response, FoundPatient, Issue, QueryResponseCode, Response};
 
 /// The HL7 v3 namespace.
 pub const HL7: &str = "urn:hl7-org:v3";
@@ -28,6 +28,28 @@ impl Ii {
         Ii {
             root: root.into(),
             extension,
+        }
+    }
+}
+
+/// HL7 acknowledgement codes: the same three in version 2 (MSA-1, table 0008) and version 3
+/// (acknowledgement/typeCode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AckCode {
+    /// AA: the message was processed (with or without a match).
+    Accept,
+    /// AE: understood, but could not be processed.
+    Error,
+    /// AR: not acceptable at all.
+    Reject,
+}
+
+impl AckCode {
+    pub fn code(self) -> &'static str {
+        match self {
+            AckCode::Accept => "AA",
+            AckCode::Error => "AE",
+            AckCode::Reject => "AR",
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Writing PRPA_IN201306UV02 (Patient Registry Find Candidates Response, as ITI-55 uses it).
 //! Every value from outside is escaped; the echoed query is re-serialised from the parsed tree.
 
-use super::{Ii, HL7, INTERACTION_ROOT, RESPONSE_INTERACTION, XSI};
+use super::{AckCode, Ii, HL7, INTERACTION_ROOT, RESPONSE_INTERACTION, XSI};
 use crate::xml::{esc_attr, esc_text, Element};
 use std::fmt::Write;
 
@@ -11,27 +11,6 @@ pub const IHE_XCPD_ERROR_CODES: &str = "1.3.6.1.4.1.19376.1.2.27.3";
 pub const IHE_XCPD_CUSTODIAN_CODES: &str = "1.3.6.1.4.1.19376.1.2.27.2";
 const ADMIN_GENDER: &str = "2.16.840.1.113883.5.1";
 const ACT_CODE: &str = "2.16.840.1.113883.5.4";
-
-/// acknowledgement/typeCode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AckCode {
-    /// AA: the query was processed (with or without a match).
-    Accept,
-    /// AE: the query could not be processed.
-    Error,
-    /// AR: the message was not acceptable at all.
-    Reject,
-}
-
-impl AckCode {
-    pub fn code(self) -> &'static str {
-        match self {
-            AckCode::Accept => "AA",
-            AckCode::Error => "AE",
-            AckCode::Reject => "AR",
-        }
-    }
-}
 
 /// queryAck/queryResponseCode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,7 +6,7 @@ use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::{parse_submit_objects, ResponseStatus};
 use crate::ids::action;
-use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::validate::Expect;
 use crate::xds::XdsError;
 
@@ -14,19 +14,15 @@ pub struct RegistryService {
     pub registry: Registry,
 }
 
-const ACTIONS: &[&str] = &[action::REGISTER, action::STORED_QUERY];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xds/registry",
+    wsdl: include_str!("../../wsdl/registry.wsdl"),
+    actions: &[action::REGISTER, action::STORED_QUERY],
+};
 
 impl SoapService for RegistryService {
-    fn path(&self) -> &'static str {
-        "/xds/registry"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/registry.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {

@@ -8,26 +8,22 @@ use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::retrieve::parse_retrieve_request;
 use crate::ebxml::ResponseStatus;
 use crate::ids::action;
-use crate::soap::{Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
 
 pub struct RepositoryService {
     pub repository: Repository,
 }
 
-const ACTIONS: &[&str] = &[action::PROVIDE_AND_REGISTER, action::RETRIEVE];
+const ENDPOINT: Endpoint = Endpoint {
+    path: "/xds/repository",
+    wsdl: include_str!("../../wsdl/repository.wsdl"),
+    actions: &[action::PROVIDE_AND_REGISTER, action::RETRIEVE],
+};
 
 impl SoapService for RepositoryService {
-    fn path(&self) -> &'static str {
-        "/xds/repository"
-    }
-
-    fn wsdl(&self) -> &'static str {
-        include_str!("../../wsdl/repository.wsdl")
-    }
-
-    fn actions(&self) -> &'static [&'static str] {
-        ACTIONS
+    fn endpoint(&self) -> &'static Endpoint {
+        &ENDPOINT
     }
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {

@@ -8,7 +8,7 @@ pub mod service;
 pub use envelope::{decode_request, encode_response, SoapRequest};
 pub use fault::{Fault, FaultCode};
 pub use mtom::Attachment;
-pub use service::{ServiceFuture, SoapCall, SoapReply, SoapService};
+pub use service::{Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService};
 
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";

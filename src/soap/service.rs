@@ -56,16 +56,22 @@ impl SoapReply {
 
 pub type ServiceFuture<'a> = Pin<Box<dyn Future<Output = Result<SoapReply, Fault>> + Send + 'a>>;
 
-/// A SOAP endpoint: one path, its WSDL and its actions. `node.rs` builds each service with the
-/// state it needs and registers it with the router; the router names none of them.
-pub trait SoapService: Send + Sync {
+/// Where and what a service answers.
+#[derive(Debug)]
+pub struct Endpoint {
     /// The path it is served at, e.g. `/xds/registry`.
-    fn path(&self) -> &'static str;
+    pub path: &'static str,
     /// The WSDL answered at `path?wsdl`; `{{BASE_URL}}` stands for the node's public URL.
-    fn wsdl(&self) -> &'static str;
-    /// The request actions it answers. Others get `wsa:ActionNotSupported` from the router,
-    /// and metrics count them under one "other" label.
-    fn actions(&self) -> &'static [&'static str];
-    /// Answers one call whose action is one of [`SoapService::actions`].
+    pub wsdl: &'static str,
+    /// The request actions it answers. The router refuses others with
+    /// `wsa:ActionNotSupported` and counts them under one "other" metrics label.
+    pub actions: &'static [&'static str],
+}
+
+/// A SOAP endpoint. `node.rs` builds each service with the state it needs and registers it
+/// with the router; the router names none of them.
+pub trait SoapService: Send + Sync {
+    fn endpoint(&self) -> &'static Endpoint;
+    /// Answers one call whose action is one of the endpoint's actions.
     fn call(&self, call: SoapCall) -> ServiceFuture<'_>;
 }

@@ -79,6 +79,7 @@ impl HttpsClient {
         self
     }
 
+    /// One request within the client's timeout.
     pub async fn request(
         &self,
         method: Method,
@@ -86,79 +87,69 @@ impl HttpsClient {
         content_type: Option<&str>,
         body: Vec<Bytes>,
     ) -> Result<HttpReply, ClientError> {
-        tokio::time::timeout(
-            self.timeout,
-            self.request_inner(method, url, content_type, body),
-        )
-        .await
-        .map_err(|_| ClientError::Timeout(self.timeout))?
-    }
-
-    async fn request_inner(
-        &self,
-        method: Method,
-        url: &str,
-        content_type: Option<&str>,
-        body: Vec<Bytes>,
-    ) -> Result<HttpReply, ClientError> {
-        let uri: Uri = url.parse().map_err(|_| ClientError::Url(url.to_string()))?;
-        if uri.scheme_str() != Some("https") {
-            return Err(ClientError::Url(format!("{url} (only https is allowed)")));
-        }
-        let host = uri
-            .host()
-            .ok_or_else(|| ClientError::Url(url.to_string()))?
-            .to_string();
-        let port = uri.port_u16().unwrap_or(443);
-        let authority = format!("{host}:{port}");
-        let mut sender = match self.pooled(&authority) {
-            Some(s) => s,
-            None => self.connect(&host, port).await?,
+        let exchange = async move {
+            let uri: Uri = url.parse().map_err(|_| ClientError::Url(url.to_string()))?;
+            if uri.scheme_str() != Some("https") {
+                return Err(ClientError::Url(format!("{url} (only https is allowed)")));
+            }
+            let host = uri
+                .host()
+                .ok_or_else(|| ClientError::Url(url.to_string()))?
+                .to_string();
+            let port = uri.port_u16().unwrap_or(443);
+            let authority = format!("{host}:{port}");
+            let mut sender = match self.pooled(&authority) {
+                Some(s) => s,
+                None => self.connect(&host, port).await?,
+            };
+            let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let mut builder = Request::builder()
+                .method(method)
+                .uri(path)
+                .header(hyper::header::HOST, &authority);
+            if let Some(ct) = content_type {
+                builder = builder.header(hyper::header::CONTENT_TYPE, ct);
+            }
+            let req = builder
+                .body(Chunks::many(body))
+                .map_err(|e| ClientError::Http(e.to_string()))?;
+            let resp = sender
+                .send_request(req)
+                .await
+                .map_err(|e| ClientError::Http(e.to_string()))?;
+            let status = resp.status().as_u16();
+            let ct = resp
+                .headers()
+                .get(hyper::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_string();
+            let keep = !resp
+                .headers()
+                .get(hyper::header::CONNECTION)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
+            let body = Limited::new(resp.into_body(), self.max_response)
+                .collect()
+                .await
+                .map_err(|e| ClientError::Http(e.to_string()))?
+                .to_bytes();
+            if keep {
+                self.pool
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(authority)
+                    .or_default()
+                    .push(sender);
+            }
+            Ok(HttpReply {
+                status,
+                content_type: ct,
+                body,
+            })
         };
-        let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
-        let mut builder = Request::builder()
-            .method(method)
-            .uri(path)
-            .header(hyper::header::HOST, &authority);
-        if let Some(ct) = content_type {
-            builder = builder.header(hyper::header::CONTENT_TYPE, ct);
-        }
-        let req = builder
-            .body(Chunks::many(body))
-            .map_err(|e| ClientError::Http(e.to_string()))?;
-        let resp = sender
-            .send_request(req)
+        tokio::time::timeout(self.timeout, exchange)
             .await
-            .map_err(|e| ClientError::Http(e.to_string()))?;
-        let status = resp.status().as_u16();
-        let ct = resp
-            .headers()
-            .get(hyper::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_string();
-        let keep = !resp
-            .headers()
-            .get(hyper::header::CONNECTION)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
-        let body = Limited::new(resp.into_body(), self.max_response)
-            .collect()
-            .await
-            .map_err(|e| ClientError::Http(e.to_string()))?
-            .to_bytes();
-        if keep {
-            self.pool
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(authority)
-                .or_default()
-                .push(sender);
-        }
-        Ok(HttpReply {
-            status,
-            content_type: ct,
-            body,
-        })
+            .map_err(|_| ClientError::Timeout(self.timeout))?
     }
 
     fn pooled(&self, authority: &str) -> Option<SendRequest<Chunks>> {

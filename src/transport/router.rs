@@ -12,6 +12,7 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
 use std::collections::HashMap;
 use std::convert::Infallible;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -50,7 +51,7 @@ impl Router {
 
     /// Serves `service` at its path.
     pub fn register(&mut self, service: Arc<dyn SoapService>) -> Result<(), DuplicatePath> {
-        let path = service.path();
+        let path = service.endpoint().path;
         if self.services.insert(path, service).is_some() {
             return Err(DuplicatePath(path));
         }
@@ -75,13 +76,16 @@ impl Router {
                     .query()
                     .is_some_and(|q| q.eq_ignore_ascii_case("wsdl")) =>
             {
-                let wsdl = svc.wsdl().replace("{{BASE_URL}}", &self.public_url);
+                let wsdl = svc
+                    .endpoint()
+                    .wsdl
+                    .replace("{{BASE_URL}}", &self.public_url);
                 plain(StatusCode::OK, "text/xml; charset=UTF-8", wsdl)
             }
             (&Method::POST, Some(svc)) => self.soap_call(peer, svc, req).await,
             (&Method::POST, None) => {
                 let f = Fault::sender(format!("There is no SOAP endpoint at {path}"));
-                fault_response(&f, None, StatusCode::NOT_FOUND)
+                fault_with_status(&f, StatusCode::NOT_FOUND)
             }
             (_, Some(_)) => plain(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -100,69 +104,21 @@ impl Router {
         req: Request<Incoming>,
     ) -> Response<Chunks> {
         let started = Instant::now();
-        let max = self.limits.max_body_bytes;
-        let declared = req
-            .headers()
-            .get(CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > max as u64) {
-            self.metrics
-                .refused_oversize
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let f = Fault::sender(format!(
-                "The message is larger than the limit of {max} bytes"
-            ));
-            return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
-        }
-        let ct = ContentType::parse(
-            req.headers()
-                .get(CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or(""),
-        );
-        let timeout = self.limits.body_timeout;
-        let body = match tokio::time::timeout(timeout, read_limited(req.into_body(), max, declared))
-            .await
-        {
-            Ok(Ok(b)) => b,
-            Ok(Err(ReadBodyError::TooLarge(_))) => {
-                self.metrics
-                    .refused_oversize
-                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let f = Fault::sender(format!(
-                    "The message is larger than the limit of {max} bytes"
-                ));
-                return closing(fault_response(&f, None, StatusCode::PAYLOAD_TOO_LARGE));
-            }
-            Ok(Err(e @ ReadBodyError::NoMemory(_))) => {
-                tracing::error!(error = %e, "request body refused");
-                let f = Fault::receiver("The node cannot take a message of this size now");
-                return closing(fault_response(&f, None, StatusCode::SERVICE_UNAVAILABLE));
-            }
-            Ok(Err(e)) => {
-                let f = Fault::sender(format!("The request body could not be read: {e}"));
-                return closing(fault_response(&f, None, StatusCode::BAD_REQUEST));
-            }
-            Err(_) => {
-                let f = Fault::sender("The request body did not arrive in time");
-                return closing(fault_response(&f, None, StatusCode::REQUEST_TIMEOUT));
-            }
+        let endpoint = svc.endpoint();
+        let (ct, body) = match self.read_body(req).await {
+            Ok(v) => v,
+            Err(refused) => return closing(refused),
         };
         let mtom_in = ct.is_multipart();
-        let decoded = decode(&ct, body, max);
-        let (soap_req, parts) = match decoded {
+        let (soap_req, parts) = match decode(&ct, body, self.limits.max_body_bytes) {
             Ok(v) => v,
             Err(f) => {
-                log_done(svc.path(), "-", None, &peer, "Fault", started);
-                self.metrics
-                    .request(svc.path(), "-", "Fault", started.elapsed().as_secs_f64());
-                let status = StatusCode::from_u16(f.http_status).unwrap_or(StatusCode::BAD_REQUEST);
-                return fault_response(&f, None, status);
+                self.done(endpoint.path, "-", None, &peer, "Fault", started);
+                return fault_response(&f, None);
             }
         };
-        let known = svc
-            .actions()
+        let known = endpoint
+            .actions
             .iter()
             .copied()
             .find(|a| *a == soap_req.action);
@@ -181,27 +137,98 @@ impl Router {
             Ok(r) => r.outcome,
             Err(_) => "Fault",
         };
-        log_done(
-            svc.path(),
-            &action,
+        // Metrics label unknown actions as one "other": clients cannot grow the label set.
+        let label = known.unwrap_or(OTHER_ACTION);
+        if known.is_none() {
+            let shown: String = action.chars().take(200).collect();
+            tracing::info!(endpoint = endpoint.path, action = %shown, "action not supported");
+        }
+        self.done(
+            endpoint.path,
+            label,
             message_id.as_deref(),
             &peer,
             outcome,
             started,
         );
-        self.metrics.request(
-            svc.path(),
-            known.unwrap_or(OTHER_ACTION),
-            outcome,
-            started.elapsed().as_secs_f64(),
-        );
         match result {
             Ok(reply) => reply_response(reply, message_id.as_deref(), mtom_in),
-            Err(f) => {
-                let status = StatusCode::from_u16(f.http_status).unwrap_or(StatusCode::BAD_REQUEST);
-                fault_response(&f, message_id.as_deref(), status)
+            Err(f) => fault_response(&f, message_id.as_deref()),
+        }
+    }
+
+    /// The whole body within the size and time limits, or the answer that refuses it.
+    async fn read_body(
+        &self,
+        req: Request<Incoming>,
+    ) -> Result<(ContentType, bytes::Bytes), Response<Chunks>> {
+        let max = self.limits.max_body_bytes;
+        let too_large = || {
+            self.metrics
+                .refused_oversize
+                .fetch_add(1, Ordering::Relaxed);
+            let f = Fault::sender(format!(
+                "The message is larger than the limit of {max} bytes"
+            ));
+            fault_with_status(&f, StatusCode::PAYLOAD_TOO_LARGE)
+        };
+        let declared = req
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > max as u64) {
+            return Err(too_large());
+        }
+        let ct = ContentType::parse(
+            req.headers()
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(""),
+        );
+        let read = read_limited(req.into_body(), max, declared);
+        match tokio::time::timeout(self.limits.body_timeout, read).await {
+            Ok(Ok(b)) => Ok((ct, b)),
+            Ok(Err(ReadBodyError::TooLarge(_))) => Err(too_large()),
+            Ok(Err(e @ ReadBodyError::NoMemory(_))) => {
+                tracing::error!(error = %e, "request body refused");
+                let f = Fault::receiver("The node cannot take a message of this size now");
+                Err(fault_with_status(&f, StatusCode::SERVICE_UNAVAILABLE))
+            }
+            Ok(Err(e)) => {
+                let f = Fault::sender(format!("The request body could not be read: {e}"));
+                Err(fault_with_status(&f, StatusCode::BAD_REQUEST))
+            }
+            Err(_) => {
+                let f = Fault::sender("The request body did not arrive in time");
+                Err(fault_with_status(&f, StatusCode::REQUEST_TIMEOUT))
             }
         }
+    }
+
+    /// The transaction's log line and metrics.
+    fn done(
+        &self,
+        endpoint: &'static str,
+        action: &str,
+        message_id: Option<&str>,
+        peer: &PeerIdentity,
+        outcome: &str,
+        started: Instant,
+    ) {
+        tracing::info!(
+            endpoint,
+            action,
+            message_id = message_id.unwrap_or("-"),
+            peer_subject = %peer.subject,
+            peer_issuer = %peer.issuer,
+            peer_country = peer.country.as_deref().unwrap_or("-"),
+            outcome,
+            ms = started.elapsed().as_millis() as u64,
+            "transaction"
+        );
+        let secs = started.elapsed().as_secs_f64();
+        self.metrics.request(endpoint, action, outcome, secs);
     }
 }
 
@@ -245,27 +272,6 @@ fn decode(
     Ok((req, parts))
 }
 
-fn log_done(
-    endpoint: &str,
-    action: &str,
-    message_id: Option<&str>,
-    peer: &PeerIdentity,
-    outcome: &str,
-    started: Instant,
-) {
-    tracing::info!(
-        endpoint,
-        action,
-        message_id = message_id.unwrap_or("-"),
-        peer_subject = %peer.subject,
-        peer_issuer = %peer.issuer,
-        peer_country = peer.country.as_deref().unwrap_or("-"),
-        outcome,
-        ms = started.elapsed().as_millis() as u64,
-        "transaction"
-    );
-}
-
 fn reply_response(reply: SoapReply, relates_to: Option<&str>, mtom_in: bool) -> Response<Chunks> {
     let envelope = soap::encode_response(reply.action, relates_to, &reply.body);
     if reply.attachments.is_empty() && !mtom_in {
@@ -283,7 +289,18 @@ fn reply_response(reply: SoapReply, relates_to: Option<&str>, mtom_in: bool) -> 
     resp
 }
 
-pub fn fault_response(f: &Fault, relates_to: Option<&str>, status: StatusCode) -> Response<Chunks> {
+/// A fault with the HTTP status it carries.
+fn fault_response(f: &Fault, relates_to: Option<&str>) -> Response<Chunks> {
+    let status = StatusCode::from_u16(f.http_status).unwrap_or(StatusCode::BAD_REQUEST);
+    fault_envelope(f, relates_to, status)
+}
+
+/// A fault answered before the envelope was read, with its own status.
+fn fault_with_status(f: &Fault, status: StatusCode) -> Response<Chunks> {
+    fault_envelope(f, None, status)
+}
+
+fn fault_envelope(f: &Fault, relates_to: Option<&str>, status: StatusCode) -> Response<Chunks> {
     plain(
         status,
         "application/soap+xml; charset=UTF-8; action=\"http://www.w3.org/2005/08/addressing/fault\"",
