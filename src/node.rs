@@ -39,6 +39,8 @@ pub enum NodeError {
     Terminology(#[from] crate::translate::TranslateError),
     #[error(transparent)]
     Routes(#[from] DuplicatePath),
+    #[error(transparent)]
+    Trust(#[from] crate::trust::PolicyError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -123,7 +125,8 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         max_body_bytes: cfg.server.max_body_bytes,
         body_timeout: cfg.server.body_timeout,
     };
-    let mut router = Router::new(limits, cfg.public_url(), metrics.clone());
+    let policy = Arc::new(crate::trust::Policy::from_config(&cfg)?);
+    let mut router = Router::new(limits, cfg.public_url(), metrics.clone(), policy);
     for svc in services(&cfg, &registry, &repository, &peers, terminology) {
         router.register(svc)?;
     }

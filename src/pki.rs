@@ -51,6 +51,12 @@ pub struct PkiPaths {
     pub untrusted_ca: PathBuf,
     pub untrusted_cert: PathBuf,
     pub untrusted_key: PathBuf,
+    /// Assertion issuers for the dev countries (self-signed: each is its own trust anchor).
+    /// The Norwegian one is also the node's seal for the assertions it issues itself.
+    pub issuer_no_cert: PathBuf,
+    pub issuer_no_key: PathBuf,
+    pub issuer_se_cert: PathBuf,
+    pub issuer_se_key: PathBuf,
 }
 
 impl PkiPaths {
@@ -69,10 +75,22 @@ impl PkiPaths {
             untrusted_ca: f("untrusted-ca.pem"),
             untrusted_cert: f("untrusted.pem"),
             untrusted_key: f("untrusted.key"),
+            issuer_no_cert: f("issuer-no.pem"),
+            issuer_no_key: f("issuer-no.key"),
+            issuer_se_cert: f("issuer-se.pem"),
+            issuer_se_key: f("issuer-se.key"),
         }
     }
 
-    /// Every file of the set, keys marked `true`.
+    /// The assertion issuers: (country, certificate, key).
+    fn issuers(&self) -> [(&'static str, &Path, &Path); 2] {
+        [
+            ("NO", &self.issuer_no_cert, &self.issuer_no_key),
+            ("SE", &self.issuer_se_cert, &self.issuer_se_key),
+        ]
+    }
+
+    /// Every file of the set but the issuers, keys marked `true`.
     fn files(&self) -> [(&Path, bool); 11] {
         [
             (&self.ca, false),
@@ -97,7 +115,9 @@ const LEAF_DAYS: i64 = 5 * 365;
 pub fn init(out: &Path, overwrite: bool) -> Result<PkiPaths, PkiError> {
     let paths = PkiPaths::in_dir(out);
     if !overwrite {
-        if let Some((p, _)) = paths.files().into_iter().find(|(p, _)| p.exists()) {
+        let issuers = paths.issuers().into_iter().flat_map(|(_, c, k)| [c, k]);
+        let all = paths.files().into_iter().map(|(p, _)| p).chain(issuers);
+        if let Some(p) = all.into_iter().find(|p| p.exists()) {
             return Err(PkiError::Exists(p.to_path_buf()));
         }
     }
@@ -166,7 +186,28 @@ pub fn init(out: &Path, overwrite: bool) -> Result<PkiPaths, PkiError> {
     let cert = params.signed_by(&key, &other_ca, &other_ca_key)?;
     write_file(&paths.untrusted_cert, cert.pem().as_bytes(), false)?;
     write_file(&paths.untrusted_key, key.serialize_pem().as_bytes(), true)?;
+    for (country, cert, key) in paths.issuers() {
+        make_issuer(country, cert, key)?;
+    }
     Ok(paths)
+}
+
+/// A self-signed assertion issuer for `country`: it signs SAML assertions, nothing else.
+fn make_issuer(country: &str, cert_path: &Path, key_path: &Path) -> Result<(), PkiError> {
+    let cn = format!("ncpeh dev assertion issuer {country}");
+    let (mut params, key) = leaf(
+        &[
+            (DnType::CommonName, &cn),
+            (DnType::OrganizationName, "ncpeh development"),
+        ],
+        country,
+        &[],
+        false,
+    )?;
+    params.use_authority_key_identifier_extension = false;
+    let cert = params.self_signed(&key)?;
+    write_file(cert_path, cert.pem().as_bytes(), false)?;
+    write_file(key_path, key.serialize_pem().as_bytes(), true)
 }
 
 /// First-start helper: generates the PKI only when `ca.pem` is missing.
@@ -178,6 +219,12 @@ pub fn ensure(dir: &Path) -> Result<PkiPaths, PkiError> {
     }
     if let Some((p, _)) = paths.files().into_iter().find(|(p, _)| !p.exists()) {
         return Err(PkiError::Incomplete(dir.to_path_buf(), p.to_path_buf()));
+    }
+    // PKIs made before assertion issuers existed get them added.
+    for (country, cert, key) in paths.issuers() {
+        if !cert.exists() || !key.exists() {
+            make_issuer(country, cert, key)?;
+        }
     }
     Ok(paths)
 }
@@ -209,9 +256,21 @@ pub struct PeerIdentity {
     pub issuer: String,
     pub country: Option<String>,
     pub common_name: Option<String>,
+    /// The chain the peer presented, its own certificate first (for the trust policy).
+    pub certs: Vec<CertificateDer<'static>>,
 }
 
 impl PeerIdentity {
+    /// The identity of a presented chain (its first certificate).
+    pub fn from_chain(chain: &[CertificateDer<'_>]) -> Result<PeerIdentity, PkiError> {
+        let first = chain
+            .first()
+            .ok_or_else(|| PkiError::X509("no certificate".into()))?;
+        let mut id = PeerIdentity::from_der(first)?;
+        id.certs = chain.iter().map(|c| c.clone().into_owned()).collect();
+        Ok(id)
+    }
+
     pub fn from_der(cert: &[u8]) -> Result<PeerIdentity, PkiError> {
         let (_, x509) =
             X509Certificate::from_der(cert).map_err(|e| PkiError::X509(e.to_string()))?;
@@ -221,8 +280,16 @@ impl PeerIdentity {
             issuer: x509.issuer().to_string(),
             country: first_attr(subject.iter_country()),
             common_name: first_attr(subject.iter_common_name()),
+            certs: vec![CertificateDer::from(cert.to_vec())],
         })
     }
+}
+
+/// Whether a certificate's key is an elliptic-curve key (else RSA, for the signature method).
+pub fn is_ec_key(cert: &[u8]) -> bool {
+    X509Certificate::from_der(cert).is_ok_and(|(_, c)| {
+        c.public_key().algorithm.algorithm.to_id_string() == "1.2.840.10045.2.1"
+    })
 }
 
 fn first_attr<'a>(

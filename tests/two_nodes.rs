@@ -2,8 +2,11 @@
 //! certificate (both from `ncpeh pki init`): SE discovers a Norwegian patient over XCPD, finds
 //! and retrieves the Patient Summary through its initiating gateway (a pivot PS CDA that
 //! validates against the eHDSI schema), finds the ePrescription, sends an eDispensation over
-//! XDR, and sees the ePrescription closed in NO's next answer. A client with the untrusted
-//! certificate is refused.
+//! XDR, and sees the ePrescription closed in NO's next answer. Every cross-border call carries
+//! eHDSI assertions (an HCP identity and a TRC) signed by SE's test issuer; NO refuses a missing
+//! TRC, a TRC for another patient, an expired HCP assertion, a signature that wraps a forged
+//! assertion, and an assertion from a third country's issuer sent over SE's connection. A
+//! client with the untrusted certificate is refused.
 
 mod cda;
 mod common;
@@ -13,8 +16,9 @@ use common::meta;
 use common::xdsb::{self, Content};
 use common::{init_pki, TestNode};
 use ncpeh::ids::action::STORED_QUERY;
-use ncpeh::ids::action::{PROVIDE_AND_REGISTER, RETRIEVE};
+use ncpeh::ids::action::{PROVIDE_AND_REGISTER, RETRIEVE, XC_QUERY};
 use ncpeh::registry::query::FIND_DOCUMENTS;
+use ncpeh::saml::issue::{ehdsi_security, Defect, Professional, Signer};
 use ncpeh::xds::ids;
 
 const NO_HOME: &str = "urn:oid:2.16.578.1.12.4.5.10.1";
@@ -23,6 +27,33 @@ const FNR: &str = "21014605158";
 
 fn pid() -> String {
     format!("{FNR}^^^&2.16.578.1.12.4.1.4.1&ISO")
+}
+
+/// SE's test issuer, from the shared dev PKI.
+fn se_issuer(pki: &std::path::Path) -> Signer {
+    Signer::from_files(&pki.join("issuer-se.pem"), &pki.join("issuer-se.key")).unwrap()
+}
+
+/// HCP (+ TRC for `patient`) assertions in a wsse:Security header.
+fn security(
+    signer: &Signer,
+    who: &Professional,
+    patient: Option<&str>,
+    defect: Option<Defect>,
+) -> String {
+    ehdsi_security(
+        signer,
+        who,
+        patient,
+        defect,
+        time::OffsetDateTime::now_utc(),
+    )
+    .unwrap()
+}
+
+/// The fault subcode of a SOAP fault answer ("env:Sender/wsse:InvalidSecurity: ...").
+fn fault_of(r: &ncpeh::transport::client::SoapResponse) -> String {
+    r.fault.clone().unwrap_or_default()
 }
 
 fn subject_of(pem: &std::path::Path) -> String {
@@ -102,7 +133,13 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
     let no = TestNode::start_in_pki(
         &pki,
         "server",
-        &format!("[node]\nhome_community_id = \"{NO_HOME}\"\n"),
+        &format!(
+            "[node]\nhome_community_id = \"{NO_HOME}\"\n[xua]\nnational_issuers = \"{p}/issuer-no.pem\"\n\
+             [[peers]]\nhome_community_id = \"{SE_HOME}\"\ncountry = \"SE\"\nexpected_subject = \"{se_subject}\"\n\
+             xua_issuers = \"{p}/issuer-se.pem\"\n",
+            p = pki.display(),
+            se_subject = subject_of(&pki.join("foreign-se.pem")),
+        ),
     );
     no.add_patient_with(&pid(), "Nordmann", "Kari", Some("19460121"), Some("F"));
     register_source(
@@ -126,22 +163,37 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         &pki,
         "foreign-se",
         &format!(
-            "[node]\nhome_community_id = \"{SE_HOME}\"\n[[peers]]\nhome_community_id = \"{NO_HOME}\"\ncountry = \"NO\"\nxca_url = \"{}/xca\"\nxcpd_url = \"{}/xcpd\"\nxdr_url = \"{}/xdr\"\nexpected_subject = \"{}\"\n",
+            "[node]\nhome_community_id = \"{SE_HOME}\"\ncountry = \"SE\"\n[xua]\nnational_issuers = \"{p}/issuer-se.pem\"\n\
+             [[peers]]\nhome_community_id = \"{NO_HOME}\"\ncountry = \"NO\"\nxca_url = \"{}/xca\"\nxcpd_url = \"{}/xcpd\"\nxdr_url = \"{}/xdr\"\nexpected_subject = \"{}\"\n\
+             xua_issuers = \"{p}/issuer-no.pem\"\n",
             no.soap,
             no.soap,
             no.soap,
-            subject_of(&pki.join("server.pem"))
+            subject_of(&pki.join("server.pem")),
+            p = pki.display(),
         ),
     );
+    let signer = se_issuer(&pki);
+    let doctor = Professional::default();
+    // SE's national consumer: a Swedish doctor, with SE's certificate (national to SE).
+    let se_consumer = |path: &'static str, action: &'static str, body: String, sec: String| {
+        let se = &se;
+        async move {
+            se.call_as("foreign-se", path, action, &body, Some(&sec))
+                .await
+        }
+    };
 
     // 1. XCPD, sent with SE's certificate.
     let se_client = no.client_as(Some("foreign-se"));
     let url = no.url("/xcpd");
     let action = "urn:hl7-org:v3:PRPA_IN201305UV02:CrossGatewayPatientDiscovery";
-    let env = ncpeh::soap::envelope::encode_request(
+    let hcp_only = security(&signer, &doctor, None, None);
+    let env = ncpeh::soap::envelope::encode_secured_request(
         action,
         &url,
         "urn:uuid:two-nodes-xcpd",
+        Some(&hcp_only),
         &common::xcpd_request(FNR),
     );
     let r = se_client.soap(&url, action, env).await.expect("XCPD");
@@ -152,10 +204,15 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         .map(str::to_string);
     assert_eq!(code.as_deref(), Some("OK"), "the fødselsnummer is found");
 
-    // 2. The PS through SE's initiating gateway.
-    let r = se
-        .call("/xca/initiating", STORED_QUERY, &find(&pid(), "60591-5"))
-        .await;
+    // 2. The PS through SE's initiating gateway, which forwards the assertions unchanged.
+    let with_trc = security(&signer, &doctor, Some(&pid()), None);
+    let r = se_consumer(
+        "/xca/initiating",
+        STORED_QUERY,
+        find(&pid(), "60591-5"),
+        with_trc.clone(),
+    )
+    .await;
     assert_eq!(
         answer::status(&r.body),
         SUCCESS,
@@ -183,7 +240,7 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
     let body = format!(
         "<xdsb:RetrieveDocumentSetRequest xmlns:xdsb=\"urn:ihe:iti:xds-b:2007\"><xdsb:DocumentRequest><xdsb:HomeCommunityId>{NO_HOME}</xdsb:HomeCommunityId><xdsb:RepositoryUniqueId>{repo}</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>{ps_uid}</xdsb:DocumentUniqueId></xdsb:DocumentRequest></xdsb:RetrieveDocumentSetRequest>"
     );
-    let r = se.call("/xca/initiating", RETRIEVE, &body).await;
+    let r = se_consumer("/xca/initiating", RETRIEVE, body, with_trc.clone()).await;
     let docs = xdsb::documents(&r);
     assert_eq!(
         docs.len(),
@@ -204,9 +261,13 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
     }
 
     // 4. The ePrescription is offered open.
-    let r = se
-        .call("/xca/initiating", STORED_QUERY, &find(&pid(), "57833-6"))
-        .await;
+    let r = se_consumer(
+        "/xca/initiating",
+        STORED_QUERY,
+        find(&pid(), "57833-6"),
+        with_trc.clone(),
+    )
+    .await;
     assert_eq!(
         answer::status(&r.body),
         SUCCESS,
@@ -235,10 +296,15 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         &[("Ed", Content::Inline(ed.as_bytes()))],
     );
     let url = no.url("/xdr");
-    let env = ncpeh::soap::envelope::encode_request(
+    let pharmacist = Professional {
+        role: "2262".into(),
+        ..Professional::default()
+    };
+    let env = ncpeh::soap::envelope::encode_secured_request(
         PROVIDE_AND_REGISTER,
         &url,
         "urn:uuid:two-nodes-xdr",
+        Some(&security(&signer, &pharmacist, Some(&pid()), None)),
         &body,
     );
     let r = se_client
@@ -253,9 +319,13 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
     );
 
     // 6. NO's next answer: the ePrescription is closed.
-    let r = se
-        .call("/xca/initiating", STORED_QUERY, &find(&pid(), "57833-6"))
-        .await;
+    let r = se_consumer(
+        "/xca/initiating",
+        STORED_QUERY,
+        find(&pid(), "57833-6"),
+        with_trc.clone(),
+    )
+    .await;
     let events = event_codes(&r.body);
     assert!(
         events[0].contains(&"closed".to_string()) && !events[0].contains(&"open".to_string()),
@@ -273,4 +343,126 @@ async fn se_discovers_reads_and_dispenses_a_norwegian_patient() {
         )
         .await;
     assert!(res.is_err(), "untrusted certificate must be refused");
+}
+
+/// NO with SE as a configured contact point, and the patient's IPS registered.
+async fn start_no(pki: &std::path::Path) -> TestNode {
+    let no = TestNode::start_in_pki(
+        pki,
+        "server",
+        &format!(
+            "[node]\nhome_community_id = \"{NO_HOME}\"\n[xua]\nnational_issuers = \"{p}/issuer-no.pem\"\n\
+             [[peers]]\nhome_community_id = \"{SE_HOME}\"\ncountry = \"SE\"\nexpected_subject = \"{se_subject}\"\n\
+             xua_issuers = \"{p}/issuer-se.pem\"\n",
+            p = pki.display(),
+            se_subject = subject_of(&pki.join("foreign-se.pem")),
+        ),
+    );
+    no.add_patient_with(&pid(), "Nordmann", "Kari", Some("19460121"), Some("F"));
+    no
+}
+
+/// A signed assertion wrapped the way signature wrapping attacks do: the genuine assertion is
+/// moved into another element and a forged one (other subject, the same ID and signature)
+/// takes its place.
+fn wrapped(genuine_security: &str) -> String {
+    let start = genuine_security.find("<saml2:Assertion").unwrap();
+    let end = genuine_security.find("</saml2:Assertion>").unwrap() + "</saml2:Assertion>".len();
+    let genuine = &genuine_security[start..end];
+    let forged = genuine.replace("Dr. Test Testesen", "Mallory");
+    format!(
+        "{}{forged}<wsse:Wrapper>{genuine}</wsse:Wrapper>{}",
+        &genuine_security[..start],
+        &genuine_security[end..]
+    )
+}
+
+#[tokio::test]
+async fn no_refuses_what_se_may_not_send() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    init_pki(&pki);
+    let no = start_no(&pki).await;
+    let signer = se_issuer(&pki);
+    let doctor = Professional::default();
+    let q = find(&pid(), "60591-5");
+    let from_se = |sec: Option<String>| {
+        let (no, q) = (&no, &q);
+        async move {
+            no.call_as("foreign-se", "/xca", XC_QUERY, q, sec.as_deref())
+                .await
+        }
+    };
+
+    // The right assertions are served (a PS query answers; there is no source, so no entries).
+    let ok = from_se(Some(security(&signer, &doctor, Some(&pid()), None))).await;
+    assert!(ok.fault.is_none(), "{:?}", ok.fault);
+
+    let r = from_se(None).await;
+    assert!(
+        fault_of(&r).contains("wsse:InvalidSecurity"),
+        "no assertion: {r:?}"
+    );
+
+    let r = from_se(Some(security(&signer, &doctor, None, None))).await;
+    assert!(
+        fault_of(&r).contains("treatment relationship"),
+        "no TRC: {r:?}"
+    );
+
+    let other = "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO";
+    let r = from_se(Some(security(&signer, &doctor, Some(other), None))).await;
+    assert!(r.fault.is_none(), "{:?}", r.fault);
+    assert_eq!(answer::status(&r.body), answer::FAILURE);
+    assert!(
+        answer::error_codes(&r.body).contains(&"XDSRegistryError".to_string()),
+        "TRC for another patient: {:?}",
+        answer::error_codes(&r.body)
+    );
+
+    let r = from_se(Some(security(
+        &signer,
+        &doctor,
+        Some(&pid()),
+        Some(Defect::Expired),
+    )))
+    .await;
+    assert!(
+        fault_of(&r).contains("wsse:FailedAuthentication"),
+        "expired: {r:?}"
+    );
+    assert!(fault_of(&r).contains("expired"), "{r:?}");
+
+    let genuine = security(&signer, &doctor, Some(&pid()), None);
+    let r = from_se(Some(wrapped(&genuine))).await;
+    assert!(fault_of(&r).contains("wsse:"), "signature wrapping: {r:?}");
+
+    // Denmark's issuer is not SE's: its assertion over SE's connection is refused.
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "DK issuer");
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CountryName, "DK");
+    let dk_cert = params.self_signed(&key).unwrap();
+    let dk = Signer::new(dk_cert.der().to_vec(), key.serialize_pem()).unwrap();
+    let r = from_se(Some(security(&dk, &doctor, Some(&pid()), None))).await;
+    assert!(
+        fault_of(&r).contains("issuers of SE assertions"),
+        "third country: {r:?}"
+    );
+
+    // A foreign contact point cannot use the national XDS endpoints at all.
+    let r = no
+        .call_as("foreign-se", "/xds/registry", STORED_QUERY, &q, None)
+        .await;
+    assert!(
+        fault_of(&r).contains("not open to foreign contact points"),
+        "{r:?}"
+    );
+    // National callers keep working without assertions.
+    let r = no.call("/xca", XC_QUERY, &q).await;
+    assert!(r.fault.is_none(), "{:?}", r.fault);
 }

@@ -73,6 +73,15 @@ pub fn base_url(v: &String) -> Check {
 }
 
 /// An OID: arcs of digits separated by dots.
+#[allow(clippy::ptr_arg)]
+pub fn country_code(v: &String) -> Check {
+    if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err(format!("must be a two-letter ISO 3166 code such as NO, not \"{v}\""))
+    }
+}
+
 pub fn oid(v: &String) -> Check {
     if is_oid(v) {
         Ok(())

@@ -8,13 +8,15 @@ pub fn check(cfg: &Config, problems: &mut Problems) {
     listeners(cfg, problems);
 }
 
-/// Each peer is found by its homeCommunityId and must be reachable somehow.
+/// Each peer is found by its homeCommunityId, and is either reachable (a URL) or a foreign
+/// contact point that calls in (a country, so that its certificate can be recognised).
 fn peers(cfg: &Config, problems: &mut Problems) {
     for (i, p) in cfg.peers.iter().enumerate() {
-        if p.xca_url.is_none() && p.xcpd_url.is_none() && p.xdr_url.is_none() {
+        let reachable = p.xca_url.is_some() || p.xcpd_url.is_some() || p.xdr_url.is_some();
+        if !reachable && p.country.is_none() {
             problems.push(
                 format!("peers[{i}]"),
-                "needs at least one of xca_url, xcpd_url, xdr_url",
+                "needs a country (to call in) or at least one of xca_url, xcpd_url, xdr_url",
             );
         }
         let first = cfg

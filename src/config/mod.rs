@@ -22,7 +22,7 @@ mod tests;
 pub use problems::{ConfigError, Problem, Problems};
 pub use sections::{
     DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig, NodeConfig, PeerConfig,
-    RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig,
+    RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig, XuaConfig,
 };
 pub use setting::LogFormat;
 
@@ -85,6 +85,7 @@ config! {
     log: LogConfig,
     gateway: GatewayConfig,
     ehdsi: EhdsiConfig,
+    xua: XuaConfig,
 }
 
 impl Config {
@@ -190,6 +191,31 @@ impl Config {
             .key
             .clone()
             .unwrap_or_else(|| self.pki_dir().join("server.key"))
+    }
+
+    pub fn national_ca_path(&self) -> PathBuf {
+        self.tls.national_ca.clone().unwrap_or_else(|| self.ca_path())
+    }
+
+    pub fn foreign_ca_path(&self) -> PathBuf {
+        self.tls.foreign_ca.clone().unwrap_or_else(|| self.ca_path())
+    }
+
+    /// The issuers of national assertions; with the dev PKI, its Norwegian test issuer.
+    pub fn national_issuers_path(&self) -> Option<PathBuf> {
+        self.xua.national_issuers.clone().or_else(|| {
+            self.uses_dev_pki()
+                .then(|| self.pki_dir().join(format!("issuer-{}.pem", self.node.country.to_lowercase())))
+        })
+    }
+
+    /// The issuers of a peer country's assertions; with the dev PKI, its test issuer.
+    pub fn peer_issuers_path(&self, peer: &PeerConfig) -> Option<PathBuf> {
+        peer.xua_issuers.clone().or_else(|| {
+            let country = peer.country.as_deref()?.to_lowercase();
+            self.uses_dev_pki()
+                .then(|| self.pki_dir().join(format!("issuer-{country}.pem")))
+        })
     }
 
     /// True when TLS files are the generated dev PKI (so `serve` may create them).

@@ -1,7 +1,8 @@
 //! The sections of the config file, each declared once with its defaults and checks.
 
 use super::checks::{
-    at_least, base_url, database_url, https_url, listen_addr, log_level, oid, opt, seconds, urn_oid,
+    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level, oid, opt,
+    seconds, urn_oid,
 };
 use super::section::section;
 use super::setting::LogFormat;
@@ -13,6 +14,9 @@ section! {
     pub struct NodeConfig {
         /// The homeCommunityId this node answers as (XCA, XCPD); Norway's eHDSI one by default.
         home_community_id: String = crate::ids::ehdsi::NO_HOME_COMMUNITY.into(), check = urn_oid;
+        /// ISO 3166 country code of this node. A caller whose certificate names another country
+        /// is a foreign contact point and must be one of the `[[peers]]`.
+        country: String = "NO".into(), check = country_code;
     }
 }
 
@@ -47,6 +51,29 @@ section! {
         cert: Option<PathBuf> = None;
         /// Its private key (default: <data_dir>/pki/server.key).
         key: Option<PathBuf> = None;
+        /// CAs for national callers: health trusts, national consumers (default: `ca`).
+        national_ca: Option<PathBuf> = None;
+        /// CAs for foreign contact points (default: `ca`).
+        foreign_ca: Option<PathBuf> = None;
+    }
+}
+
+section! {
+    /// XUA: the SAML assertions that say who the health professional behind a request is.
+    pub struct XuaConfig {
+        /// Require a verified assertion from national callers on /xds/* (foreign contact points
+        /// always need eHDSI assertions on /xcpd, /xca and /xdr).
+        require_on_xds: bool = false;
+        /// Certificates (PEM) of the issuers national assertions may be signed under
+        /// (default with the dev PKI: <data_dir>/pki/issuer-no.pem).
+        national_issuers: Option<PathBuf> = None;
+        /// CRLs (PEM or DER files) for assertion signers; a revoked signer is refused.
+        crls: Vec<String> = Vec::new();
+        /// How far assertion times may be off.
+        clock_skew: Duration = Duration::from_secs(60),
+            key = "clock_skew_secs", check = seconds;
+        /// Audiences accepted besides node.home_community_id and the node's public URL.
+        audiences: Vec<String> = Vec::new();
     }
 }
 
@@ -140,5 +167,8 @@ section! {
         expected_subject: Option<String> = None;
         /// Default: gateway.peer_timeout_secs.
         timeout: Option<Duration> = None, key = "timeout_secs", check = opt(seconds);
+        /// Certificates (PEM) of the issuers of this country's assertions (default with the dev
+        /// PKI: <data_dir>/pki/issuer-<country>.pem).
+        xua_issuers: Option<PathBuf> = None;
     }
 }

@@ -253,7 +253,7 @@ fn zero_values_are_refused() {
 fn peers_are_checked() {
     let file = "[[peers]]\nhome_community_id = \"urn:oid:1.1\"\nxca_url = \"http://a/xca\"\n\
                 [[peers]]\nhome_community_id = \"urn:oid:1.1\"\nxcpd_url = \"https://b/xcpd\"\n\
-                [[peers]]\ncountry = \"DK\"\n\
+                [[peers]]\nexpected_subject = \"CN=x\"\n\
                 [[peers]]\nhome_community_id = \"1.3\"\nxdr_url = \"https://d/xdr\"\n";
     let p = problems(file, &[]);
     assert_eq!(
@@ -263,7 +263,7 @@ fn peers_are_checked() {
             "peers[2].home_community_id: must be set, as urn:oid:<OID>",
             "peers[3].home_community_id: must be urn:oid:<OID>, e.g. urn:oid:2.16.578.1.12.4.5.10.1, not \"1.3\"",
             "peers[1].home_community_id: urn:oid:1.1 is already peers[0]",
-            "peers[2]: needs at least one of xca_url, xcpd_url, xdr_url",
+            "peers[2]: needs a country (to call in) or at least one of xca_url, xcpd_url, xdr_url",
         ]
     );
     let p = problems(

@@ -2,7 +2,8 @@
 //! bounded outbound call the initiating gateways make to them.
 
 use crate::config::{Config, PeerConfig};
-use crate::soap::envelope::encode_request;
+use crate::soap::envelope::encode_secured_request;
+use std::sync::Arc;
 use crate::transport::client::{HttpsClient, SoapResponse};
 use crate::transport::tls::{client_config, TlsError};
 use std::time::Duration;
@@ -62,20 +63,30 @@ pub enum PeerError {
     Fault(String),
 }
 
-/// One call to a peer: URL, action and body, bounded by the peer's timeout.
+/// One outbound call: where, which action, the consumer's wsse:Security header to forward
+/// unchanged (when it had one), and the body.
+pub struct PeerRequest {
+    pub url: String,
+    pub action: &'static str,
+    pub security: Option<Arc<str>>,
+    pub body: String,
+}
+
+/// One call to a peer, bounded by the peer's timeout.
 pub async fn call_peer(
     client: HttpsClient,
-    url: String,
-    action: &'static str,
-    body: String,
+    req: PeerRequest,
     limit: Duration,
 ) -> Result<SoapResponse, PeerError> {
-    let env = encode_request(
-        action,
-        &url,
-        &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
-        &body,
+    let message_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+    let env = encode_secured_request(
+        req.action,
+        &req.url,
+        &message_id,
+        req.security.as_deref(),
+        &req.body,
     );
+    let (url, action) = (req.url, req.action);
     match tokio::time::timeout(limit, client.soap(&url, action, env)).await {
         Err(_) => Err(PeerError::Timeout(limit)),
         Ok(Err(e)) => Err(e.into()),
@@ -90,8 +101,8 @@ pub async fn call_peer(
 pub type PeerCalls = JoinSet<(String, Result<SoapResponse, PeerError>)>;
 
 /// Starts `call_peer` for `p` in `set`.
-pub fn spawn_call(set: &mut PeerCalls, p: &Peer, url: &str, action: &'static str, body: String) {
+pub fn spawn_call(set: &mut PeerCalls, p: &Peer, req: PeerRequest) {
     let home = p.cfg.home_community_id.clone();
-    let fut = call_peer(p.client.clone(), url.to_string(), action, body, p.timeout);
+    let fut = call_peer(p.client.clone(), req, p.timeout);
     set.spawn(async move { (home, fut.await) });
 }

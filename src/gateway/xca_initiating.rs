@@ -3,7 +3,7 @@
 //! timeout, and merges the answers. A peer that fails or is late costs PartialSuccess with an
 //! error naming it, never more than its own timeout.
 
-use super::peers::{spawn_call, Peer, PeerCalls, Peers};
+use super::peers::{spawn_call, Peer, PeerCalls, PeerRequest, Peers};
 use crate::ebxml::query::{parse_adhoc_query, write_adhoc_request, write_adhoc_response};
 use crate::ebxml::response::{read_error_list, RegistryError};
 use crate::ebxml::retrieve::{
@@ -12,7 +12,7 @@ use crate::ebxml::retrieve::{
 };
 use crate::ebxml::{ResponseStatus, RIM};
 use crate::ids::action;
-use crate::soap::{Attachment, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Access, Attachment, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
 use crate::xml::Element;
 use std::sync::Arc;
@@ -25,6 +25,7 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xca/initiating",
     wsdl: include_str!("../../wsdl/xca-initiating.wsdl"),
     actions: &[action::STORED_QUERY, action::RETRIEVE],
+    access: Access::National { xds: false },
 };
 
 impl SoapService for XcaInitiating {
@@ -77,7 +78,13 @@ fn merged_status(
     }
 }
 
+/// The consumer's verified wsse:Security header, forwarded to every peer as it arrived.
+fn forwarded(call: &SoapCall) -> Option<std::sync::Arc<str>> {
+    call.principal.security.as_deref().map(std::sync::Arc::from)
+}
+
 async fn query(peers: &Peers, call: SoapCall) -> SoapReply {
+    let security = forwarded(&call);
     let reply = |status: ResponseStatus, errs: &[RegistryError], objs: &[String]| {
         let body = write_adhoc_response(status, errs, objs);
         SoapReply::new(action::STORED_QUERY_RESPONSE, body, status.label())
@@ -109,7 +116,13 @@ async fn query(peers: &Peers, call: SoapCall) -> SoapReply {
     let mut set = PeerCalls::new();
     for p in &targets {
         let url = p.cfg.xca_url.as_deref().unwrap_or_default();
-        spawn_call(&mut set, p, url, action::XC_QUERY, body.clone());
+        let req = PeerRequest {
+            url: url.to_string(),
+            action: action::XC_QUERY,
+            security: security.clone(),
+            body: body.clone(),
+        };
+        spawn_call(&mut set, p, req);
     }
     let mut errors = Vec::new();
     let mut objects = Vec::new();
@@ -151,6 +164,7 @@ fn with_home(o: &Element, home: &str) -> String {
 }
 
 async fn retrieve(peers: &Peers, call: SoapCall) -> SoapReply {
+    let security = forwarded(&call);
     let reply = |status: ResponseStatus, errs: &[RegistryError], docs: &[DocumentResponse]| {
         let body = write_retrieve_response(status, errs, docs);
         SoapReply::new(action::RETRIEVE_RESPONSE, body, status.label())
@@ -195,7 +209,13 @@ async fn retrieve(peers: &Peers, call: SoapCall) -> SoapReply {
     for (p, list) in &groups {
         let url = p.cfg.xca_url.as_deref().unwrap_or_default();
         let body = write_retrieve_request(list.iter().copied());
-        spawn_call(&mut set, p, url, action::XC_RETRIEVE, body);
+        let req = PeerRequest {
+            url: url.to_string(),
+            action: action::XC_RETRIEVE,
+            security: security.clone(),
+            body,
+        };
+        spawn_call(&mut set, p, req);
     }
     let mut docs = Vec::new();
     let mut attachments = Vec::new();

@@ -3,7 +3,7 @@
 //! homeCommunityId; a request for another community is refused.
 
 use super::ehdsi;
-use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response, ReturnType};
+use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response, AdhocQueryRequest, ReturnType};
 use crate::ebxml::response::RegistryError;
 use crate::ebxml::retrieve::{parse_retrieve_request, DocumentRequest};
 use crate::ebxml::write::inject_attrs;
@@ -15,7 +15,8 @@ use crate::registry::Registry;
 use crate::repository::retrieve::RetrieveAnswer;
 use crate::repository::service::storage_failure;
 use crate::repository::Repository;
-use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::saml::xspa::permissions;
+use crate::soap::{Principal, Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
 use std::sync::Arc;
 
@@ -41,6 +42,10 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xca",
     wsdl: include_str!("../../wsdl/xca.wsdl"),
     actions: &[action::XC_QUERY, action::XC_RETRIEVE],
+    access: Access::CrossBorder {
+        trc: true,
+        permissions: &["PRD-010"],
+    },
 };
 
 impl SoapService for XcaResponding {
@@ -59,6 +64,55 @@ impl SoapService for XcaResponding {
                 other => Err(Fault::action_not_supported(other)),
             }
         })
+    }
+}
+
+/// The patient a query names, if it names one.
+fn query_patient(q: &AdhocQueryRequest) -> Result<Option<String>, XdsError> {
+    let params = crate::registry::query::params::Params::parse(&q.params)?;
+    Ok([
+        "$XDSDocumentEntryPatientId",
+        "$XDSSubmissionSetPatientId",
+        "$XDSFolderPatientId",
+        "$patientId",
+    ]
+    .iter()
+    .find_map(|n| params.single(n).ok().flatten()))
+}
+
+/// A foreign contact point may ask about the patient its TRC assertion names, and only with
+/// the permissions the document class needs.
+fn cross_border_query(principal: &Principal, q: &AdhocQueryRequest) -> Result<(), XdsError> {
+    if !principal.is_foreign() {
+        return Ok(());
+    }
+    let asked = query_patient(q)?;
+    match (asked.as_deref(), principal.patient.as_deref()) {
+        (Some(a), Some(trc)) if a.trim() == trc.trim() => {}
+        (Some(_), _) => {
+            return Err(XdsError::registry(
+                "the treatment relationship (TRC) assertion is for another patient than the query",
+            ))
+        }
+        (None, _) => {
+            return Err(XdsError::registry(
+                "foreign contact points may only query by the patient of their TRC assertion",
+            ))
+        }
+    }
+    let needed = match ehdsi::ehdsi_request(q).map(|(kind, _)| kind) {
+        Some(ehdsi::PivotKind::Ps) => permissions::PATIENT_SUMMARY,
+        Some(ehdsi::PivotKind::Ep) => permissions::EPRESCRIPTION,
+        None => return Ok(()),
+    };
+    let missing = principal.missing_permissions(needed);
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(XdsError::registry(format!(
+            "insufficient permissions: the health professional lacks {}",
+            missing.join(", ")
+        )))
     }
 }
 
@@ -88,6 +142,9 @@ impl XcaResponding {
         if let Err(e) = self.check_home(q.home.as_deref(), required) {
             return self.failure(vec![e]);
         }
+        if let Err(e) = cross_border_query(&call.principal, &q) {
+            return self.failure(vec![e]);
+        }
         if let Err(e) = self.check_patient(&q).await {
             return self.failure(vec![e]);
         }
@@ -107,21 +164,14 @@ impl XcaResponding {
     /// registry accepts unknown patients.
     async fn check_patient(
         &self,
-        q: &crate::ebxml::query::AdhocQueryRequest,
+        q: &AdhocQueryRequest,
     ) -> Result<(), XdsError> {
         if self.registry.cfg.allow_unknown_patients {
             return Ok(());
         }
-        let params = crate::registry::query::params::Params::parse(&q.params)?;
-        let pid = [
-            "$XDSDocumentEntryPatientId",
-            "$XDSSubmissionSetPatientId",
-            "$XDSFolderPatientId",
-            "$patientId",
-        ]
-        .iter()
-        .find_map(|n| params.single(n).ok().flatten());
-        let Some(pid) = pid else { return Ok(()) };
+        let Some(pid) = query_patient(q)? else {
+            return Ok(());
+        };
         let store = self.registry.store.clone();
         let probe = pid.clone();
         let known = store

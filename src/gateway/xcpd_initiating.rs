@@ -3,12 +3,12 @@
 //! answers are merged: every matched subject from every peer that found the patient, NF when
 //! none did, AE naming the communities when none answered.
 
-use super::peers::{spawn_call, Peer, PeerCalls, Peers};
+use super::peers::{spawn_call, Peer, PeerCalls, PeerRequest, Peers};
 use super::xcpd::{bare_oid, ANSWER_NOT_AVAILABLE};
 use crate::hl7v3::parse::header;
 use crate::hl7v3::{write_response, AckCode, Ii, Issue, QueryResponseCode, Response, HL7};
 use crate::ids::action;
-use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xml::{write::serialize, Element, Node};
 use std::sync::Arc;
 
@@ -22,6 +22,7 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xcpd/initiating",
     wsdl: include_str!("../../wsdl/xcpd-initiating.wsdl"),
     actions: &[action::XCPD],
+    access: Access::National { xds: false },
 };
 
 impl SoapService for XcpdInitiating {
@@ -31,12 +32,18 @@ impl SoapService for XcpdInitiating {
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
-            discover(&self.peers, &self.home, call.body()).await
+            let security = call.principal.security.as_deref().map(std::sync::Arc::from);
+            discover(&self.peers, &self.home, call.body(), security).await
         })
     }
 }
 
-async fn discover(peers: &Peers, home: &str, body: &Element) -> Result<SoapReply, Fault> {
+async fn discover(
+    peers: &Peers,
+    home: &str,
+    body: &Element,
+    security: Option<std::sync::Arc<str>>,
+) -> Result<SoapReply, Fault> {
     if !body.is(HL7, "PRPA_IN201305UV02") {
         return Err(Fault::sender("the body is not a PRPA_IN201305UV02"));
     }
@@ -59,7 +66,13 @@ async fn discover(peers: &Peers, home: &str, body: &Element) -> Result<SoapReply
     let mut set = PeerCalls::new();
     for p in &targets {
         let url = p.cfg.xcpd_url.as_deref().unwrap_or_default();
-        spawn_call(&mut set, p, url, action::XCPD, request.clone());
+        let req = PeerRequest {
+            url: url.to_string(),
+            action: action::XCPD,
+            security: security.clone(),
+            body: request.clone(),
+        };
+        spawn_call(&mut set, p, req);
     }
     let mut found: Vec<Element> = Vec::new();
     let mut not_found: Option<Element> = None;

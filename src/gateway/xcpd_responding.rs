@@ -9,7 +9,8 @@ use crate::hl7v3::{
     QueryResponseCode, Response,
 };
 use crate::ids::action;
-use crate::soap::{Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::saml::xspa::permissions;
+use crate::soap::{Access, Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::store::{patients, Store, StoreError};
 use crate::xml::Element;
 
@@ -24,6 +25,10 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xcpd",
     wsdl: include_str!("../../wsdl/xcpd.wsdl"),
     actions: &[action::XCPD],
+    access: Access::CrossBorder {
+        trc: false,
+        permissions: permissions::XCPD,
+    },
 };
 
 impl SoapService for XcpdResponding {

@@ -5,13 +5,14 @@
 
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::ids::action;
+use crate::saml::xspa::permissions;
 use crate::ids::ehdsi::{DISCARD_CLASS, ED_CLASS};
 use crate::ids::oid::LOINC;
 use crate::registry::RegistryFailure;
 use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
 use crate::repository::service::provide_reply;
 use crate::repository::Repository;
-use crate::soap::{Endpoint, ServiceFuture, SoapCall, SoapService};
+use crate::soap::{Access, Endpoint, ServiceFuture, SoapCall, SoapService};
 use crate::store::dispensations::{self, DispensationRow};
 use crate::store::StoreError;
 use crate::translate::{ed_to_m10, Terminology};
@@ -27,6 +28,10 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xdr",
     wsdl: include_str!("../../wsdl/xdr.wsdl"),
     actions: &[action::PROVIDE_AND_REGISTER],
+    access: Access::CrossBorder {
+        trc: true,
+        permissions: permissions::EDISPENSATION,
+    },
 };
 
 impl SoapService for XdrRecipient {

@@ -6,7 +6,7 @@ use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::{parse_submit_objects, ResponseStatus};
 use crate::ids::action;
-use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::validate::Expect;
 use crate::xds::XdsError;
 
@@ -18,6 +18,7 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/registry",
     wsdl: include_str!("../../wsdl/registry.wsdl"),
     actions: &[action::REGISTER, action::STORED_QUERY],
+    access: Access::National { xds: true },
 };
 
 impl SoapService for RegistryService {

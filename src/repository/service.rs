@@ -8,7 +8,7 @@ use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::retrieve::parse_retrieve_request;
 use crate::ebxml::ResponseStatus;
 use crate::ids::action;
-use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::{ErrorCode, XdsError};
 
 pub struct RepositoryService {
@@ -19,6 +19,7 @@ const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/repository",
     wsdl: include_str!("../../wsdl/repository.wsdl"),
     actions: &[action::PROVIDE_AND_REGISTER, action::RETRIEVE],
+    access: Access::National { xds: true },
 };
 
 impl SoapService for RepositoryService {

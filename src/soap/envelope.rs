@@ -11,8 +11,9 @@ pub struct SoapRequest {
     pub message_id: Option<String>,
     pub to: Option<String>,
     pub reply_to: Option<String>,
-    /// The wsse:Security header, kept whole for the trust layer.
-    pub security: Option<Element>,
+    /// The wsse:Security header exactly as it arrived, standalone (see [`super::wss`]), for the
+    /// trust layer to verify and the gateways to forward.
+    pub security: Option<String>,
     pub body: Element,
 }
 
@@ -51,7 +52,9 @@ pub fn decode_request(
         .and_then(|h| h.child(WSA, "ReplyTo"))
         .and_then(|r| r.child(WSA, "Address"))
         .map(|a| a.text().trim().to_string());
-    let security = header.and_then(|h| h.child(WSSE, "Security")).cloned();
+    let security = header
+        .and_then(|h| h.child(WSSE, "Security"))
+        .and_then(|_| super::wss::security_header(bytes));
     if let Some(h) = header {
         check_must_understand(h)?;
     }
@@ -120,14 +123,27 @@ pub fn encode_response(action: &str, relates_to: Option<&str>, body_xml: &str) -
 
 /// A request envelope, for the node's own outbound calls.
 pub fn encode_request(action: &str, to: &str, message_id: &str, body_xml: &str) -> String {
-    let mut out = String::with_capacity(body_xml.len() + 640);
+    encode_secured_request(action, to, message_id, None, body_xml)
+}
+
+/// A request envelope carrying a wsse:Security header (standalone XML, as
+/// [`super::wss::security_header`] cuts it out of an incoming request), placed as it is.
+pub fn encode_secured_request(
+    action: &str,
+    to: &str,
+    message_id: &str,
+    security: Option<&str>,
+    body_xml: &str,
+) -> String {
+    let security = security.unwrap_or_default();
+    let mut out = String::with_capacity(body_xml.len() + security.len() + 640);
     out.push_str(r#"<?xml version="1.0" encoding="UTF-8"?>"#);
     out.push_str(&format!(
         concat!(
             r#"<env:Envelope xmlns:env="{}" xmlns:wsa="{}"><env:Header>"#,
             r#"<wsa:Action env:mustUnderstand="1">{}</wsa:Action><wsa:MessageID>{}</wsa:MessageID>"#,
             r#"<wsa:ReplyTo><wsa:Address>http://www.w3.org/2005/08/addressing/anonymous</wsa:Address></wsa:ReplyTo>"#,
-            r#"<wsa:To env:mustUnderstand="1">{}</wsa:To></env:Header><env:Body>"#
+            r#"<wsa:To env:mustUnderstand="1">{}</wsa:To>"#
         ),
         SOAP12,
         WSA,
@@ -135,6 +151,8 @@ pub fn encode_request(action: &str, to: &str, message_id: &str, body_xml: &str) 
         esc_text(message_id),
         esc_text(to)
     ));
+    out.push_str(security);
+    out.push_str("</env:Header><env:Body>");
     out.push_str(body_xml);
     out.push_str("</env:Body></env:Envelope>");
     out

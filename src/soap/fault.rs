@@ -1,6 +1,6 @@
 //! SOAP 1.2 faults.
 
-use super::{SOAP12, WSA};
+use super::{SOAP12, WSA, WSSE};
 use crate::xml::esc_text;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,8 +22,8 @@ impl FaultCode {
     }
 }
 
-/// A SOAP fault. `subcode` is a QName in the WS-Addressing namespace (prefix `wsa:`) or another
-/// namespace the writer declares.
+/// A SOAP fault. `subcode` is a QName with the prefix `wsa:` (WS-Addressing) or `wsse:`
+/// (WS-Security), both declared by the writer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("SOAP fault {code:?}{}: {reason}", subcode.map(|s| format!("/{s}")).unwrap_or_default())]
 pub struct Fault {
@@ -80,6 +80,17 @@ impl Fault {
         }
     }
 
+    /// A WS-Security fault (`wsse:InvalidSecurity`, `wsse:FailedAuthentication`,
+    /// `wsse:InvalidSecurityToken`, ...): the request is not processed.
+    pub fn security(subcode: &'static str, reason: impl Into<String>) -> Fault {
+        Fault {
+            code: FaultCode::Sender,
+            subcode: Some(subcode),
+            reason: reason.into(),
+            http_status: 400,
+        }
+    }
+
     pub fn with_subcode(mut self, subcode: &'static str) -> Fault {
         self.subcode = Some(subcode);
         self
@@ -97,13 +108,14 @@ impl Fault {
         format!(
             concat!(
                 r#"<?xml version="1.0" encoding="UTF-8"?>"#,
-                r#"<env:Envelope xmlns:env="{env}" xmlns:wsa="{wsa}">"#,
+                r#"<env:Envelope xmlns:env="{env}" xmlns:wsa="{wsa}" xmlns:wsse="{wsse}">"#,
                 r#"<env:Header><wsa:Action env:mustUnderstand="1">{wsa}/fault</wsa:Action>{relates}</env:Header>"#,
                 r#"<env:Body><env:Fault><env:Code><env:Value>{code}</env:Value>{sub}</env:Code>"#,
                 r#"<env:Reason><env:Text xml:lang="en">{reason}</env:Text></env:Reason></env:Fault></env:Body></env:Envelope>"#
             ),
             env = SOAP12,
             wsa = WSA,
+            wsse = WSSE,
             relates = relates,
             code = self.code.qname(),
             sub = sub,

@@ -3,12 +3,17 @@
 pub mod envelope;
 pub mod fault;
 pub mod mtom;
+pub mod principal;
 pub mod service;
+pub mod wss;
 
 pub use envelope::{decode_request, encode_response, SoapRequest};
 pub use fault::{Fault, FaultCode};
 pub use mtom::Attachment;
-pub use service::{Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService};
+pub use principal::{Caller, Principal, User};
+pub use service::{
+    Access, AuthFuture, Authorizer, Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService,
+};
 
 pub const SOAP12: &str = "http://www.w3.org/2003/05/soap-envelope";
 pub const SOAP11: &str = "http://schemas.xmlsoap.org/soap/envelope/";

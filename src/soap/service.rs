@@ -5,17 +5,18 @@
 use super::envelope::SoapRequest;
 use super::fault::Fault;
 use super::mtom::{Attachment, Part};
+use super::principal::Principal;
 use crate::pki::PeerIdentity;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-/// A decoded request, with its MTOM parts by Content-ID and the caller's certificate identity.
+/// A decoded request, with its MTOM parts by Content-ID and who is calling.
 pub struct SoapCall {
     pub request: SoapRequest,
     pub parts: HashMap<String, Part>,
-    pub peer: Arc<PeerIdentity>,
+    pub principal: Arc<Principal>,
 }
 
 impl SoapCall {
@@ -56,6 +57,20 @@ impl SoapReply {
 
 pub type ServiceFuture<'a> = Pin<Box<dyn Future<Output = Result<SoapReply, Fault>> + Send + 'a>>;
 
+/// Who may call an endpoint, for the trust layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// National callers only. `xds`: an XDS endpoint, where XUA is required when the node is
+    /// configured so (`[xua] require_on_xds`).
+    National { xds: bool },
+    /// National callers, and foreign contact points with eHDSI assertions: an identity (HCP)
+    /// assertion holding `permissions`, and a treatment relationship (TRC) assertion when `trc`.
+    CrossBorder {
+        trc: bool,
+        permissions: &'static [&'static str],
+    },
+}
+
 /// Where and what a service answers.
 #[derive(Debug)]
 pub struct Endpoint {
@@ -66,6 +81,7 @@ pub struct Endpoint {
     /// The request actions it answers. The router refuses others with
     /// `wsa:ActionNotSupported` and counts them under one "other" metrics label.
     pub actions: &'static [&'static str],
+    pub access: Access,
 }
 
 /// A SOAP endpoint. `node.rs` builds each service with the state it needs and registers it
@@ -74,4 +90,17 @@ pub trait SoapService: Send + Sync {
     fn endpoint(&self) -> &'static Endpoint;
     /// Answers one call whose action is one of the endpoint's actions.
     fn call(&self, call: SoapCall) -> ServiceFuture<'_>;
+}
+
+pub type AuthFuture<'a> = Pin<Box<dyn Future<Output = Result<Principal, Fault>> + Send + 'a>>;
+
+/// Decides, before any service runs, who is calling and whether they may call this endpoint:
+/// the trust layer's policy. A refusal is a SOAP fault and the request goes no further.
+pub trait Authorizer: Send + Sync {
+    fn authorize<'a>(
+        &'a self,
+        peer: &'a PeerIdentity,
+        endpoint: &'static Endpoint,
+        request: &'a SoapRequest,
+    ) -> AuthFuture<'a>;
 }

@@ -6,7 +6,7 @@ use super::body::{read_limited, Chunks, ReadBodyError};
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
 use crate::soap::mtom::{self, ContentType, Part};
-use crate::soap::{self, Fault, SoapCall, SoapReply, SoapRequest, SoapService};
+use crate::soap::{self, Authorizer, Fault, SoapCall, SoapReply, SoapRequest, SoapService};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -24,11 +24,19 @@ pub struct SoapLimits {
     pub body_timeout: Duration,
 }
 
+/// Why no service answered: the trust layer refused the caller, or the call faulted.
+enum NotServed {
+    Refused(Fault),
+    Failed(Fault),
+}
+use NotServed::{Failed, Refused};
+
 /// The metrics label of an action no service answers (keeps the label set closed).
 const OTHER_ACTION: &str = "other";
 
 pub struct Router {
     services: HashMap<&'static str, Arc<dyn SoapService>>,
+    authorizer: Arc<dyn Authorizer>,
     limits: SoapLimits,
     /// Written into served WSDLs for `{{BASE_URL}}`.
     public_url: String,
@@ -40,9 +48,15 @@ pub struct Router {
 pub struct DuplicatePath(pub &'static str);
 
 impl Router {
-    pub fn new(limits: SoapLimits, public_url: String, metrics: Arc<Metrics>) -> Router {
+    pub fn new(
+        limits: SoapLimits,
+        public_url: String,
+        metrics: Arc<Metrics>,
+        authorizer: Arc<dyn Authorizer>,
+    ) -> Router {
         Router {
             services: HashMap::new(),
+            authorizer,
             limits,
             public_url,
             metrics,
@@ -124,19 +138,27 @@ impl Router {
             .find(|a| *a == soap_req.action);
         let action = soap_req.action.clone();
         let message_id = soap_req.message_id.clone();
-        let call = SoapCall {
-            request: soap_req,
-            parts,
-            peer: peer.clone(),
-        };
-        let result = match known {
-            Some(_) => svc.call(call).await,
-            None => Err(Fault::action_not_supported(&action)),
+        // Who is calling is settled before anything of the request is processed.
+        let result = match self.authorizer.authorize(&peer, endpoint, &soap_req).await {
+            Err(refused) => Err(Refused(refused)),
+            Ok(principal) => {
+                let call = SoapCall {
+                    request: soap_req,
+                    parts,
+                    principal: Arc::new(principal),
+                };
+                match known {
+                    Some(_) => svc.call(call).await.map_err(Failed),
+                    None => Err(Failed(Fault::action_not_supported(&action))),
+                }
+            }
         };
         let outcome = match &result {
             Ok(r) => r.outcome,
-            Err(_) => "Fault",
+            Err(Refused(_)) => "Refused",
+            Err(Failed(_)) => "Fault",
         };
+        let result = result.map_err(|(Refused(f) | Failed(f))| f);
         // Metrics label unknown actions as one "other": clients cannot grow the label set.
         let label = known.unwrap_or(OTHER_ACTION);
         if known.is_none() {

@@ -71,8 +71,7 @@ pub async fn serve(
                 .get_ref()
                 .1
                 .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|c| PeerIdentity::from_der(c).ok())
+                .and_then(|c| PeerIdentity::from_chain(c).ok())
                 .unwrap_or_default();
             let peer = Arc::new(peer);
             tracing::debug!(%addr, subject = %peer.subject, issuer = %peer.issuer, "connection");

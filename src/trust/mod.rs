@@ -1,2 +1,12 @@
-//! Who is on the other end, and what they may do: XUA assertions, access policy, consent.
-//! (The certificate identity a connection gives is read in `pki`.)
+//! Who is on the other end, and what they may do. The router asks [`Policy`] before any service
+//! runs: the caller's certificate decides whether it is a national caller or a configured
+//! foreign contact point, the endpoint's [`crate::soap::Access`] what it must present, and the
+//! XUA assertions in wsse:Security are verified (`xua`) and turned into the principal
+//! (`claims`). Trust anchors are sets of certificates (`anchors`).
+
+pub mod anchors;
+pub mod claims;
+pub mod policy;
+pub mod xua;
+
+pub use policy::{Policy, PolicyError};

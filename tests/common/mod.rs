@@ -6,7 +6,6 @@ pub mod meta;
 pub mod schema;
 pub mod xdsb;
 
-use ncpeh::soap::envelope::encode_request;
 use ncpeh::transport::client::{HttpsClient, SoapResponse};
 use ncpeh::transport::tls::client_config;
 use std::io::{BufRead, BufReader};
@@ -218,13 +217,27 @@ impl TestNode {
     }
 
     pub async fn call(&self, path: &str, action: &str, body: &str) -> SoapResponse {
-        let env = encode_request(
+        self.call_as("client", path, action, body, None).await
+    }
+
+    /// A call with the certificate `cert` of the PKI (e.g. "foreign-se") and, when given, a
+    /// wsse:Security header.
+    pub async fn call_as(
+        &self,
+        cert: &str,
+        path: &str,
+        action: &str,
+        body: &str,
+        security: Option<&str>,
+    ) -> SoapResponse {
+        let env = ncpeh::soap::envelope::encode_secured_request(
             action,
             &self.url(path),
             &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            security,
             body,
         );
-        self.client()
+        self.client_as(Some(cert))
             .soap(&self.url(path), action, env)
             .await
             .expect("SOAP call")

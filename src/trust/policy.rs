@@ -1,0 +1,251 @@
+//! The access policy the router asks before any service runs: who is calling (a national caller
+//! or a configured foreign contact point, by its certificate), whether that caller may use the
+//! endpoint, and what its verified assertions say. A refusal is a SOAP fault; nothing of the
+//! request is processed.
+
+use super::anchors::{load_crls, unix_time, AnchorError, Anchors, Crls};
+use super::claims;
+use super::xua::{self, Failure, Settings};
+use crate::config::Config;
+use crate::pki::PeerIdentity;
+use crate::saml::SAML2;
+use crate::soap::{
+    Access, AuthFuture, Authorizer, Caller, Endpoint, Fault, FaultCode, Principal, SoapRequest,
+    SOAP12,
+};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// A foreign contact point as the policy knows it.
+#[derive(Debug, Clone)]
+struct PeerTrust {
+    home_community_id: String,
+    country: String,
+    expected_subject: Option<String>,
+    /// The issuers its assertions must be signed under.
+    issuers: Anchors,
+}
+
+#[derive(Debug)]
+struct Inner {
+    country: String,
+    national_ca: Anchors,
+    foreign_ca: Anchors,
+    peers: Vec<PeerTrust>,
+    national_issuers: Anchors,
+    require_on_xds: bool,
+    settings: Settings,
+}
+
+/// Cheap to clone: verification runs on a blocking thread with its own handle.
+#[derive(Debug, Clone)]
+pub struct Policy(Arc<Inner>);
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error(transparent)]
+    Anchors(#[from] AnchorError),
+}
+
+/// Anchors from `path` when it is set and exists (dev PKI defaults may be absent).
+fn optional(name: &str, path: Option<std::path::PathBuf>, crls: &Crls) -> Result<Anchors, AnchorError> {
+    match path {
+        Some(p) if p.exists() => Anchors::load(name, &p, crls.clone()),
+        _ => Ok(Anchors::empty(name)),
+    }
+}
+
+impl Policy {
+    pub fn from_config(cfg: &Config) -> Result<Policy, PolicyError> {
+        let crls = load_crls(&cfg.xua.crls)?;
+        let peers = cfg
+            .peers
+            .iter()
+            .filter_map(|p| {
+                let country = p.country.clone()?;
+                let name = format!("issuers of {country} assertions");
+                Some(optional(&name, cfg.peer_issuers_path(p), &crls).map(|issuers| PeerTrust {
+                    home_community_id: p.home_community_id.clone(),
+                    country,
+                    expected_subject: p.expected_subject.clone(),
+                    issuers,
+                }))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut audiences = cfg.xua.audiences.clone();
+        audiences.push(cfg.node.home_community_id.clone());
+        audiences.push(cfg.public_url());
+        Ok(Policy(Arc::new(Inner {
+            country: cfg.node.country.clone(),
+            national_ca: Anchors::load("national CAs", &cfg.national_ca_path(), Crls::default())?,
+            foreign_ca: Anchors::load("foreign contact point CAs", &cfg.foreign_ca_path(), Crls::default())?,
+            peers,
+            national_issuers: optional("national assertion issuers", cfg.national_issuers_path(), &crls)?,
+            require_on_xds: cfg.xua.require_on_xds,
+            settings: Settings {
+                clock_skew: time::Duration::try_from(cfg.xua.clock_skew).unwrap_or(time::Duration::MINUTE),
+                audiences,
+            },
+        })))
+    }
+
+    /// The decision, at `now`. Runs xmlsec when there are assertions: call it on a blocking
+    /// thread.
+    pub fn decide(
+        &self,
+        peer: &PeerIdentity,
+        endpoint: &Endpoint,
+        security: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<Principal, Fault> {
+        let p = &self.0;
+        let (caller, peer_trust) = self.classify(peer, now)?;
+        let mut principal = Principal {
+            peer: peer.clone(),
+            caller: caller.clone(),
+            ..Default::default()
+        };
+        let (needs_hcp, needs_trc, permissions, issuers) = match (endpoint.access, peer_trust) {
+            (Access::National { .. }, Some(_)) => {
+                return Err(denied(format!(
+                    "{} is not open to foreign contact points",
+                    endpoint.path
+                )))
+            }
+            (Access::CrossBorder { trc, permissions }, Some(pt)) => (true, trc, permissions, &pt.issuers),
+            (Access::National { xds }, None) => {
+                (xds && p.require_on_xds, false, &[][..], &p.national_issuers)
+            }
+            (Access::CrossBorder { .. }, None) => (false, false, &[][..], &p.national_issuers),
+        };
+        let Some(xml) = security else {
+            if needs_hcp {
+                return Err(Fault::security(
+                    Failure::Invalid.subcode(),
+                    format!("{} needs a SAML identity assertion in wsse:Security", endpoint.path),
+                ));
+            }
+            return Ok(principal);
+        };
+        let report = xua::verify_header(xml, issuers, &p.settings, now);
+        if let Some((check, failure, why)) = report.failure() {
+            return Err(Fault::security(failure.subcode(), format!("{check}: {why}")));
+        }
+        if let Some(f) = not_understood(xml) {
+            return Err(f);
+        }
+        if report.assertions.is_empty() {
+            if needs_hcp {
+                return Err(Fault::security(Failure::Invalid.subcode(), "wsse:Security holds no SAML assertion"));
+            }
+            return Ok(principal);
+        }
+        let pair = claims::pair(&report.assertions)
+            .map_err(|why| Fault::security(Failure::Token.subcode(), why))?;
+        let user = claims::user(pair.hcp);
+        if let Some(pt) = peer_trust {
+            // Anchors are per country already; the signer must also say so itself.
+            for c in [Some(pair.hcp), pair.trc].into_iter().flatten() {
+                let signer_country = c.signer.as_ref().and_then(|s| s.country.as_deref());
+                if signer_country.is_some_and(|sc| sc != pt.country) {
+                    return Err(Fault::security(
+                        Failure::Authentication.subcode(),
+                        format!("an assertion signed in {} arrived over the connection of {}", signer_country.unwrap_or("?"), pt.country),
+                    ));
+                }
+            }
+            claims::ehdsi_hcp(&user).map_err(|why| Fault::security(Failure::Token.subcode(), why))?;
+        }
+        if needs_trc && pair.trc.is_none() {
+            return Err(Fault::security(
+                Failure::Invalid.subcode(),
+                format!("{} needs a treatment relationship (TRC) assertion", endpoint.path),
+            ));
+        }
+        principal.patient = pair.trc.and_then(|t| claims::patient(&t.assertion));
+        if needs_trc && principal.patient.is_none() {
+            return Err(Fault::security(Failure::Token.subcode(), "the TRC assertion names no patient"));
+        }
+        principal.user = Some(user);
+        let missing = principal.missing_permissions(permissions);
+        if !missing.is_empty() {
+            return Err(denied(format!(
+                "the health professional lacks the permissions {} for {}",
+                missing.join(", "),
+                endpoint.path
+            )));
+        }
+        principal.security = Some(xml.to_string());
+        Ok(principal)
+    }
+
+    /// A caller whose certificate names another country is a foreign contact point and must be
+    /// a configured peer; anyone else is a national caller and must chain to the national CAs.
+    fn classify(&self, peer: &PeerIdentity, now: OffsetDateTime) -> Result<(Caller, Option<&PeerTrust>), Fault> {
+        let p = &self.0;
+        let at = unix_time(now);
+        let foreign_country = peer.country.as_deref().filter(|c| *c != p.country);
+        let Some(country) = foreign_country else {
+            p.national_ca
+                .verify(&peer.certs, at)
+                .map_err(|why| denied(format!("the client certificate is not a national caller's: {why}")))?;
+            return Ok((Caller::National, None));
+        };
+        let pt = p
+            .peers
+            .iter()
+            .find(|t| t.country == country && t.expected_subject.as_ref().is_none_or(|s| *s == peer.subject))
+            .ok_or_else(|| denied(format!("no contact point of {country} with certificate subject '{}' is configured", peer.subject)))?;
+        p.foreign_ca
+            .verify(&peer.certs, at)
+            .map_err(|why| denied(format!("the client certificate is not a contact point's: {why}")))?;
+        let caller = Caller::Foreign {
+            home_community_id: pt.home_community_id.clone(),
+            country: pt.country.clone(),
+        };
+        Ok((caller, Some(pt)))
+    }
+}
+
+/// Access refused to an authenticated caller.
+fn denied(reason: String) -> Fault {
+    Fault::security(Failure::Authentication.subcode(), reason)
+}
+
+/// A Security header marked mustUnderstand that holds tokens other than SAML assertions (which
+/// the node does not process) is refused, as SOAP requires.
+fn not_understood(xml: &str) -> Option<Fault> {
+    let root = crate::xml::parse(xml.as_bytes(), Default::default()).ok()?;
+    let must = matches!(root.attr_ns(SOAP12, "mustUnderstand"), Some("true") | Some("1"));
+    let others = root
+        .elements()
+        .filter(|e| !(e.is(SAML2, "Assertion") || e.name == "Timestamp"))
+        .count();
+    (must && others > 0).then(|| {
+        let mut f = Fault::sender("wsse:Security holds tokens other than SAML 2.0 assertions, which this node does not process");
+        f.code = FaultCode::MustUnderstand;
+        f
+    })
+}
+
+impl Authorizer for Policy {
+    fn authorize<'a>(
+        &'a self,
+        peer: &'a PeerIdentity,
+        endpoint: &'static Endpoint,
+        request: &'a SoapRequest,
+    ) -> AuthFuture<'a> {
+        Box::pin(async move {
+            let now = OffsetDateTime::now_utc();
+            let Some(security) = request.security.clone() else {
+                return self.decide(peer, endpoint, None, now);
+            };
+            // Signature checks are CPU work in a library whose types are not Send.
+            let policy = self.clone();
+            let peer = peer.clone();
+            tokio::task::spawn_blocking(move || policy.decide(&peer, endpoint, Some(&security), now))
+                .await
+                .unwrap_or_else(|_| Err(Fault::receiver("the security check failed; the request was not processed")))
+        })
+    }
+}
