@@ -9,6 +9,7 @@
 //! (`setting.rs`). Durations are `Duration`s in the code and whole seconds (`*_secs`) in the file.
 
 mod checks;
+mod confidentiality;
 mod cross;
 mod env;
 mod problems;
@@ -20,8 +21,9 @@ mod show;
 mod tests;
 
 pub use problems::{ConfigError, Problem, Problems};
+pub use confidentiality::CodeTable;
 pub use sections::{
-    DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig, NodeConfig, PeerConfig,
+    ConfidentialityConfig, DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig, NodeConfig, PeerConfig,
     RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig,
 };
 pub use setting::LogFormat;
@@ -85,6 +87,7 @@ config! {
     log: LogConfig,
     gateway: GatewayConfig,
     ehdsi: EhdsiConfig,
+    confidentiality: ConfidentialityConfig,
 }
 
 impl Config {
