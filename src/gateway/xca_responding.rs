@@ -16,8 +16,15 @@ use crate::repository::retrieve::RetrieveAnswer;
 use crate::repository::service::storage_failure;
 use crate::repository::Repository;
 use crate::soap::{Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::xds::confidentiality::Audience;
 use crate::xds::{ErrorCode, XdsError};
 use std::sync::Arc;
+
+/// National consumers (a Norwegian certificate) see what stays in Norway; a foreign contact point
+/// sees only what may cross the border.
+fn audience(call: &SoapCall) -> Audience {
+    Audience::of_peer_country(call.peer.country.as_deref())
+}
 
 /// Queries that name a patient; the others (by id) need the homeCommunityId.
 const PATIENT_QUERIES: [&str; 5] = [
@@ -80,6 +87,7 @@ impl XcaResponding {
     }
 
     async fn query(&self, call: SoapCall) -> SoapReply {
+        let audience = audience(&call);
         let mut q = match parse_adhoc_query(call.body()) {
             Ok(q) => q,
             Err(e) => return self.failure(vec![XdsError::registry(e.to_string())]),
@@ -93,11 +101,11 @@ impl XcaResponding {
         }
         q.home = Some(self.home.clone());
         if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
-            return self.ehdsi_query(kind, &pid, q.return_type).await;
+            return self.ehdsi_query(kind, &pid, q.return_type, audience).await;
         }
         let result = self
             .registry
-            .stored_query(q)
+            .stored_query(q, audience)
             .await
             .map_err(|f| f.into_errors());
         query_reply(action::XC_QUERY_RESPONSE, result)
@@ -145,14 +153,20 @@ impl XcaResponding {
     }
 
     /// A PS or eP of a Norwegian patient: pivot documents translated from the Norwegian sources.
-    async fn ehdsi_query(&self, kind: ehdsi::PivotKind, pid: &str, rt: ReturnType) -> SoapReply {
+    async fn ehdsi_query(
+        &self,
+        kind: ehdsi::PivotKind,
+        pid: &str,
+        rt: ReturnType,
+        audience: Audience,
+    ) -> SoapReply {
         let e = ehdsi::Ehdsi {
             home: &self.home,
             repository: &self.repository,
             cfg: &self.ehdsi,
             term: self.terminology,
         };
-        let (pivots, errors) = e.find(kind, pid).await;
+        let (pivots, errors) = e.find(kind, pid, audience).await;
         let objects: Vec<String> = pivots
             .into_iter()
             .map(|p| match rt {
@@ -170,6 +184,7 @@ impl XcaResponding {
     }
 
     async fn retrieve(&self, call: SoapCall) -> RetrieveAnswer {
+        let audience = audience(&call);
         let reqs = match parse_retrieve_request(call.body()) {
             Ok(r) => r,
             Err(e) => {
@@ -188,7 +203,7 @@ impl XcaResponding {
             }
         }
         self.repository
-            .retrieve_with(ok, refused)
+            .retrieve_with(ok, refused, audience)
             .await
             .unwrap_or_else(storage_failure)
     }
