@@ -1,9 +1,8 @@
 //! How the `[confidentiality]` settings read their values: a reach word, and the code table
 //! (`"CODE^^SCHEME" = "nobody" | "national" | "cross_border"`).
 
-use super::sections::ConfidentialityConfig;
 use super::setting::Setting;
-use crate::xds::confidentiality::{default_rules, CodeRule, ConfidentialityPolicy, Reach};
+use crate::xds::confidentiality::{default_rules, CodeRule, Reach};
 
 const REACHES: &str = "must be \"nobody\", \"national\" or \"cross_border\"";
 
@@ -92,21 +91,11 @@ impl Setting for CodeTable {
     }
 }
 
-impl ConfidentialityConfig {
-    /// The policy the registry and the gateways apply.
-    pub fn policy(&self) -> ConfidentialityPolicy {
-        ConfidentialityPolicy {
-            rules: self.codes.0.clone(),
-            unknown: self.unknown,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::Config;
-    use crate::xds::confidentiality::VOLVEN_9603;
+    use crate::xds::confidentiality::{ConfidentialityPolicy, VOLVEN_9603};
 
     #[test]
     fn the_table_reads_from_file_and_environment() {

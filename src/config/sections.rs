@@ -6,7 +6,7 @@ use super::checks::{
 use super::section::section;
 use super::confidentiality::CodeTable;
 use super::setting::LogFormat;
-use crate::xds::confidentiality::Reach;
+use crate::xds::confidentiality::{ConfidentialityPolicy, Reach};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -141,6 +141,16 @@ section! {
         /// A code no row names: seen nationally, where the national rules apply, but never sent
         /// abroad unexamined.
         unknown: Reach = Reach::National;
+    }
+}
+
+impl ConfidentialityConfig {
+    /// The policy the registry and the gateways apply.
+    pub fn policy(&self) -> ConfidentialityPolicy {
+        ConfidentialityPolicy {
+            rules: self.codes.0.clone(),
+            unknown: self.unknown,
+        }
     }
 }
 
