@@ -75,6 +75,28 @@ enum ConfigCmd {
 enum PatientCmd {
     /// Add or update a patient: 'ID^^^&OID&ISO'.
     Add(PatientAdd),
+    /// Record (--deny ehdsi) or take back (--allow ehdsi) a patient's refusal of the eHDSI
+    /// exchange: no XCPD match, no PS/eP and no documents for foreign contact points.
+    Consent(PatientConsent),
+}
+
+#[derive(Args)]
+struct PatientConsent {
+    /// The patient: 'ID^^^&OID&ISO'.
+    pid: String,
+    #[command(flatten)]
+    change: ConsentChange,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct ConsentChange {
+    /// The exchange the patient refuses.
+    #[arg(long, value_parser = ["ehdsi"])]
+    deny: Option<String>,
+    /// The exchange the patient allows again.
+    #[arg(long, value_parser = ["ehdsi"])]
+    allow: Option<String>,
 }
 
 #[derive(Args)]
@@ -120,6 +142,13 @@ fn main() -> ExitCode {
                 gender: a.gender,
             },
         ),
+        Cmd::Patient {
+            cmd: PatientCmd::Consent(c),
+        } => match (c.change.deny, c.change.allow) {
+            (Some(scope), _) => ncpeh::cli::patient_consent(&cfg, &c.pid, &scope, true),
+            (_, Some(scope)) => ncpeh::cli::patient_consent(&cfg, &c.pid, &scope, false),
+            (None, None) => Err("give --deny or --allow".into()),
+        },
         Cmd::Config {
             cmd: ConfigCmd::Check,
         } => {

@@ -66,6 +66,7 @@ pub fn registry(cfg: &Config, store: Store) -> Result<Registry, NodeError> {
         store,
         policy: Arc::new(policy),
         cfg: Arc::new(cfg.registry.clone()),
+        confidentiality: Arc::new(cfg.confidentiality.policy()),
     })
 }
 

@@ -1,5 +1,7 @@
-//! Every SQL statement the registry runs for ITI-42 and all 14 stored queries must be driven by
-//! an index: SQLite's EXPLAIN QUERY PLAN may not show a table scan for any of them.
+//! Every SQL statement the registry runs for ITI-42 and all 14 stored queries (for a national and
+//! a cross-border caller, with the confidentiality and consent lookups that hide documents), and
+//! the repository for ITI-43, must be driven by an index: SQLite's EXPLAIN QUERY PLAN may not
+//! show a table scan for any of them.
 
 mod common;
 use common::meta::{self, Doc};
@@ -8,7 +10,10 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use ncpeh::ebxml::parse_submit_objects;
 use ncpeh::ebxml::query::parse_adhoc_query;
+use ncpeh::ebxml::retrieve::DocumentRequest;
 use ncpeh::registry::query as sq;
+use ncpeh::repository::provide::DocFacts;
+use ncpeh::xds::confidentiality::Viewer;
 use ncpeh::xds::ids;
 use ncpeh::xds::validate::Expect;
 use std::sync::Mutex;
@@ -220,17 +225,59 @@ async fn registry_sql_uses_indexes() {
             ],
         ),
     ];
-    for (id, params) in &queries {
-        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let q = parse_adhoc_query(&xml(&meta::query(id, true, &params))).unwrap();
-        let found = reg
-            .stored_query(q)
-            .await
-            .unwrap_or_else(|e| panic!("{id}: {e}"));
-        assert!(!found.is_empty(), "query {id} found nothing in the fixture");
+    // A refusal on record (of another patient) makes the consent lookup of cross-border
+    // answers read a table that has rows.
+    let other = common::new_pid();
+    reg.store
+        .write(move |c| {
+            ncpeh::store::consent::deny(c, &other, ncpeh::store::consent::Scope::Ehdsi, 0)
+                .map_err(ncpeh::store::StoreError::from)
+        })
+        .await
+        .unwrap();
+    let viewers = [Viewer::national(), Viewer::cross_border(Some(pid.clone()))];
+    for viewer in &viewers {
+        for (id, params) in &queries {
+            let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let q = parse_adhoc_query(&xml(&meta::query(id, true, &params))).unwrap();
+            let found = reg
+                .stored_query(q, viewer.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{id}: {e}"));
+            assert!(!found.is_empty(), "query {id} found nothing in the fixture");
+        }
+    }
+    // ITI-43 of a registered document: the document row, then the confidentiality of its entry.
+    let repo = ncpeh::repository::Repository::new(&cfg, reg.clone()).unwrap();
+    repo.store_documents(vec![DocFacts {
+        entry_id: a.id.clone(),
+        unique_id: a.uid.clone(),
+        mime_type: "text/xml".into(),
+        hash: "da39a3ee5e6b4b0d3255bfef95601890afd80709".into(),
+        size: 0,
+        data: Default::default(),
+    }])
+    .await
+    .unwrap();
+    for viewer in &viewers {
+        let req = DocumentRequest {
+            home: None,
+            repository_uid: cfg.repository.unique_id.clone(),
+            document_uid: a.uid.clone(),
+        };
+        let answer = repo.retrieve(vec![req], viewer.clone()).await.unwrap();
+        assert_eq!(answer.docs.len(), 1, "the N document is retrieved");
     }
 
     let seen: Vec<String> = std::mem::take(&mut *SEEN.lock().unwrap());
+    // The lookups that hide documents are among the statements checked.
+    for table in ["LEFT OUTER JOIN `object_codes`", "FROM `consent_denials`"] {
+        assert!(
+            seen.iter()
+                .any(|s| s.starts_with("SELECT") && s.contains(table)),
+            "no statement with {table} was run"
+        );
+    }
     let mut conn = SqliteConnection::establish(&db).unwrap();
     let mut checked = 0;
     for sql in seen.iter().filter(|s| {

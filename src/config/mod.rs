@@ -9,6 +9,7 @@
 //! (`setting.rs`). Durations are `Duration`s in the code and whole seconds (`*_secs`) in the file.
 
 mod checks;
+mod confidentiality;
 mod cross;
 mod env;
 mod problems;
@@ -20,9 +21,10 @@ mod show;
 mod tests;
 
 pub use problems::{ConfigError, Problem, Problems};
+pub use confidentiality::CodeTable;
 pub use sections::{
-    DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig, NodeConfig, PeerConfig,
-    RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig, XuaConfig,
+    ConfidentialityConfig, DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig,
+    NodeConfig, PeerConfig, RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig, XuaConfig,
 };
 pub use setting::LogFormat;
 
@@ -86,6 +88,7 @@ config! {
     gateway: GatewayConfig,
     ehdsi: EhdsiConfig,
     xua: XuaConfig,
+    confidentiality: ConfidentialityConfig,
 }
 
 impl Config {

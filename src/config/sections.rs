@@ -5,7 +5,9 @@ use super::checks::{
     seconds, urn_oid,
 };
 use super::section::section;
+use super::confidentiality::CodeTable;
 use super::setting::LogFormat;
+use crate::xds::confidentiality::{ConfidentialityPolicy, Reach};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -151,6 +153,31 @@ section! {
         ep_source_formats: Vec<String> = vec!["urn:no:kith:xmlstds:eresept:m1".into()];
         /// Terminology tables overriding the built-in ones (a table missing there stays built-in).
         terminology_dir: Option<PathBuf> = None;
+    }
+}
+
+section! {
+    /// Who may see a document, by its confidentialityCode: nobody, national callers, or national
+    /// and cross-border callers. A document with several codes takes the most restrictive.
+    pub struct ConfidentialityConfig {
+        /// "CODE^^SCHEME" (a code ending in * is a prefix) -> "nobody" | "national" |
+        /// "cross_border"; the most specific row wins. Written in the file, it replaces this
+        /// built-in table: NORN_* nobody, other Volven 9603 codes national, 9603 and HL7 N
+        /// cross_border.
+        codes: CodeTable = CodeTable::default();
+        /// A code no row names: seen nationally, where the national rules apply, but never sent
+        /// abroad unexamined.
+        unknown: Reach = Reach::National;
+    }
+}
+
+impl ConfidentialityConfig {
+    /// The policy the registry and the gateways apply.
+    pub fn policy(&self) -> ConfidentialityPolicy {
+        ConfidentialityPolicy {
+            rules: self.codes.0.clone(),
+            unknown: self.unknown,
+        }
     }
 }
 

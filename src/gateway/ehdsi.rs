@@ -11,14 +11,17 @@ use crate::ebxml::{LocalizedString, RegistryObject, RimTag, APPROVED};
 use crate::registry::query::params::Params;
 use crate::repository::provide::DocFacts;
 use crate::repository::Repository;
+use crate::store::consent::{self, Scope};
 use crate::store::dispensations;
 use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
 use crate::store::{DbConn, StoreError};
 use crate::translate::{self, Terminology};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
+use crate::xds::confidentiality::{Audience, ConfidentialityPolicy};
 use crate::xds::{cx, ids, ErrorCode, XdsError};
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
+use std::sync::Arc;
 
 use crate::ids::ehdsi::{
     EP_CLASS, EP_FORMAT, EP_STATUS_SYSTEM, FORMAT_SCHEME, PS_CLASS, PS_FORMAT,
@@ -100,14 +103,19 @@ struct Source {
 }
 
 impl Ehdsi<'_> {
-    /// The pivot DocumentEntries for the patient; translation problems come back as errors
-    /// next to whatever could be offered.
-    pub async fn find(&self, kind: PivotKind, pid: &str) -> (Vec<Pivot>, Vec<XdsError>) {
+    /// The pivot DocumentEntries for the patient, from the sources this audience may see;
+    /// translation problems come back as errors next to whatever could be offered.
+    pub async fn find(
+        &self,
+        kind: PivotKind,
+        pid: &str,
+        audience: Audience,
+    ) -> (Vec<Pivot>, Vec<XdsError>) {
         let formats = match kind {
             PivotKind::Ps => self.cfg.ps_source_formats.clone(),
             PivotKind::Ep => self.cfg.ep_source_formats.clone(),
         };
-        let sources = match self.sources(pid, formats).await {
+        let sources = match self.sources(pid, formats, audience).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "eHDSI source lookup failed");
@@ -194,15 +202,26 @@ impl Ehdsi<'_> {
         (pivots, errors)
     }
 
-    /// The patient's Approved source documents of the given formats, with their bytes.
-    async fn sources(&self, pid: &str, formats: Vec<String>) -> Result<Vec<Source>, StoreError> {
+    /// The patient's Approved source documents of the given formats that the audience may
+    /// see, with their bytes.
+    async fn sources(
+        &self,
+        pid: &str,
+        formats: Vec<String>,
+        audience: Audience,
+    ) -> Result<Vec<Source>, StoreError> {
         let pid = pid.to_string();
         let blobs = self.repository.blobs.clone();
-        let repo = self.repository.cfg.unique_id.clone();
+        let wanted = Wanted {
+            formats,
+            repo: self.repository.cfg.unique_id.clone(),
+            policy: self.repository.registry.confidentiality.clone(),
+            audience,
+        };
         self.repository
             .registry
             .store
-            .read(move |conn| source_rows(conn, &pid, &formats, blobs.as_ref(), &repo))
+            .read(move |conn| source_rows(conn, &pid, &wanted, blobs.as_ref()))
             .await
     }
 
@@ -359,13 +378,28 @@ fn translate_source(
     }
 }
 
+/// Which registered documents may be a source.
+struct Wanted {
+    formats: Vec<String>,
+    /// This node's repository: only documents whose bytes are here.
+    repo: String,
+    policy: Arc<ConfidentialityPolicy>,
+    audience: Audience,
+}
+
 fn source_rows(
     conn: &mut DbConn,
     pid: &str,
-    formats: &[String],
+    w: &Wanted,
     blobs: &dyn crate::repository::blob::BlobStore,
-    repo: &str,
 ) -> Result<Vec<Source>, StoreError> {
+    // A patient who refused the eHDSI exchange has no sources for a foreign contact point: the
+    // answer is the empty one of a patient without documents, and reveals nothing.
+    if w.audience == Audience::CrossBorder
+        && !consent::denied(conn, &[pid.to_string()], Scope::Ehdsi)?.is_empty()
+    {
+        return Ok(Vec::new());
+    }
     let rows = rs::objects_for_patient(
         conn,
         pid,
@@ -385,10 +419,13 @@ fn source_rows(
     };
     let mut out = Vec::new();
     for row in rows {
-        let is_source = codes
-            .iter()
-            .any(|c| c.0 == row.seq && c.1 == CodeKind::Format && formats.contains(&c.2));
-        if !is_source || row.repository_uid.as_deref() != Some(repo) {
+        let of_row = |kind: CodeKind| codes.iter().filter(move |c| c.0 == row.seq && c.1 == kind);
+        let is_source = of_row(CodeKind::Format).any(|c| w.formats.contains(&c.2));
+        let confidentiality = of_row(CodeKind::Confidentiality).map(|c| (c.2.as_str(), c.3.as_str()));
+        if !is_source
+            || row.repository_uid.as_deref() != Some(w.repo.as_str())
+            || !w.policy.shows(confidentiality, w.audience)
+        {
             continue;
         }
         let Some(doc) = blobs

@@ -16,9 +16,25 @@ use crate::repository::retrieve::RetrieveAnswer;
 use crate::repository::service::storage_failure;
 use crate::repository::Repository;
 use crate::saml::xspa::permissions;
-use crate::soap::{Principal, Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{Access, Endpoint, Fault, Principal, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::xds::confidentiality::{Audience, Viewer};
 use crate::xds::{ErrorCode, XdsError};
 use std::sync::Arc;
+
+/// National consumers see what stays in Norway; a foreign contact point (as the trust policy
+/// classified the caller) sees only what may cross the border.
+pub fn audience(call: &SoapCall) -> Audience {
+    viewer(call).audience
+}
+
+/// The audience and, for a foreign contact point, the patient of its TRC assertion.
+fn viewer(call: &SoapCall) -> Viewer {
+    if call.principal.is_foreign() {
+        Viewer::cross_border(call.principal.patient.clone())
+    } else {
+        Viewer::national()
+    }
+}
 
 /// Queries that name a patient; the others (by id) need the homeCommunityId.
 const PATIENT_QUERIES: [&str; 5] = [
@@ -80,8 +96,8 @@ fn query_patient(q: &AdhocQueryRequest) -> Result<Option<String>, XdsError> {
     .find_map(|n| params.single(n).ok().flatten()))
 }
 
-/// A foreign contact point may ask about the patient its TRC assertion names, and only with
-/// the permissions the document class needs.
+/// A foreign contact point may ask about the patient its TRC assertion names (and sees no other
+/// patient's objects in answers to queries by id), with the permissions the class needs.
 fn cross_border_query(principal: &Principal, q: &AdhocQueryRequest) -> Result<(), XdsError> {
     if !principal.is_foreign() {
         return Ok(());
@@ -94,11 +110,8 @@ fn cross_border_query(principal: &Principal, q: &AdhocQueryRequest) -> Result<()
                 "the treatment relationship (TRC) assertion is for another patient than the query",
             ))
         }
-        (None, _) => {
-            return Err(XdsError::registry(
-                "foreign contact points may only query by the patient of their TRC assertion",
-            ))
-        }
+        // A query by ids: the answer keeps only the TRC patient's objects.
+        (None, _) => {}
     }
     let needed = match ehdsi::ehdsi_request(q).map(|(kind, _)| kind) {
         Some(ehdsi::PivotKind::Ps) => permissions::PATIENT_SUMMARY,
@@ -134,6 +147,7 @@ impl XcaResponding {
     }
 
     async fn query(&self, call: SoapCall) -> SoapReply {
+        let viewer = viewer(&call);
         let mut q = match parse_adhoc_query(call.body()) {
             Ok(q) => q,
             Err(e) => return self.failure(vec![XdsError::registry(e.to_string())]),
@@ -150,11 +164,11 @@ impl XcaResponding {
         }
         q.home = Some(self.home.clone());
         if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
-            return self.ehdsi_query(kind, &pid, q.return_type).await;
+            return self.ehdsi_query(kind, &pid, q.return_type, viewer.audience).await;
         }
         let result = self
             .registry
-            .stored_query(q)
+            .stored_query(q, viewer)
             .await
             .map_err(|f| f.into_errors());
         query_reply(action::XC_QUERY_RESPONSE, result)
@@ -195,14 +209,20 @@ impl XcaResponding {
     }
 
     /// A PS or eP of a Norwegian patient: pivot documents translated from the Norwegian sources.
-    async fn ehdsi_query(&self, kind: ehdsi::PivotKind, pid: &str, rt: ReturnType) -> SoapReply {
+    async fn ehdsi_query(
+        &self,
+        kind: ehdsi::PivotKind,
+        pid: &str,
+        rt: ReturnType,
+        audience: Audience,
+    ) -> SoapReply {
         let e = ehdsi::Ehdsi {
             home: &self.home,
             repository: &self.repository,
             cfg: &self.ehdsi,
             term: self.terminology,
         };
-        let (pivots, errors) = e.find(kind, pid).await;
+        let (pivots, errors) = e.find(kind, pid, audience).await;
         let objects: Vec<String> = pivots
             .into_iter()
             .map(|p| match rt {
@@ -220,6 +240,7 @@ impl XcaResponding {
     }
 
     async fn retrieve(&self, call: SoapCall) -> RetrieveAnswer {
+        let viewer = viewer(&call);
         let reqs = match parse_retrieve_request(call.body()) {
             Ok(r) => r,
             Err(e) => {
@@ -238,7 +259,7 @@ impl XcaResponding {
             }
         }
         self.repository
-            .retrieve_with(ok, refused)
+            .retrieve_with(ok, refused, viewer)
             .await
             .unwrap_or_else(storage_failure)
     }

@@ -3,6 +3,7 @@
 
 use crate::hl7v3::{FoundPatient, Ii, Issue, PatientQuery};
 use crate::store::patients::PatientRow;
+use std::collections::HashSet;
 
 /// Fødselsnummer and D-nummer: the Norwegian person identifiers a foreign gateway may ask about.
 use crate::ids::oid::{DNR, FNR};
@@ -10,6 +11,10 @@ use crate::ids::oid::{DNR, FNR};
 /// XCPD error codes (code system 1.3.6.1.4.1.19376.1.2.27.3).
 pub const ANSWER_NOT_AVAILABLE: &str = "AnswerNotAvailable";
 pub const INTERNAL_ERROR: &str = "InternalError";
+/// The code system of the error codes eHDSI adds to IHE's (InsufficientRights, PrivacyViolation,
+/// AdditionalDemographicsRequested, ...).
+pub const EHDSI_XCPD_ERROR_CODES: &str = "1.3.6.1.4.1.12559.11.10.1.3.2.2.1";
+pub const INSUFFICIENT_RIGHTS: &str = "InsufficientRights";
 
 /// `urn:oid:1.2.3` as `1.2.3` (HL7 v3 ids carry bare OIDs).
 pub fn bare_oid(hcid: &str) -> &str {
@@ -79,10 +84,10 @@ pub fn decide(q: &PatientQuery, found: &[PatientRow]) -> Decision {
     };
     // An fnr and a dnr may both be asked for; they must then be one person.
     if agreeing.iter().any(|r| !same_person(first, r)) {
-        return Decision::Error(Issue {
-            code: ANSWER_NOT_AVAILABLE,
-            text: "the identifiers in the query belong to different patients".into(),
-        });
+        return Decision::Error(Issue::ihe(
+            ANSWER_NOT_AVAILABLE,
+            "the identifiers in the query belong to different patients".into(),
+        ));
     }
     let ids = agreeing.iter().filter_map(|r| ii_of(&r.pid)).collect();
     Decision::Match(FoundPatient {
@@ -92,6 +97,29 @@ pub fn decide(q: &PatientQuery, found: &[PatientRow]) -> Decision {
         birth_time: first.birth_date.clone(),
         gender: first.gender.as_deref().map(|g| hl7_gender(g).to_string()),
     })
+}
+
+/// A match for a patient who refused the eHDSI exchange (any of the matched identifiers, as
+/// `EXT^^^&ROOT&ISO`, in `refused`) is not given. The answer is the one OpenNCP, the eHDSI
+/// reference gateway, gives when its consent check (`isConsentGiven`) fails for every match
+/// (XCPDServiceImpl, khypponen/openncp): AE, no subject, and the detected issue
+/// `InsufficientRights` of the eHDSI XCPD code system, eHDSI error 4703: a privacy policy of the
+/// patient does not allow the operation. Only a caller who named a matching patient learns this.
+pub fn withhold_refused(d: Decision, refused: &HashSet<String>) -> Decision {
+    let Decision::Match(p) = &d else {
+        return d;
+    };
+    let cx = |i: &Ii| i.extension.as_ref().map(|e| format!("{e}^^^&{}&ISO", i.root));
+    if p.ids.iter().filter_map(cx).any(|c| refused.contains(&c)) {
+        return Decision::Error(Issue {
+            code: INSUFFICIENT_RIGHTS,
+            code_system: EHDSI_XCPD_ERROR_CODES,
+            text: "(4703) the privacy policy the patient gave in Norway does not allow \
+                   this operation"
+                .into(),
+        });
+    }
+    d
 }
 
 /// True when nothing the query states contradicts the row.
@@ -289,6 +317,25 @@ mod tests {
             decide(&q, &[row(PID, "SØRLIE", "", "")]),
             Decision::Match(_)
         ));
+    }
+
+    #[test]
+    fn a_refused_patient_is_withheld_with_insufficient_rights() {
+        let q = query(&[(FNR, "17037912345")]);
+        let d = decide(&q, &[row(PID, "Bakken", "19790317", "F")]);
+        let refused = HashSet::from([PID.to_string()]);
+        let Decision::Error(issue) = withhold_refused(d.clone(), &refused) else {
+            panic!("a refused patient is not matched")
+        };
+        assert_eq!(
+            (issue.code, issue.code_system),
+            (INSUFFICIENT_RIGHTS, EHDSI_XCPD_ERROR_CODES)
+        );
+        assert_eq!(withhold_refused(d.clone(), &HashSet::new()), d);
+        assert_eq!(
+            withhold_refused(Decision::NoMatch, &refused),
+            Decision::NoMatch
+        );
     }
 
     #[test]

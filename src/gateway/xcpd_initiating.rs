@@ -177,10 +177,7 @@ fn error_response(
         receiver_device: head.sender_device.clone(),
         ack: AckCode::Error,
         target_message: head.id.clone(),
-        issue: Some(Issue {
-            code: ANSWER_NOT_AVAILABLE,
-            text: why,
-        }),
+        issue: Some(Issue::ihe(ANSWER_NOT_AVAILABLE, why)),
         query_response: QueryResponseCode::ApplicationError,
         query_id,
         patients: &[],

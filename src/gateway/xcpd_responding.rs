@@ -11,8 +11,11 @@ use crate::hl7v3::{
 use crate::ids::action;
 use crate::saml::xspa::permissions;
 use crate::soap::{Access, Endpoint, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::store::consent::{self, Scope};
 use crate::store::{patients, Store, StoreError};
+use crate::xds::confidentiality::Audience;
 use crate::xml::Element;
+use std::collections::HashSet;
 
 pub struct XcpdResponding {
     /// This community's homeCommunityId.
@@ -38,14 +41,16 @@ impl SoapService for XcpdResponding {
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
-            Ok(self.discover(call.body()).await)
+            // A patient's refusal of the eHDSI exchange concerns foreign contact points.
+            let audience = super::xca_responding::audience(&call);
+            Ok(self.discover(call.body(), audience).await)
         })
     }
 }
 
 impl XcpdResponding {
-    async fn discover(&self, body: &Element) -> SoapReply {
-        let a = answer(&self.store, body).await;
+    async fn discover(&self, body: &Element, audience: Audience) -> SoapReply {
+        let a = answer(&self.store, body, audience).await;
         let hc = bare_oid(&self.home);
         let now = time::OffsetDateTime::now_utc();
         let fmt = time::macros::format_description!("[year][month][day][hour][minute][second]");
@@ -103,9 +108,9 @@ impl<'a> Answer<'a> {
         }
     }
 
-    fn error(header: MessageHeader, ack: AckCode, code: &'static str, text: String) -> Answer<'a> {
+    fn error(header: MessageHeader, ack: AckCode, issue: Issue) -> Answer<'a> {
         let mut a = Answer::new(header, ack, QueryResponseCode::ApplicationError);
-        a.issue = Some(Issue { code, text });
+        a.issue = Some(issue);
         a
     }
 
@@ -119,12 +124,12 @@ impl<'a> Answer<'a> {
     }
 }
 
-async fn answer<'a>(store: &Store, body: &'a Element) -> Answer<'a> {
+async fn answer<'a>(store: &Store, body: &'a Element, audience: Audience) -> Answer<'a> {
     let msg = match parse_query(body) {
         Ok(m) => m,
         Err(e) => {
-            let text = e.to_string();
-            return Answer::error(*e.header, AckCode::Reject, ANSWER_NOT_AVAILABLE, text);
+            let issue = Issue::ihe(ANSWER_NOT_AVAILABLE, e.to_string());
+            return Answer::error(*e.header, AckCode::Reject, issue);
         }
     };
     let q = match msg.query {
@@ -134,8 +139,7 @@ async fn answer<'a>(store: &Store, body: &'a Element) -> Answer<'a> {
             return Answer::error(
                 msg.header,
                 AckCode::Error,
-                ANSWER_NOT_AVAILABLE,
-                e.to_string(),
+                Issue::ihe(ANSWER_NOT_AVAILABLE, e.to_string()),
             )
         }
     };
@@ -152,8 +156,7 @@ async fn answer<'a>(store: &Store, body: &'a Element) -> Answer<'a> {
             return finish(Answer::error(
                 header,
                 AckCode::Error,
-                ANSWER_NOT_AVAILABLE,
-                e.to_string(),
+                Issue::ihe(ANSWER_NOT_AVAILABLE, e.to_string()),
             ));
         }
     };
@@ -167,7 +170,11 @@ async fn answer<'a>(store: &Store, body: &'a Element) -> Answer<'a> {
                     rows.push(r);
                 }
             }
-            Ok::<_, StoreError>(rows)
+            let refused = match audience {
+                Audience::CrossBorder => consent::denied(c, &cxs, Scope::Ehdsi)?,
+                Audience::National => HashSet::new(),
+            };
+            Ok::<_, StoreError>((rows, refused))
         })
         .await;
     let header = msg.header.clone();
@@ -178,18 +185,20 @@ async fn answer<'a>(store: &Store, body: &'a Element) -> Answer<'a> {
             Answer::error(
                 header,
                 AckCode::Error,
-                INTERNAL_ERROR,
-                "internal error in the responding gateway; the query was not answered".into(),
+                Issue::ihe(
+                    INTERNAL_ERROR,
+                    "internal error in the responding gateway; the query was not answered".into(),
+                ),
             )
         }
-        Ok(rows) => match xcpd::decide(&q, &rows) {
+        Ok((rows, refused)) => match xcpd::withhold_refused(xcpd::decide(&q, &rows), &refused) {
             Decision::Match(p) => {
                 let mut a = Answer::new(header, AckCode::Accept, QueryResponseCode::Ok);
                 a.patients.push(p);
                 a
             }
             Decision::NoMatch => Answer::new(header, AckCode::Accept, QueryResponseCode::NotFound),
-            Decision::Error(issue) => Answer::error(header, AckCode::Error, issue.code, issue.text),
+            Decision::Error(issue) => Answer::error(header, AckCode::Error, issue),
         },
     };
     a.looked_up = looked_up;

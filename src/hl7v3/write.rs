@@ -35,9 +35,22 @@ impl QueryResponseCode {
 /// Why the query was not answered: an XCPD error code and a text that names no patient.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issue {
-    /// A code of [`IHE_XCPD_ERROR_CODES`], e.g. `InternalError`, `AnswerNotAvailable`.
+    /// A code of `code_system`, e.g. `InternalError`, `AnswerNotAvailable`.
     pub code: &'static str,
+    /// [`IHE_XCPD_ERROR_CODES`], or a profile's own (eHDSI adds `InsufficientRights`, ...).
+    pub code_system: &'static str,
     pub text: String,
+}
+
+impl Issue {
+    /// An issue with one of the IHE XCPD error codes.
+    pub fn ihe(code: &'static str, text: String) -> Issue {
+        Issue {
+            code,
+            code_system: IHE_XCPD_ERROR_CODES,
+            text,
+        }
+    }
 }
 
 /// A matched patient as the response describes it.
@@ -134,7 +147,7 @@ pub fn write_response(r: &Response) -> String {
             ),
             ACT_CODE,
             esc_attr(issue.code),
-            IHE_XCPD_ERROR_CODES
+            esc_attr(issue.code_system)
         );
     }
     o.push_str("<queryAck>");
@@ -174,7 +187,7 @@ fn write_ack(o: &mut String, r: &Response) {
                 r#"<text>{}</text></acknowledgementDetail>"#
             ),
             esc_attr(issue.code),
-            IHE_XCPD_ERROR_CODES,
+            esc_attr(issue.code_system),
             esc_text(&issue.text)
         );
     }

@@ -1,5 +1,6 @@
 //! The XDS.b Document Registry: ITI-42 Register Document Set-b and ITI-18 Registry Stored Query.
 
+pub mod gate;
 pub mod lifecycle;
 pub mod query;
 pub mod register;
@@ -9,6 +10,7 @@ pub mod submission;
 use crate::config::RegistryConfig;
 use crate::store::{Store, StoreError};
 use crate::xds::codes::CodePolicy;
+use crate::xds::confidentiality::ConfidentialityPolicy;
 use crate::xds::XdsError;
 use std::sync::Arc;
 
@@ -17,6 +19,8 @@ pub struct Registry {
     pub store: Store,
     pub policy: Arc<CodePolicy>,
     pub cfg: Arc<RegistryConfig>,
+    /// Who may see which documents (`[confidentiality]`).
+    pub confidentiality: Arc<ConfidentialityPolicy>,
 }
 
 /// Why a registry transaction failed: XDS errors for the submitter, or storage trouble.
@@ -62,5 +66,6 @@ pub fn node_registry_for_tests(cfg: &crate::config::Config, store: Store) -> Reg
         store,
         policy: Arc::new(CodePolicy::Permissive),
         cfg: Arc::new(cfg.registry.clone()),
+        confidentiality: Arc::new(cfg.confidentiality.policy()),
     }
 }

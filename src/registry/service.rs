@@ -7,6 +7,7 @@ use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::{parse_submit_objects, ResponseStatus};
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::xds::confidentiality::Viewer;
 use crate::xds::validate::Expect;
 use crate::xds::XdsError;
 
@@ -72,7 +73,11 @@ pub fn query_reply(
 
 async fn query(reg: &Registry, call: SoapCall) -> SoapReply {
     let result = match parse_adhoc_query(call.body()) {
-        Ok(q) => reg.stored_query(q).await.map_err(|f| f.into_errors()),
+        // Everyone on /xds/* is a national caller.
+        Ok(q) => reg
+            .stored_query(q, Viewer::national())
+            .await
+            .map_err(|f| f.into_errors()),
         Err(e) => Err(vec![XdsError::registry(e.to_string())]),
     };
     query_reply(action::STORED_QUERY_RESPONSE, result)

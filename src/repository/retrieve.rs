@@ -8,7 +8,9 @@ use crate::ebxml::ResponseStatus;
 use crate::soap::mtom::content_id;
 use crate::soap::{Attachment, SoapReply};
 use crate::store::documents::DocumentRow;
+use crate::registry::gate::Gate;
 use crate::store::StoreError;
+use crate::xds::confidentiality::Viewer;
 use crate::xds::{ErrorCode, XdsError};
 use bytes::Bytes;
 use std::collections::HashMap;
@@ -48,16 +50,23 @@ enum Found {
 }
 
 impl Repository {
-    pub async fn retrieve(&self, reqs: Vec<DocumentRequest>) -> Result<RetrieveAnswer, StoreError> {
-        self.retrieve_with(reqs, Vec::new()).await
+    pub async fn retrieve(
+        &self,
+        reqs: Vec<DocumentRequest>,
+        viewer: Viewer,
+    ) -> Result<RetrieveAnswer, StoreError> {
+        self.retrieve_with(reqs, Vec::new(), viewer).await
     }
 
     /// As `retrieve`, with errors already found for requests that were not passed on (the
-    /// cross-gateway community checks).
+    /// cross-gateway community checks). A document the audience may not see is answered as
+    /// one that is not here, with the same error and text, so that its existence does not
+    /// show.
     pub async fn retrieve_with(
         &self,
         reqs: Vec<DocumentRequest>,
         refused: Vec<XdsError>,
+        viewer: Viewer,
     ) -> Result<RetrieveAnswer, StoreError> {
         let ours = self.cfg.unique_id.clone();
         // Request order, without repeats: the size budget favours documents asked for first.
@@ -69,13 +78,19 @@ impl Repository {
             .collect();
         let blobs = self.blobs.clone();
         let budget = self.cfg.max_retrieve_bytes;
+        let policy = self.registry.confidentiality.clone();
         let found: HashMap<String, Found> = self
             .registry
             .store
             .read(move |conn| {
-                let mut rows: HashMap<String, DocumentRow> = blobs
-                    .find(conn, &wanted)?
+                let rows = blobs.find(conn, &wanted)?;
+                // A document without a local registry entry (an eHDSI pivot, or one
+                // registered in a remote registry) has nothing here to hide it by.
+                let mut gate = Gate::new(&policy, viewer);
+                gate.learn(conn, rows.iter().map(|r| r.entry_uuid.as_str()))?;
+                let mut rows: HashMap<String, DocumentRow> = rows
                     .into_iter()
+                    .filter(|r| gate.shows(&r.entry_uuid))
                     .map(|r| (r.unique_id.clone(), r))
                     .collect();
                 let mut out = HashMap::new();

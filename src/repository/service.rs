@@ -9,6 +9,7 @@ use crate::ebxml::retrieve::parse_retrieve_request;
 use crate::ebxml::ResponseStatus;
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::xds::confidentiality::Viewer;
 use crate::xds::{ErrorCode, XdsError};
 
 pub struct RepositoryService {
@@ -122,7 +123,10 @@ pub async fn retrieve(repo: &Repository, call: SoapCall) -> RetrieveAnswer {
             )])
         }
     };
-    repo.retrieve(reqs).await.unwrap_or_else(storage_failure)
+    // Everyone on /xds/* is a national caller.
+    repo.retrieve(reqs, Viewer::national())
+        .await
+        .unwrap_or_else(storage_failure)
 }
 
 /// Storage trouble, logged here and answered without internals.

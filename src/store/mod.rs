@@ -1,6 +1,7 @@
 //! Storage: diesel over SQLite (embedded default) or PostgreSQL, behind one connection type.
 
 pub mod conn;
+pub mod consent;
 pub mod dispensations;
 pub mod documents;
 pub mod patients;

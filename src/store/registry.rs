@@ -256,6 +256,37 @@ pub fn objects_for_patient(
     q.order(ro::seq).limit(limit).load(conn)
 }
 
+/// What decides who may see an object: one row per confidentialityCode of each object with
+/// these uuids, and one row without a code for an object that has none (a SubmissionSet, a
+/// Folder). Uuids that name no object (associations) give no row. Driven by the uuid index and
+/// the object_codes key.
+pub fn confidentiality_of(
+    conn: &mut DbConn,
+    uuids: &[String],
+) -> QueryResult<Vec<ConfidentialityRow>> {
+    use registry_objects as ro;
+    chunked(uuids, |chunk| {
+        ro::table
+            .left_join(
+                object_codes::table.on(object_codes::object_seq
+                    .eq(ro::seq)
+                    .and(object_codes::kind.eq(CodeKind::Confidentiality))),
+            )
+            .filter(ro::uuid.eq_any(chunk))
+            .select((
+                ro::uuid,
+                ro::kind,
+                ro::patient_id,
+                object_codes::code.nullable(),
+                object_codes::scheme.nullable(),
+            ))
+            .load::<ConfidentialityRow>(conn)
+    })
+}
+
+/// (uuid, kind, patient id, confidentiality code, its scheme).
+pub type ConfidentialityRow = (String, EntryKind, String, Option<String>, Option<String>);
+
 pub fn codes_for(
     conn: &mut DbConn,
     seqs: &[i64],

@@ -103,3 +103,11 @@ diesel::table! {
         received_at -> BigInt,
     }
 }
+
+diesel::table! {
+    consent_denials (patient_id, scope) {
+        patient_id -> Text,
+        scope -> Text,
+        denied_at -> BigInt,
+    }
+}

@@ -1,6 +1,7 @@
 //! The XDS metadata model, its rules and its error codes.
 
 pub mod codes;
+pub mod confidentiality;
 pub mod cx;
 pub mod error;
 pub mod ids;

@@ -15,6 +15,37 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ncpeh");
 
+/// Sweden as a contact point calling in, for `TestNode::start_with_foreign_peer`.
+const SE_PEER: &str = "[xua]\nnational_issuers = \"{PKI}/issuer-no.pem\"\n[[peers]]\n\
+    home_community_id = \"urn:oid:2.16.752.1.2.4.5.10.1\"\ncountry = \"SE\"\n\
+    expected_subject = \"{SE_SUBJECT}\"\nxua_issuers = \"{PKI}/issuer-se.pem\"\n";
+
+/// The subject of the first certificate of a PEM file, as the node prints it.
+pub fn subject_of(pem: &Path) -> String {
+    let der = ncpeh::pki::load_certs(pem).expect("certificate").remove(0);
+    ncpeh::pki::PeerIdentity::from_der(&der)
+        .expect("X.509")
+        .subject
+}
+
+/// A wsse:Security header as Sweden's contact point sends it: a doctor's HCP assertion and, for
+/// `patient`, a TRC assertion, signed by SE's test issuer in `pki`.
+pub fn ehdsi_security(pki: &Path, patient: Option<&str>) -> String {
+    let signer = ncpeh::saml::issue::Signer::from_files(
+        &pki.join("issuer-se.pem"),
+        &pki.join("issuer-se.key"),
+    )
+    .expect("SE issuer");
+    ncpeh::saml::issue::ehdsi_security(
+        &signer,
+        &Default::default(),
+        patient,
+        None,
+        time::OffsetDateTime::now_utc(),
+    )
+    .expect("assertions")
+}
+
 pub struct TestNode {
     child: Child,
     pub dir: tempfile::TempDir,
@@ -68,6 +99,12 @@ impl TestNode {
         TestNode::launch(extra, false, Some((pki, cert)))
     }
 
+    /// A node for which the dev PKI's `foreign-se` certificate is Sweden's contact point, with
+    /// SE's test issuer trusted for its assertions and NO's for national ones.
+    pub fn start_with_foreign_peer(extra: &str) -> TestNode {
+        TestNode::start_with(&format!("{SE_PEER}{extra}"))
+    }
+
     /// Like `start`, with info-level logs written to `<dir>/node.log` (see `log()`).
     pub fn start_logged() -> TestNode {
         TestNode::launch("", true, None)
@@ -89,6 +126,10 @@ impl TestNode {
             }
         };
         let db_url = fresh_db(dir.path());
+        // Configs may name files of the PKI made here.
+        let extra = extra
+            .replace("{PKI}", &pki.display().to_string())
+            .replace("{SE_SUBJECT}", &subject_of(&pki.join("foreign-se.pem")));
         let registry_section = if extra.contains("[registry]") {
             String::new()
         } else {

@@ -4,7 +4,8 @@
 use super::find::{entry_types, filter_codes, CodeFilter};
 use super::get::load_entries;
 use super::params::Params;
-use super::{statuses, Found, QueryLimits};
+use super::{statuses, too_many_results, Found, QueryLimits};
+use crate::registry::gate::Gate;
 use crate::registry::RegistryFailure;
 use crate::store::registry::{self as rs, AssocRow, ObjectRow, TimeFilter};
 use crate::store::DbConn;
@@ -115,9 +116,10 @@ fn contents_of(
 pub fn get_submission_set_and_contents(
     conn: &mut DbConn,
     p: &Params,
+    gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
     match single(
-        load_entries(conn, p, EntryKind::SubmissionSet)?,
+        load_entries(conn, p, EntryKind::SubmissionSet, gate)?,
         "SubmissionSet",
     )? {
         None => Ok(Found::default()),
@@ -125,15 +127,23 @@ pub fn get_submission_set_and_contents(
     }
 }
 
-pub fn get_folder_and_contents(conn: &mut DbConn, p: &Params) -> Result<Found, RegistryFailure> {
-    match single(load_entries(conn, p, EntryKind::Folder)?, "Folder")? {
+pub fn get_folder_and_contents(
+    conn: &mut DbConn,
+    p: &Params,
+    gate: &mut Gate,
+) -> Result<Found, RegistryFailure> {
+    match single(load_entries(conn, p, EntryKind::Folder, gate)?, "Folder")? {
         None => Ok(Found::default()),
         Some(folder) => contents_of(conn, p, folder),
     }
 }
 
-pub fn get_folders_for_document(conn: &mut DbConn, p: &Params) -> Result<Found, RegistryFailure> {
-    let docs = load_entries(conn, p, EntryKind::DocumentEntry)?;
+pub fn get_folders_for_document(
+    conn: &mut DbConn,
+    p: &Params,
+    gate: &mut Gate,
+) -> Result<Found, RegistryFailure> {
+    let docs = load_entries(conn, p, EntryKind::DocumentEntry, gate)?;
     let uuids: Vec<String> = docs.iter().map(|d| d.uuid.clone()).collect();
     let links = rs::assocs_touching(conn, &uuids, true, Some(&[ids::HAS_MEMBER]))?;
     let sources: Vec<String> = links.iter().map(|a| a.source.clone()).collect();
@@ -145,7 +155,11 @@ pub fn get_folders_for_document(conn: &mut DbConn, p: &Params) -> Result<Found, 
     Ok(found)
 }
 
-pub fn get_related_documents(conn: &mut DbConn, p: &Params) -> Result<Found, RegistryFailure> {
+pub fn get_related_documents(
+    conn: &mut DbConn,
+    p: &Params,
+    gate: &mut Gate,
+) -> Result<Found, RegistryFailure> {
     let types = p.required_list("$AssociationTypes")?;
     if types.is_empty() {
         return Err(XdsError::new(
@@ -154,7 +168,7 @@ pub fn get_related_documents(conn: &mut DbConn, p: &Params) -> Result<Found, Reg
         )
         .into());
     }
-    let docs = load_entries(conn, p, EntryKind::DocumentEntry)?;
+    let docs = load_entries(conn, p, EntryKind::DocumentEntry, gate)?;
     let Some(doc) = single(docs, "DocumentEntry")? else {
         return Ok(Found::default());
     };
@@ -176,7 +190,9 @@ pub fn get_related_documents(conn: &mut DbConn, p: &Params) -> Result<Found, Reg
         .into_iter()
         .filter(|r| r.kind == EntryKind::DocumentEntry)
         .collect();
+    // Hidden related documents are left out before the emptiness check, as if absent.
     let related = keep_docs(conn, p, candidates)?;
+    let related = gate.keep_rows(conn, related)?;
     if related.is_empty() {
         return Ok(Found::default());
     }
@@ -229,8 +245,10 @@ pub fn get_all(
     found.push_objects(sets);
     found.push_objects(docs);
     found.push_objects(folders);
+    // Counted before hidden documents are left out: an answer cut short here would lack its
+    // associations.
     if found.objects.len() > limits.max_results {
-        return Ok(found);
+        return Err(too_many_results(limits.max_results).into());
     }
     let ids: Vec<String> = found.objects.iter().map(|o| o.uuid.clone()).collect();
     let idset: HashSet<&str> = ids.iter().map(String::as_str).collect();

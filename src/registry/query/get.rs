@@ -3,17 +3,20 @@
 
 use super::params::Params;
 use super::Found;
+use crate::registry::gate::Gate;
 use crate::registry::RegistryFailure;
 use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
 use crate::xds::ids;
 use crate::xds::model::EntryKind;
 
-/// Entries of one kind by `$X...EntryUUID` or `$X...UniqueId`.
+/// Entries of one kind by `$X...EntryUUID` or `$X...UniqueId`, those the caller may see: a
+/// hidden entry is not found, and nothing is reached through it.
 pub fn load_entries(
     conn: &mut DbConn,
     p: &Params,
     kind: EntryKind,
+    gate: &mut Gate,
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
     let (uuid_param, uid_param) = match kind {
         EntryKind::DocumentEntry => ("$XDSDocumentEntryEntryUUID", "$XDSDocumentEntryUniqueId"),
@@ -26,16 +29,18 @@ pub fn load_entries(
     } else {
         rs::objects_by_unique_ids(conn, &values)?
     };
-    Ok(rows.into_iter().filter(|r| r.kind == kind).collect())
+    let rows = rows.into_iter().filter(|r| r.kind == kind).collect();
+    Ok(gate.keep_rows(conn, rows)?)
 }
 
 pub fn get_entries(
     conn: &mut DbConn,
     p: &Params,
     kind: EntryKind,
+    gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
     Ok(Found {
-        objects: load_entries(conn, p, kind)?,
+        objects: load_entries(conn, p, kind, gate)?,
         assocs: Vec::new(),
     })
 }
@@ -51,8 +56,9 @@ pub fn get_associations(conn: &mut DbConn, p: &Params) -> Result<Found, Registry
 pub fn get_documents_and_associations(
     conn: &mut DbConn,
     p: &Params,
+    gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
-    let docs = load_entries(conn, p, EntryKind::DocumentEntry)?;
+    let docs = load_entries(conn, p, EntryKind::DocumentEntry, gate)?;
     let uuids: Vec<String> = docs.iter().map(|d| d.uuid.clone()).collect();
     let mut found = Found::default();
     found.push_objects(docs);
@@ -62,8 +68,13 @@ pub fn get_documents_and_associations(
 }
 
 /// The SubmissionSets that hold the given DocumentEntries or Folders, with the HasMember links.
-pub fn get_submission_sets(conn: &mut DbConn, p: &Params) -> Result<Found, RegistryFailure> {
-    let uuids = p.required_list("$uuid")?;
+pub fn get_submission_sets(
+    conn: &mut DbConn,
+    p: &Params,
+    gate: &mut Gate,
+) -> Result<Found, RegistryFailure> {
+    // The sets holding a hidden entry are not named: it is as if the entry were absent.
+    let uuids = gate.keep_ids(conn, p.required_list("$uuid")?)?;
     let links = rs::assocs_touching(conn, &uuids, true, Some(&[ids::HAS_MEMBER]))?;
     let sources: Vec<String> = links.iter().map(|a| a.source.clone()).collect();
     let sets: Vec<ObjectRow> = rs::objects_by_uuids(conn, &sources)?

@@ -5,12 +5,14 @@ mod find;
 mod get;
 pub mod params;
 
+use super::gate::Gate;
 use super::{Registry, RegistryFailure};
 use crate::ebxml::query::{AdhocQueryRequest, ReturnType};
 use crate::ebxml::write::inject_attrs;
 use crate::store::registry::{AssocRow, ObjectRow};
 use crate::store::DbConn;
-use crate::xds::{AvailabilityStatus, ErrorCode, XdsError};
+use crate::xds::confidentiality::Viewer;
+use crate::xds::{AvailabilityStatus, EntryKind, ErrorCode, XdsError};
 use params::Params;
 use std::collections::HashSet;
 
@@ -77,39 +79,49 @@ pub fn statuses(values: &[String]) -> Vec<AvailabilityStatus> {
 }
 
 impl Registry {
-    /// Runs a stored query; returns the serialised objects (ObjectRef or LeafClass).
+    /// Runs a stored query for this audience; returns the serialised objects (ObjectRef or
+    /// LeafClass), without those the audience may not see.
     pub async fn stored_query(
         &self,
         req: AdhocQueryRequest,
+        viewer: Viewer,
     ) -> Result<Vec<String>, RegistryFailure> {
-        let found = self.query_rows(&req).await?;
+        let found = self.query_rows(&req, viewer).await?;
         Ok(render(&found, req.return_type, req.home.as_deref()))
     }
 
     /// Runs a stored query and returns the stored rows (for gateways that build on them).
-    pub async fn query_rows(&self, req: &AdhocQueryRequest) -> Result<Found, RegistryFailure> {
+    pub async fn query_rows(
+        &self,
+        req: &AdhocQueryRequest,
+        viewer: Viewer,
+    ) -> Result<Found, RegistryFailure> {
         let params = Params::parse(&req.params)?;
         let limits = QueryLimits {
             max_results: self.cfg.max_results,
         };
         let query_id = req.query_id.clone();
         let leaf = req.return_type == ReturnType::LeafClass;
+        let policy = self.confidentiality.clone();
         let found = self
             .store
-            .read(move |conn| run(conn, &query_id, &params, limits, leaf))
+            .read(move |conn| {
+                let mut gate = Gate::new(&policy, viewer);
+                run(conn, &query_id, &params, limits, leaf, &mut gate)
+            })
             .await?;
         if found.len() > self.cfg.max_results {
-            return Err(XdsError::new(
-                ErrorCode::TooManyResults,
-                format!(
-                    "the query matched more than {} objects; narrow it",
-                    self.cfg.max_results
-                ),
-            )
-            .into());
+            return Err(too_many_results(self.cfg.max_results).into());
         }
         Ok(found)
     }
+}
+
+fn too_many_results(max: usize) -> XdsError {
+    XdsError::new(
+        ErrorCode::TooManyResults,
+        format!("the query matched more than {max} objects; narrow it"),
+    )
 }
 
 fn run(
@@ -118,6 +130,7 @@ fn run(
     p: &Params,
     limits: QueryLimits,
     leaf: bool,
+    gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
     let found = match id {
         FIND_DOCUMENTS => find::find_documents(conn, p, limits, false)?,
@@ -125,24 +138,58 @@ fn run(
         FIND_SUBMISSION_SETS => find::find_submission_sets(conn, p, limits)?,
         FIND_FOLDERS => find::find_folders(conn, p, limits)?,
         GET_ALL => contents::get_all(conn, p, limits)?,
-        GET_DOCUMENTS => get::get_entries(conn, p, crate::xds::EntryKind::DocumentEntry)?,
-        GET_FOLDERS => get::get_entries(conn, p, crate::xds::EntryKind::Folder)?,
+        GET_DOCUMENTS => get::get_entries(conn, p, EntryKind::DocumentEntry, gate)?,
+        GET_FOLDERS => get::get_entries(conn, p, EntryKind::Folder, gate)?,
         GET_ASSOCIATIONS => get::get_associations(conn, p)?,
-        GET_DOCUMENTS_AND_ASSOCIATIONS => get::get_documents_and_associations(conn, p)?,
-        GET_SUBMISSION_SETS => get::get_submission_sets(conn, p)?,
-        GET_SUBMISSION_SET_AND_CONTENTS => contents::get_submission_set_and_contents(conn, p)?,
-        GET_FOLDER_AND_CONTENTS => contents::get_folder_and_contents(conn, p)?,
-        GET_FOLDERS_FOR_DOCUMENT => contents::get_folders_for_document(conn, p)?,
-        GET_RELATED_DOCUMENTS => contents::get_related_documents(conn, p)?,
+        GET_DOCUMENTS_AND_ASSOCIATIONS => get::get_documents_and_associations(conn, p, gate)?,
+        GET_SUBMISSION_SETS => get::get_submission_sets(conn, p, gate)?,
+        GET_SUBMISSION_SET_AND_CONTENTS => {
+            contents::get_submission_set_and_contents(conn, p, gate)?
+        }
+        GET_FOLDER_AND_CONTENTS => contents::get_folder_and_contents(conn, p, gate)?,
+        GET_FOLDERS_FOR_DOCUMENT => contents::get_folders_for_document(conn, p, gate)?,
+        GET_RELATED_DOCUMENTS => contents::get_related_documents(conn, p, gate)?,
         other => {
             return Err(XdsError::registry(format!("unknown stored query id '{other}'")).into());
         }
     };
+    // Before the patient check: a hidden object must not make an answer fail either.
+    let found = hide(conn, found, gate)?;
     // Only full metadata discloses patient data; ObjectRefs may span patients.
     if leaf {
         check_single_patient(&found)?;
     }
     Ok(found)
+}
+
+/// Leaves out the objects the caller may not see, and every association that names one (or
+/// names an association left out), so that a hidden document appears nowhere in the answer.
+fn hide(conn: &mut DbConn, mut found: Found, gate: &mut Gate) -> Result<Found, RegistryFailure> {
+    gate.note(&found.objects);
+    let named = found.objects.iter().map(|o| o.uuid.as_str()).chain(
+        found
+            .assocs
+            .iter()
+            .flat_map(|a| [a.source.as_str(), a.target.as_str()]),
+    );
+    gate.learn(conn, named)?;
+    found.objects.retain(|o| gate.shows(&o.uuid));
+    let mut gone: HashSet<String> = HashSet::new();
+    loop {
+        let before = found.assocs.len();
+        found.assocs.retain(|a| {
+            let keep = [&a.source, &a.target]
+                .iter()
+                .all(|e| gate.shows(e) && !gone.contains(e.as_str()));
+            if !keep {
+                gone.insert(a.uuid.clone());
+            }
+            keep
+        });
+        if found.assocs.len() == before {
+            return Ok(found);
+        }
+    }
 }
 
 /// A stored query answer may concern one patient only.
