@@ -19,9 +19,10 @@ mod show;
 #[cfg(test)]
 mod tests;
 
+pub use checks::tls_target;
 pub use problems::{ConfigError, Problem, Problems};
 pub use sections::{
-    DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig, NodeConfig, PeerConfig,
+    AuditConfig, DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig, NodeConfig, PeerConfig,
     RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig,
 };
 pub use setting::LogFormat;
@@ -85,6 +86,7 @@ config! {
     log: LogConfig,
     gateway: GatewayConfig,
     ehdsi: EhdsiConfig,
+    audit: AuditConfig,
 }
 
 impl Config {

@@ -1,7 +1,8 @@
 //! The sections of the config file, each declared once with its defaults and checks.
 
 use super::checks::{
-    at_least, base_url, database_url, https_url, listen_addr, log_level, oid, opt, seconds, urn_oid,
+    at_least, base_url, database_url, https_url, listen_addr, log_level, non_empty, oid, opt,
+    seconds, syslog_url, urn_oid,
 };
 use super::section::section;
 use super::setting::LogFormat;
@@ -140,5 +141,20 @@ section! {
         expected_subject: Option<String> = None;
         /// Default: gateway.peer_timeout_secs.
         timeout: Option<Duration> = None, key = "timeout_secs", check = opt(seconds);
+    }
+}
+
+section! {
+    /// The ATNA audit trail. Records are always kept in the database; with `syslog_url` they
+    /// are also forwarded over syslog TLS (RFC 5425), the node's [tls] cert/key as the client
+    /// certificate.
+    pub struct AuditConfig {
+        /// AuditSourceID written in every record (eHDSI names sources <country>-<n>).
+        source_id: String = "NO-1".into(), check = non_empty;
+        /// The audit record repository, tls://host:port (port 6514 when left out). Unset:
+        /// nothing is forwarded.
+        syslog_url: Option<String> = None, check = opt(syslog_url);
+        /// CA bundle the collector's certificate must chain to (default: tls.ca).
+        syslog_ca: Option<PathBuf> = None;
     }
 }
