@@ -6,6 +6,7 @@
 //! document uniqueIds, the stored query) and how it ended. It never holds clinical content
 //! nor patient names: the model has no field for them.
 
+pub mod cli;
 mod codes;
 mod record;
 mod render;
@@ -21,6 +22,8 @@ use time::OffsetDateTime;
 pub enum AuditError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Event times are kept to the millisecond, in UTC.
