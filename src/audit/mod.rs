@@ -8,9 +8,11 @@
 
 pub mod cli;
 mod codes;
+pub mod forwarder;
 mod record;
 mod render;
 pub mod store;
+mod syslog;
 
 pub use codes::Form;
 pub use store::{append, append_now};
@@ -22,6 +24,15 @@ use time::OffsetDateTime;
 pub enum AuditError {
     #[error(transparent)]
     Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Tls(#[from] crate::transport::tls::TlsError),
+    #[error("[audit] syslog_url {0:?}: must be tls://host:port")]
+    Url(String),
+    #[error("audit collector {addr}: {source}")]
+    Collector {
+        addr: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Usage(String),
 }
