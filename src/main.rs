@@ -44,6 +44,11 @@ enum Cmd {
     Conformance(ConformanceArgs),
     /// Convert between Norwegian documents and the eHDSI pivot CDA.
     Translate(ncpeh::translate::cli::TranslateArgs),
+    /// The ATNA audit trail: verify its hash chain, list who looked at what.
+    Audit {
+        #[command(subcommand)]
+        cmd: ncpeh::audit::cli::AuditCmd,
+    },
 }
 
 /// Everything after `conformance` goes to `ncpeh-conformance` unchanged.
@@ -157,6 +162,7 @@ fn main() -> ExitCode {
         }
         Cmd::Conformance(a) => return conformance(a),
         Cmd::Translate(a) => ncpeh::translate::cli::run(a).map_err(|e| e.to_string()),
+        Cmd::Audit { cmd } => return ncpeh::audit::cli::run(&cfg, cmd),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {
                 let n = s.migrate().unwrap_or(0);

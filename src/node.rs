@@ -144,6 +144,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         conn_limits,
         metrics.clone(),
     ));
+    tokio::spawn(crate::audit::forwarder::run(store.clone(), cfg.clone()));
     let health_store = store.clone();
     let health: admin::HealthCheck = Arc::new(move || health_store.ping());
     tokio::spawn(admin::serve(admin_l, admin::Admin { health, metrics }));

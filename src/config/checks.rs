@@ -61,6 +61,34 @@ pub fn https_url(v: &String) -> Check {
     }
 }
 
+/// `tls://host[:port]` of a syslog collector as (host, port); 6514 is syslog over TLS.
+pub fn tls_target(v: &str) -> Option<(String, u16)> {
+    let u = v.parse::<http::Uri>().ok()?;
+    let host = u.host().filter(|h| !h.is_empty())?;
+    let plain = u.path().is_empty() || u.path() == "/";
+    (u.scheme_str() == Some("tls") && plain && u.query().is_none()).then(|| {
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        (host.to_string(), u.port_u16().unwrap_or(6514))
+    })
+}
+
+pub fn syslog_url(v: &String) -> Check {
+    match tls_target(v) {
+        Some(_) => Ok(()),
+        None => Err(format!(
+            "must be tls://host:port, e.g. tls://audit.example.no:6514, not {v:?}"
+        )),
+    }
+}
+
+pub fn non_empty(v: &String) -> Check {
+    if v.trim().is_empty() {
+        Err("must not be empty".into())
+    } else {
+        Ok(())
+    }
+}
+
 /// The base URL written into served WSDLs: endpoint paths are appended to it.
 pub fn base_url(v: &String) -> Check {
     https_url(v)?;
@@ -174,5 +202,14 @@ mod tests {
         assert!(at_least(1usize)(&0).is_err());
         assert!(seconds(&Duration::ZERO).is_err());
         assert!(opt(https_url)(&None).is_ok());
+        assert_eq!(
+            tls_target("tls://audit.example.no:6515"),
+            Some(("audit.example.no".into(), 6515))
+        );
+        assert_eq!(tls_target("tls://[::1]"), Some(("::1".into(), 6514)));
+        assert!(syslog_url(&s("https://audit.example.no:6514")).is_err());
+        assert!(syslog_url(&s("tls://audit.example.no:6514/x")).is_err());
+        assert!(syslog_url(&s("audit.example.no:6514")).is_err());
+        assert!(non_empty(&s(" ")).is_err());
     }
 }

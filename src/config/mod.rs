@@ -20,11 +20,13 @@ mod show;
 #[cfg(test)]
 mod tests;
 
+pub use checks::tls_target;
 pub use problems::{ConfigError, Problem, Problems};
 pub use confidentiality::CodeTable;
 pub use sections::{
-    ConfidentialityConfig, DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig, LogConfig,
-    NodeConfig, PeerConfig, RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig, XuaConfig,
+    AuditConfig, ConfidentialityConfig, DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig,
+    LogConfig, NodeConfig, PeerConfig, RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig,
+    XuaConfig,
 };
 pub use setting::LogFormat;
 
@@ -89,6 +91,7 @@ config! {
     ehdsi: EhdsiConfig,
     xua: XuaConfig,
     confidentiality: ConfidentialityConfig,
+    audit: AuditConfig,
 }
 
 impl Config {

@@ -1,8 +1,8 @@
 //! The sections of the config file, each declared once with its defaults and checks.
 
 use super::checks::{
-    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level, oid, opt,
-    seconds, urn_oid,
+    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level, non_empty,
+    oid, opt, seconds, syslog_url, urn_oid,
 };
 use super::section::section;
 use super::confidentiality::CodeTable;
@@ -197,5 +197,20 @@ section! {
         /// Certificates (PEM) of the issuers of this country's assertions (default with the dev
         /// PKI: <data_dir>/pki/issuer-<country>.pem).
         xua_issuers: Option<PathBuf> = None;
+    }
+}
+
+section! {
+    /// The ATNA audit trail. Records are always kept in the database; with `syslog_url` they
+    /// are also forwarded over syslog TLS (RFC 5425), the node's [tls] cert/key as the client
+    /// certificate.
+    pub struct AuditConfig {
+        /// AuditSourceID written in every record (eHDSI names sources <country>-<n>).
+        source_id: String = "NO-1".into(), check = non_empty;
+        /// The audit record repository, tls://host:port (port 6514 when left out). Unset:
+        /// nothing is forwarded.
+        syslog_url: Option<String> = None, check = opt(syslog_url);
+        /// CA bundle the collector's certificate must chain to (default: tls.ca).
+        syslog_ca: Option<PathBuf> = None;
     }
 }

@@ -111,3 +111,58 @@ diesel::table! {
         denied_at -> BigInt,
     }
 }
+
+diesel::table! {
+    audit_chain (id) {
+        id -> SmallInt,
+        last_seq -> BigInt,
+        last_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_records (seq) {
+        seq -> BigInt,
+        event_time -> BigInt,
+        event_type -> Text,
+        outcome -> SmallInt,
+        endpoint -> Text,
+        action -> Text,
+        message_id -> Nullable<Text>,
+        peer_subject -> Nullable<Text>,
+        peer_cn -> Nullable<Text>,
+        peer_issuer -> Nullable<Text>,
+        peer_country -> Nullable<Text>,
+        remote_addr -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        user_org -> Nullable<Text>,
+        user_org_id -> Nullable<Text>,
+        user_role -> Nullable<Text>,
+        purpose -> Nullable<Text>,
+        query_id -> Nullable<Text>,
+        submission_set -> Nullable<Text>,
+        document_ids -> Text,
+        home_community_ids -> Text,
+        reason -> Nullable<Text>,
+        xml -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_patients (record_seq, patient_id) {
+        record_seq -> BigInt,
+        patient_id -> Text,
+    }
+}
+
+diesel::table! {
+    audit_forwarded (id) {
+        id -> SmallInt,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::joinable!(audit_patients -> audit_records (record_seq));
+diesel::allow_tables_to_appear_in_same_query!(audit_records, audit_patients);
