@@ -1,5 +1,6 @@
 //! Starting a node from its configuration: storage, PKI, listeners.
 
+use crate::audit::{Audited, Auditor};
 use crate::config::Config;
 use crate::feed::{FeedPatient, PatientSink};
 use crate::gateway::peers::Peers;
@@ -126,9 +127,10 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         max_body_bytes: cfg.server.max_body_bytes,
         body_timeout: cfg.server.body_timeout,
     };
-    let policy = Arc::new(crate::trust::Policy::from_config(&cfg)?);
+    let auditor = Auditor::new(store.clone(), &cfg.audit.source_id);
+    let policy = Arc::new(crate::trust::Policy::from_config(&cfg)?.with_auditor(auditor.clone()));
     let mut router = Router::new(limits, cfg.public_url(), metrics.clone(), policy);
-    for svc in services(&cfg, &registry, &repository, &peers, terminology) {
+    for svc in services(&cfg, &registry, &repository, &peers, terminology, &auditor) {
         router.register(svc)?;
     }
     let conn_limits = ConnLimits {
@@ -159,22 +161,25 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     Ok(running)
 }
 
-/// The SOAP services this node serves, each owning what it needs. A new endpoint is one more
-/// line here.
+/// The SOAP services this node serves, each owning what it needs and each audited. A new
+/// endpoint is one more line here.
 fn services(
     cfg: &Config,
     registry: &Registry,
     repository: &Repository,
     peers: &Arc<Peers>,
     terminology: &'static Terminology,
+    auditor: &Auditor,
 ) -> Vec<Arc<dyn SoapService>> {
     let home = cfg.node.home_community_id.clone();
-    vec![
+    let services: Vec<Arc<dyn SoapService>> = vec![
         Arc::new(RegistryService {
             registry: registry.clone(),
+            auditor: auditor.clone(),
         }),
         Arc::new(RepositoryService {
             repository: repository.clone(),
+            auditor: auditor.clone(),
         }),
         Arc::new(xca_responding::XcaResponding {
             home: home.clone(),
@@ -197,8 +202,13 @@ fn services(
         Arc::new(xdr::XdrRecipient {
             repository: repository.clone(),
             terminology,
+            auditor: auditor.clone(),
         }),
-    ]
+    ];
+    services
+        .into_iter()
+        .map(|s| Audited::wrap(s, auditor))
+        .collect()
 }
 
 /// ITI-8 patients go into the patient index, one row per identifier.

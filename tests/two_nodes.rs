@@ -465,4 +465,48 @@ async fn no_refuses_what_se_may_not_send() {
     // National callers keep working without assertions.
     let r = no.call("/xca", XC_QUERY, &q).await;
     assert!(r.fault.is_none(), "{:?}", r.fault);
+
+    // The audit trail has every one of these, refusals included, and is intact.
+    let trail = audit_json(&no, &["list", "--json"]);
+    let events: Vec<(String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["event"].as_str().unwrap().into(), r["outcome"].as_str().unwrap().into()))
+        .collect();
+    let count = |e: &str, o: &str| events.iter().filter(|(a, b)| a == e && b == o).count();
+    assert_eq!(count("ITI-38", "success"), 2, "{events:?}");
+    assert_eq!(count("ITI-38", "serious-failure"), 1, "TRC for another patient: {events:?}");
+    assert!(count("authentication-failure", "serious-failure") >= 5, "{events:?}");
+    assert_eq!(count("access-denied", "serious-failure"), 1, "{events:?}");
+    let first = &trail[0];
+    assert_eq!(first["peer"]["country"], "SE");
+    assert_eq!(first["user"]["subject_id"], "Dr. Test Testesen");
+    assert_eq!(first["user"]["purpose_of_use"], "TREATMENT");
+    assert!(first["patients"].as_array().unwrap().iter().any(|p| p == &pid()));
+    let refused = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["event"] == "authentication-failure")
+        .unwrap();
+    assert!(refused["reason"].as_str().unwrap().contains("wsse:Security"), "{refused}");
+    let verify = std::process::Command::new(common::BIN)
+        .args(["--config", &no.config.display().to_string(), "audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+}
+
+/// `ncpeh audit ...` against the node's database, as JSON.
+fn audit_json(node: &TestNode, args: &[&str]) -> serde_json::Value {
+    let out = std::process::Command::new(common::BIN)
+        .arg("--config")
+        .arg(&node.config)
+        .arg("audit")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -6,15 +6,19 @@
 //! document uniqueIds, the stored query) and how it ended. It never holds clinical content
 //! nor patient names: the model has no field for them.
 
+mod auditor;
 pub mod cli;
 mod codes;
 pub mod forwarder;
 mod record;
+mod service;
 mod render;
 pub mod store;
 mod syslog;
 
+pub use auditor::{fill_peer, fill_principal, outcome_of, outcome_of_label, Auditor};
 pub use codes::Form;
+pub use service::Audited;
 pub use store::{append, append_now};
 
 use time::OffsetDateTime;

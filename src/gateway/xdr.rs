@@ -4,6 +4,7 @@
 //! Everything is one transaction: a bad eD stores nothing.
 
 use crate::ebxml::{RegistryObject, RimTag};
+use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ids::action;
 use crate::saml::xspa::permissions;
 use crate::ids::ehdsi::{DISCARD_CLASS, ED_CLASS};
@@ -12,7 +13,7 @@ use crate::registry::RegistryFailure;
 use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
 use crate::repository::service::provide_reply;
 use crate::repository::Repository;
-use crate::soap::{Access, Endpoint, ServiceFuture, SoapCall, SoapService};
+use crate::soap::{Access, Caller, Endpoint, Principal, ServiceFuture, SoapCall, SoapService};
 use crate::store::dispensations::{self, DispensationRow};
 use crate::store::StoreError;
 use crate::translate::{ed_to_m10, Terminology};
@@ -22,6 +23,7 @@ use crate::xds::{ids, ErrorCode, XdsError};
 pub struct XdrRecipient {
     pub repository: Repository,
     pub terminology: &'static Terminology,
+    pub auditor: Auditor,
 }
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -41,10 +43,18 @@ impl SoapService for XdrRecipient {
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
+            let mut ev = self
+                .auditor
+                .event(EventType::DispensationReceived, ENDPOINT.path, &call);
+            ev.class_code = Some(ED_CLASS.into());
             Ok(
-                match receive(&self.repository, self.terminology, call).await {
+                match receive(&self.repository, self.terminology, call, ev.clone()).await {
                     Ok(w) => provide_reply(true, &to_registry_errors(&w)),
-                    Err(e) => provide_reply(false, &to_registry_errors(&e)),
+                    Err(e) => {
+                        let errs = to_registry_errors(&e);
+                        self.auditor.failed(ev, &errs).await;
+                        provide_reply(false, &errs)
+                    }
                 },
             )
         })
@@ -54,7 +64,35 @@ impl SoapService for XdrRecipient {
 /// What one received document does to a prescription.
 enum Effect {
     Dispensed(DispensationRow),
-    Discarded(String),
+    /// (prescription id, patient): the dispensation is undone.
+    Discarded(String, String),
+}
+
+/// Who sends: a foreign contact point by its homeCommunityId, a national caller as "national";
+/// and the patient a foreign sender's TRC assertion names.
+struct Sender {
+    by: String,
+    trc_patient: Option<String>,
+    foreign: bool,
+}
+
+impl Sender {
+    fn of(p: &Principal) -> Sender {
+        match &p.caller {
+            Caller::Foreign {
+                home_community_id, ..
+            } => Sender {
+                by: home_community_id.clone(),
+                trc_patient: p.patient.clone(),
+                foreign: true,
+            },
+            Caller::National => Sender {
+                by: "national".into(),
+                trc_patient: None,
+                foreign: false,
+            },
+        }
+    }
 }
 
 fn class_of(o: &RegistryObject) -> Option<(String, String)> {
@@ -74,8 +112,11 @@ async fn receive(
     repo: &Repository,
     term: &'static Terminology,
     call: SoapCall,
+    mut ev: AuditEvent,
 ) -> Result<Vec<XdsError>, Vec<XdsError>> {
     let req = parse_request(call.body(), &call.parts)?;
+    let sender = Sender::of(&call.principal);
+    let by = sender.by.clone();
     drop(call);
     let mut objects = req.objects;
     let documents = req.documents;
@@ -83,7 +124,7 @@ async fn receive(
     // Hashing and reading the eDs is CPU work: keep it off the async workers.
     let checked = tokio::task::spawn_blocking(move || {
         let facts = augment(&mut objects, &documents, &uid)?;
-        let effects = effects(&objects, &facts, term)?;
+        let effects = effects(&objects, &facts, term, &sender)?;
         Ok::<_, Vec<XdsError>>((objects, facts, effects))
     })
     .await;
@@ -96,8 +137,11 @@ async fn receive(
             )])
         }
     };
+    if effects.iter().any(|e| matches!(e, Effect::Discarded(..))) {
+        ev.event = EventType::DispensationDiscarded;
+    }
     let now = time::OffsetDateTime::now_utc().unix_timestamp();
-    repo.provide_local_with(objects, facts, move |conn| {
+    repo.provide_local_with(objects, facts, Some(ev), move |conn| {
         for e in &effects {
             match e {
                 Effect::Dispensed(row) => {
@@ -105,8 +149,13 @@ async fn receive(
                     row.received_at = now;
                     dispensations::record(conn, &row).map_err(StoreError::from)?
                 }
-                Effect::Discarded(id) => {
-                    dispensations::discard(conn, id).map_err(StoreError::from)?;
+                Effect::Discarded(id, pid) => {
+                    let gone = dispensations::discard(conn, id, pid, &by).map_err(StoreError::from)?;
+                    if gone == 0 {
+                        return Err(RegistryFailure::Xds(vec![XdsError::metadata(format!(
+                            "prescription {id} has no dispensation by this sender for this patient to discard"
+                        ))]));
+                    }
                 }
             }
         }
@@ -121,6 +170,7 @@ fn effects(
     objects: &[RegistryObject],
     facts: &[DocFacts],
     term: &Terminology,
+    sender: &Sender,
 ) -> Result<Vec<Effect>, Vec<XdsError>> {
     let mut errs = Vec::new();
     let mut out = Vec::new();
@@ -141,6 +191,14 @@ fn effects(
             .external_id(ids::DE_PATIENT_ID)
             .and_then(|x| x.value.clone())
             .unwrap_or_default();
+        // A foreign pharmacy dispenses to the patient its TRC assertion names, and no other.
+        if sender.foreign && sender.trc_patient.as_deref().map(str::trim) != Some(pid.trim()) {
+            errs.push(XdsError::metadata(format!(
+                "DocumentEntry {} is for another patient than the treatment relationship (TRC) assertion",
+                o.id
+            )));
+            continue;
+        }
         match ed_to_m10(&f.data, term) {
             Err(e) => errs.push(
                 XdsError::new(
@@ -149,13 +207,14 @@ fn effects(
                 )
                 .at(f.unique_id.clone()),
             ),
-            Ok(m10) if discard => out.push(Effect::Discarded(m10.prescription_id)),
+            Ok(m10) if discard => out.push(Effect::Discarded(m10.prescription_id, pid)),
             Ok(m10) => out.push(Effect::Dispensed(DispensationRow {
                 prescription_id: m10.prescription_id,
                 ed_unique_id: f.unique_id.clone(),
                 patient_id: pid,
                 m10_xml: m10.xml,
                 received_at: 0,
+                dispensed_by: sender.by.clone(),
             })),
         }
     }

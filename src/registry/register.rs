@@ -7,6 +7,7 @@ use super::{Registry, RegistryFailure};
 use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
 use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow, ValueKind};
+use crate::audit::AuditEvent;
 use crate::store::{patients, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
 use crate::xds::validate::Expect;
@@ -20,12 +21,42 @@ impl Registry {
         objects: Vec<RegistryObject>,
         expect: Expect,
     ) -> Result<Vec<XdsError>, RegistryFailure> {
+        self.register_audited(objects, expect, None).await
+    }
+
+    /// Registers a submission with its audit record in the same transaction: both or neither.
+    pub async fn register_audited(
+        &self,
+        objects: Vec<RegistryObject>,
+        expect: Expect,
+        audit: Option<AuditEvent>,
+    ) -> Result<Vec<XdsError>, RegistryFailure> {
         let sub = prepare(objects, &self.policy, expect).map_err(RegistryFailure::Xds)?;
         let allow_unknown = self.cfg.allow_unknown_patients;
         self.store
-            .write(move |conn| store_submission(conn, &sub, allow_unknown))
+            .write(move |conn| {
+                let warnings = store_submission(conn, &sub, allow_unknown)?;
+                audit_submission(conn, &sub, audit)?;
+                Ok(warnings)
+            })
             .await
     }
+}
+
+/// Appends the audit record of a stored submission, naming its patient, documents and set.
+/// Last in the transaction: the audit chain head stays locked until commit.
+pub fn audit_submission(
+    conn: &mut DbConn,
+    sub: &Submission,
+    audit: Option<AuditEvent>,
+) -> Result<(), RegistryFailure> {
+    let Some(mut ev) = audit else { return Ok(()) };
+    ev.patient_ids.push(sub.set.patient_id.clone());
+    ev.document_ids
+        .extend(sub.docs.iter().map(|d| d.unique_id.clone()));
+    ev.submission_set = Some(sub.set.unique_id.clone());
+    crate::audit::append(conn, &ev)?;
+    Ok(())
 }
 
 /// Resolves and stores a prepared submission. Must run inside a transaction (the caller's):

@@ -5,6 +5,7 @@ use super::Registry;
 use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::{parse_submit_objects, ResponseStatus};
+use crate::audit::{Auditor, EventType};
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::confidentiality::Viewer;
@@ -13,6 +14,7 @@ use crate::xds::XdsError;
 
 pub struct RegistryService {
     pub registry: Registry,
+    pub auditor: Auditor,
 }
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -30,7 +32,7 @@ impl SoapService for RegistryService {
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
             match call.action() {
-                action::REGISTER => Ok(register(&self.registry, call).await),
+                action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
                 other => Err(Fault::action_not_supported(other)),
             }
@@ -42,14 +44,21 @@ pub fn registry_errors(v: &[XdsError]) -> Vec<RegistryError> {
     v.iter().map(RegistryError::from).collect()
 }
 
-async fn register(reg: &Registry, call: SoapCall) -> SoapReply {
+async fn register(svc: &RegistryService, call: SoapCall) -> SoapReply {
+    let ev = svc
+        .auditor
+        .event(EventType::RegisterDocumentSet, ENDPOINT.path, &call);
     let result = match parse_submit_objects(call.body()) {
-        Ok(objects) => reg
-            .register(objects, Expect::default())
+        Ok(objects) => svc
+            .registry
+            .register_audited(objects, Expect::default(), Some(ev.clone()))
             .await
             .map_err(|f| f.into_errors()),
         Err(e) => Err(vec![XdsError::metadata(e.to_string())]),
     };
+    if let Err(errs) = &result {
+        svc.auditor.failed(ev, &registry_errors(errs)).await;
+    }
     let (status, errs) = match result {
         Ok(warnings) => (ResponseStatus::Success, warnings),
         Err(e) => (ResponseStatus::Failure, e),

@@ -7,7 +7,8 @@ use crate::ebxml::document::ContentError;
 use crate::ebxml::provide::parse_provide_request;
 use crate::ebxml::response::RegistryError;
 use crate::ebxml::{RegistryObject, RimTag};
-use crate::registry::register::store_submission;
+use crate::audit::AuditEvent;
+use crate::registry::register::{audit_submission, store_submission};
 use crate::registry::submission::prepare;
 use crate::registry::RegistryFailure;
 use crate::soap::mtom::Part;
@@ -188,15 +189,19 @@ impl Repository {
         &self,
         objects: Vec<RegistryObject>,
         facts: Vec<DocFacts>,
+        audit: Option<AuditEvent>,
     ) -> Result<Vec<XdsError>, RegistryFailure> {
-        self.provide_local_with(objects, facts, |_| Ok(())).await
+        self.provide_local_with(objects, facts, audit, |_| Ok(()))
+            .await
     }
 
-    /// As `provide_local`, with `extra` run in the same transaction (all or nothing).
+    /// As `provide_local`, with `extra` run in the same transaction (all or nothing), and the
+    /// audit record, when given, last in it.
     pub async fn provide_local_with<F>(
         &self,
         objects: Vec<RegistryObject>,
         facts: Vec<DocFacts>,
+        audit: Option<AuditEvent>,
         extra: F,
     ) -> Result<Vec<XdsError>, RegistryFailure>
     where
@@ -238,6 +243,7 @@ impl Repository {
                     put_document(conn, blobs.as_ref(), row, data)?;
                 }
                 extra(conn)?;
+                audit_submission(conn, &sub, audit)?;
                 Ok(warnings)
             })
             .await

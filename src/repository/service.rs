@@ -7,6 +7,7 @@ use super::Repository;
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::retrieve::parse_retrieve_request;
 use crate::ebxml::ResponseStatus;
+use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::confidentiality::Viewer;
@@ -14,6 +15,7 @@ use crate::xds::{ErrorCode, XdsError};
 
 pub struct RepositoryService {
     pub repository: Repository,
+    pub auditor: Auditor,
 }
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -32,7 +34,7 @@ impl SoapService for RepositoryService {
         Box::pin(async move {
             let repo = &self.repository;
             match call.action() {
-                action::PROVIDE_AND_REGISTER => Ok(provide(repo, call).await),
+                action::PROVIDE_AND_REGISTER => Ok(provide(self, call).await),
                 action::RETRIEVE => Ok(retrieve(repo, call)
                     .await
                     .into_reply(action::RETRIEVE_RESPONSE)),
@@ -53,14 +55,37 @@ pub fn provide_reply(ok: bool, errors: &[RegistryError]) -> SoapReply {
     SoapReply::new(action::PROVIDE_AND_REGISTER_RESPONSE, body, status.label())
 }
 
-fn failure(errs: &[XdsError]) -> SoapReply {
-    provide_reply(false, &to_registry_errors(errs))
+
+async fn provide(svc: &RepositoryService, call: SoapCall) -> SoapReply {
+    let ev = svc
+        .auditor
+        .event(EventType::ProvideAndRegister, ENDPOINT.path, &call);
+    match store_provided(&svc.repository, call, &ev).await {
+        Stored::Audited(warnings) => provide_reply(true, &warnings),
+        Stored::Remote(warnings) => {
+            svc.auditor.record(ev).await;
+            provide_reply(true, &warnings)
+        }
+        Stored::Failed(errors) => {
+            svc.auditor.failed(ev, &errors).await;
+            provide_reply(false, &errors)
+        }
+    }
 }
 
-async fn provide(repo: &Repository, call: SoapCall) -> SoapReply {
+/// How an ITI-41 ended: stored with its audit record, stored through a remote registry (audit
+/// after), or not stored.
+enum Stored {
+    Audited(Vec<RegistryError>),
+    Remote(Vec<RegistryError>),
+    Failed(Vec<RegistryError>),
+}
+
+async fn store_provided(repo: &Repository, call: SoapCall, ev: &AuditEvent) -> Stored {
+    let failed = |errs: &[XdsError]| Stored::Failed(to_registry_errors(errs));
     let req = match parse_request(call.body(), &call.parts) {
         Ok(r) => r,
-        Err(errs) => return failure(&errs),
+        Err(errs) => return failed(&errs),
     };
     // The parsed envelope and the MTOM map are no longer needed; the documents' Bytes keep
     // only their own slices of the request alive.
@@ -76,38 +101,36 @@ async fn provide(repo: &Repository, call: SoapCall) -> SoapReply {
     .await;
     let (objects, facts) = match checked {
         Ok(Ok(v)) => v,
-        Ok(Err(errs)) => return failure(&errs),
+        Ok(Err(errs)) => return failed(&errs),
         Err(e) => {
             tracing::error!(error = %e, "document check task failed");
-            return failure(&[XdsError::new(
+            return failed(&[XdsError::new(
                 ErrorCode::RepositoryError,
                 "internal error; nothing was stored",
             )]);
         }
     };
-    match &repo.remote {
-        None => match repo.provide_local(objects, facts).await {
-            Ok(warnings) => provide_reply(true, &to_registry_errors(&warnings)),
-            Err(f) => failure(&f.into_errors()),
-        },
-        Some(remote) => {
-            let answer = remote.register(&objects).await;
-            if !answer.success {
-                return provide_reply(false, &answer.errors);
-            }
-            match repo.store_documents(facts).await {
-                Ok(()) => provide_reply(true, &answer.errors),
-                Err(f) => {
-                    // The registry has the metadata but the bytes are not here; say so plainly.
-                    tracing::error!(error = %f, "documents not stored after the remote registry accepted them");
-                    let mut errs = to_registry_errors(&f.into_errors());
-                    errs.push(RegistryError::from(&XdsError::new(
-                        ErrorCode::RepositoryError,
-                        "the registry accepted the metadata but the repository could not store the documents",
-                    )));
-                    provide_reply(false, &errs)
-                }
-            }
+    let Some(remote) = &repo.remote else {
+        return match repo.provide_local(objects, facts, Some(ev.clone())).await {
+            Ok(warnings) => Stored::Audited(to_registry_errors(&warnings)),
+            Err(f) => failed(&f.into_errors()),
+        };
+    };
+    let answer = remote.register(&objects).await;
+    if !answer.success {
+        return Stored::Failed(answer.errors);
+    }
+    match repo.store_documents(facts).await {
+        Ok(()) => Stored::Remote(answer.errors),
+        Err(f) => {
+            // The registry has the metadata but the bytes are not here; say so plainly.
+            tracing::error!(error = %f, "documents not stored after the remote registry accepted them");
+            let mut errs = to_registry_errors(&f.into_errors());
+            errs.push(RegistryError::from(&XdsError::new(
+                ErrorCode::RepositoryError,
+                "the registry accepted the metadata but the repository could not store the documents",
+            )));
+            Stored::Failed(errs)
         }
     }
 }

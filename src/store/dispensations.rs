@@ -12,6 +12,8 @@ pub struct DispensationRow {
     pub patient_id: String,
     pub m10_xml: String,
     pub received_at: i64,
+    /// The sender's homeCommunityId ("national" for a national caller).
+    pub dispensed_by: String,
 }
 
 /// Records (or replaces) the dispensation of a prescription.
@@ -23,9 +25,21 @@ pub fn record(conn: &mut DbConn, row: &DispensationRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// A discarded dispensation reopens the prescription.
-pub fn discard(conn: &mut DbConn, prescription_id: &str) -> QueryResult<usize> {
-    diesel::delete(dispensations::table.find(prescription_id)).execute(conn)
+/// A discarded dispensation reopens the prescription. Only the sender of the dispensation may
+/// discard it, for the same patient; returns how many rows went (0: none matched).
+pub fn discard(
+    conn: &mut DbConn,
+    prescription_id: &str,
+    patient_id: &str,
+    by: &str,
+) -> QueryResult<usize> {
+    diesel::delete(
+        dispensations::table
+            .find(prescription_id)
+            .filter(dispensations::patient_id.eq(patient_id))
+            .filter(dispensations::dispensed_by.eq(by)),
+    )
+    .execute(conn)
 }
 
 /// Which of these prescriptions have been dispensed.

@@ -101,6 +101,7 @@ diesel::table! {
         patient_id -> Text,
         m10_xml -> Text,
         received_at -> BigInt,
+        dispensed_by -> Text,
     }
 }
 

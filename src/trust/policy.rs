@@ -6,6 +6,7 @@
 use super::anchors::{load_crls, unix_time, AnchorError, Anchors, Crls};
 use super::claims;
 use super::xua::{self, Failure, Settings};
+use crate::audit::{fill_peer, Auditor, EventType, Outcome};
 use crate::config::Config;
 use crate::pki::PeerIdentity;
 use crate::saml::SAML2;
@@ -38,8 +39,8 @@ struct Inner {
 }
 
 /// Cheap to clone: verification runs on a blocking thread with its own handle.
-#[derive(Debug, Clone)]
-pub struct Policy(Arc<Inner>);
+#[derive(Clone)]
+pub struct Policy(Arc<Inner>, Option<Auditor>);
 
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
@@ -75,7 +76,8 @@ impl Policy {
         let mut audiences = cfg.xua.audiences.clone();
         audiences.push(cfg.node.home_community_id.clone());
         audiences.push(cfg.public_url());
-        Ok(Policy(Arc::new(Inner {
+        Ok(Policy(
+            Arc::new(Inner {
             country: cfg.node.country.clone(),
             national_ca: Anchors::load("national CAs", &cfg.national_ca_path(), Crls::default())?,
             foreign_ca: Anchors::load("foreign contact point CAs", &cfg.foreign_ca_path(), Crls::default())?,
@@ -86,7 +88,29 @@ impl Policy {
                 clock_skew: time::Duration::try_from(cfg.xua.clock_skew).unwrap_or(time::Duration::MINUTE),
                 audiences,
             },
-        })))
+        }),
+            None,
+        ))
+    }
+
+    /// Refusals are audited with this (the node's policy always has one).
+    pub fn with_auditor(self, auditor: Auditor) -> Policy {
+        Policy(self.0, Some(auditor))
+    }
+
+    /// The refusal's audit record: who asked, at which endpoint, and why not.
+    async fn audit_refusal(&self, peer: &PeerIdentity, endpoint: &Endpoint, request: &SoapRequest, r: &Refusal) {
+        let Some(auditor) = &self.1 else { return };
+        let event = if r.access {
+            EventType::AccessDenied
+        } else {
+            EventType::AuthenticationFailure
+        };
+        let mut ev = auditor.request_event(event, endpoint.path, request);
+        fill_peer(&mut ev, peer);
+        ev.outcome = Outcome::SeriousFailure;
+        ev.reason = Some(r.fault.reason.chars().take(300).collect());
+        auditor.record(ev).await;
     }
 
     /// The decision, at `now`. Runs xmlsec when there are assertions: call it on a blocking
@@ -97,7 +121,7 @@ impl Policy {
         endpoint: &Endpoint,
         security: Option<&str>,
         now: OffsetDateTime,
-    ) -> Result<Principal, Fault> {
+    ) -> Result<Principal, Refusal> {
         let p = &self.0;
         let (caller, peer_trust) = self.classify(peer, now)?;
         let mut principal = Principal {
@@ -120,8 +144,7 @@ impl Policy {
         };
         let Some(xml) = security else {
             if needs_hcp {
-                return Err(Fault::security(
-                    Failure::Invalid.subcode(),
+                return Err(unauthenticated(Failure::Invalid,
                     format!("{} needs a SAML identity assertion in wsse:Security", endpoint.path),
                 ));
             }
@@ -129,42 +152,43 @@ impl Policy {
         };
         let report = xua::verify_header(xml, issuers, &p.settings, now);
         if let Some((check, failure, why)) = report.failure() {
-            return Err(Fault::security(failure.subcode(), format!("{check}: {why}")));
+            return Err(unauthenticated(failure, format!("{check}: {why}")));
         }
-        if let Some(f) = not_understood(xml) {
-            return Err(f);
+        if let Some(fault) = not_understood(xml) {
+            return Err(Refusal {
+                fault,
+                access: false,
+            });
         }
         if report.assertions.is_empty() {
             if needs_hcp {
-                return Err(Fault::security(Failure::Invalid.subcode(), "wsse:Security holds no SAML assertion"));
+                return Err(unauthenticated(Failure::Invalid, "wsse:Security holds no SAML assertion"));
             }
             return Ok(principal);
         }
         let pair = claims::pair(&report.assertions)
-            .map_err(|why| Fault::security(Failure::Token.subcode(), why))?;
+            .map_err(|why| unauthenticated(Failure::Token, why))?;
         let user = claims::user(pair.hcp);
         if let Some(pt) = peer_trust {
             // Anchors are per country already; the signer must also say so itself.
             for c in [Some(pair.hcp), pair.trc].into_iter().flatten() {
                 let signer_country = c.signer.as_ref().and_then(|s| s.country.as_deref());
                 if signer_country.is_some_and(|sc| sc != pt.country) {
-                    return Err(Fault::security(
-                        Failure::Authentication.subcode(),
+                    return Err(unauthenticated(Failure::Authentication,
                         format!("an assertion signed in {} arrived over the connection of {}", signer_country.unwrap_or("?"), pt.country),
                     ));
                 }
             }
-            claims::ehdsi_hcp(&user).map_err(|why| Fault::security(Failure::Token.subcode(), why))?;
+            claims::ehdsi_hcp(&user).map_err(|why| unauthenticated(Failure::Token, why))?;
         }
         if needs_trc && pair.trc.is_none() {
-            return Err(Fault::security(
-                Failure::Invalid.subcode(),
+            return Err(unauthenticated(Failure::Invalid,
                 format!("{} needs a treatment relationship (TRC) assertion", endpoint.path),
             ));
         }
         principal.patient = pair.trc.and_then(|t| claims::patient(&t.assertion));
         if needs_trc && principal.patient.is_none() {
-            return Err(Fault::security(Failure::Token.subcode(), "the TRC assertion names no patient"));
+            return Err(unauthenticated(Failure::Token, "the TRC assertion names no patient"));
         }
         principal.user = Some(user);
         let missing = principal.missing_permissions(permissions);
@@ -181,7 +205,7 @@ impl Policy {
 
     /// A caller whose certificate names another country is a foreign contact point and must be
     /// a configured peer; anyone else is a national caller and must chain to the national CAs.
-    fn classify(&self, peer: &PeerIdentity, now: OffsetDateTime) -> Result<(Caller, Option<&PeerTrust>), Fault> {
+    fn classify(&self, peer: &PeerIdentity, now: OffsetDateTime) -> Result<(Caller, Option<&PeerTrust>), Refusal> {
         let p = &self.0;
         let at = unix_time(now);
         let foreign_country = peer.country.as_deref().filter(|c| *c != p.country);
@@ -207,9 +231,28 @@ impl Policy {
     }
 }
 
+/// Why a request was refused: its fault, and whether the sender could not be authenticated or
+/// was authenticated and lacks access (they are audited as different events).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    pub fault: Fault,
+    pub access: bool,
+}
+
 /// Access refused to an authenticated caller.
-fn denied(reason: String) -> Fault {
-    Fault::security(Failure::Authentication.subcode(), reason)
+fn denied(reason: String) -> Refusal {
+    Refusal {
+        fault: Fault::security(Failure::Authentication.subcode(), reason),
+        access: true,
+    }
+}
+
+/// The sender, or what it presented, could not be authenticated.
+fn unauthenticated(failure: Failure, reason: impl Into<String>) -> Refusal {
+    Refusal {
+        fault: Fault::security(failure.subcode(), reason),
+        access: false,
+    }
 }
 
 /// A Security header marked mustUnderstand that holds tokens other than SAML assertions (which
@@ -237,15 +280,31 @@ impl Authorizer for Policy {
     ) -> AuthFuture<'a> {
         Box::pin(async move {
             let now = OffsetDateTime::now_utc();
-            let Some(security) = request.security.clone() else {
-                return self.decide(peer, endpoint, None, now);
+            let decided = match request.security.clone() {
+                None => self.decide(peer, endpoint, None, now),
+                Some(security) => {
+                    // Signature checks are CPU work in a library whose types are not Send.
+                    let policy = self.clone();
+                    let who = peer.clone();
+                    tokio::task::spawn_blocking(move || {
+                        policy.decide(&who, endpoint, Some(&security), now)
+                    })
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(Refusal {
+                            fault: Fault::receiver("the security check failed; the request was not processed"),
+                            access: false,
+                        })
+                    })
+                }
             };
-            // Signature checks are CPU work in a library whose types are not Send.
-            let policy = self.clone();
-            let peer = peer.clone();
-            tokio::task::spawn_blocking(move || policy.decide(&peer, endpoint, Some(&security), now))
-                .await
-                .unwrap_or_else(|_| Err(Fault::receiver("the security check failed; the request was not processed")))
+            match decided {
+                Ok(p) => Ok(p),
+                Err(r) => {
+                    self.audit_refusal(peer, endpoint, request, &r).await;
+                    Err(r.fault)
+                }
+            }
         })
     }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE dispensations DROP COLUMN dispensed_by;

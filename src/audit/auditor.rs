@@ -1,0 +1,97 @@
+//! What the SOAP services and the trust policy use to audit: events filled in from the call
+//! (peer, XUA user, action, message id), written in the caller's transaction or right after.
+
+use super::{AuditEvent, EventType, Outcome, Peer, User};
+use crate::ebxml::response::RegistryError;
+use crate::ebxml::ResponseStatus;
+use crate::pki::PeerIdentity;
+use crate::soap::{Principal, SoapCall, SoapRequest};
+use crate::store::Store;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct Auditor {
+    store: Store,
+    source_id: Arc<str>,
+}
+
+impl Auditor {
+    pub fn new(store: Store, source_id: &str) -> Auditor {
+        Auditor {
+            store,
+            source_id: Arc::from(source_id),
+        }
+    }
+
+    /// An event for a call to the service at `endpoint`.
+    pub fn event(&self, event: EventType, endpoint: &str, call: &SoapCall) -> AuditEvent {
+        let mut ev = self.request_event(event, endpoint, &call.request);
+        fill_principal(&mut ev, &call.principal);
+        ev
+    }
+
+    /// An event for a request that never reached a service (a refusal).
+    pub fn request_event(&self, event: EventType, endpoint: &str, request: &SoapRequest) -> AuditEvent {
+        let mut ev = AuditEvent::new(event, &self.source_id, endpoint, &request.action);
+        ev.message_id = request.message_id.clone();
+        ev
+    }
+
+    /// Records a submission that failed (its own record rolled back with it): the XDS error
+    /// codes are the reason.
+    pub async fn failed(&self, mut ev: AuditEvent, errors: &[RegistryError]) {
+        ev.outcome = Outcome::SeriousFailure;
+        let mut codes: Vec<&str> = errors
+            .iter()
+            .filter(|e| !e.warning)
+            .map(|e| e.error_code.as_str())
+            .collect();
+        codes.dedup();
+        ev.reason = Some(codes.join(" "));
+        self.record(ev).await;
+    }
+
+    /// Writes the event now (for read-only transactions and refusals). Failures are logged by
+    /// the audit store; the answer to the caller does not wait on them otherwise.
+    pub async fn record(&self, ev: AuditEvent) {
+        let _ = super::append_now(&self.store, ev).await;
+    }
+}
+
+/// The mTLS peer and the XUA user of the principal.
+pub fn fill_principal(ev: &mut AuditEvent, p: &Principal) {
+    ev.peer = Some(Peer::from(&p.peer));
+    ev.user = p.user.as_ref().map(|u| User {
+        subject_id: Some(u.subject_id.clone()).filter(|s| !s.is_empty()),
+        organisation: u.organization.clone(),
+        organisation_id: u.organization_id.clone(),
+        role: u.role.clone(),
+        purpose_of_use: u.purpose_of_use.clone(),
+    });
+    if let Some(pid) = &p.patient {
+        ev.patient_ids.push(pid.clone());
+    }
+}
+
+/// The peer alone (a refused request has no verified user).
+pub fn fill_peer(ev: &mut AuditEvent, peer: &PeerIdentity) {
+    ev.peer = Some(Peer::from(peer));
+}
+
+/// How an ebXML answer ended, as RFC 3881 says it.
+pub fn outcome_of(status: ResponseStatus) -> Outcome {
+    match status {
+        ResponseStatus::Success => Outcome::Success,
+        ResponseStatus::PartialSuccess => Outcome::MinorFailure,
+        ResponseStatus::Failure => Outcome::SeriousFailure,
+    }
+}
+
+/// How a reply ended, from its outcome label.
+pub fn outcome_of_label(label: &str) -> Outcome {
+    match label {
+        "Success" | "OK" | "NF" => Outcome::Success,
+        "PartialSuccess" => Outcome::MinorFailure,
+        _ => Outcome::SeriousFailure,
+    }
+}
