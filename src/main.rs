@@ -49,6 +49,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ncpeh::audit::cli::AuditCmd,
     },
+    /// XUA SAML assertions: check one offline, or issue test assertions.
+    Xua {
+        #[command(subcommand)]
+        cmd: ncpeh::trust::cli::XuaCmd,
+    },
 }
 
 /// Everything after `conformance` goes to `ncpeh-conformance` unchanged.
@@ -163,6 +168,7 @@ fn main() -> ExitCode {
         Cmd::Conformance(a) => return conformance(a),
         Cmd::Translate(a) => ncpeh::translate::cli::run(a).map_err(|e| e.to_string()),
         Cmd::Audit { cmd } => return ncpeh::audit::cli::run(&cfg, cmd),
+        Cmd::Xua { cmd } => return ncpeh::trust::cli::run(&cfg, cmd),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {
                 let n = s.migrate().unwrap_or(0);

@@ -472,30 +472,61 @@ async fn no_refuses_what_se_may_not_send() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["event"].as_str().unwrap().into(), r["outcome"].as_str().unwrap().into()))
+        .map(|r| {
+            (
+                r["event"].as_str().unwrap().into(),
+                r["outcome"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     let count = |e: &str, o: &str| events.iter().filter(|(a, b)| a == e && b == o).count();
     assert_eq!(count("ITI-38", "success"), 2, "{events:?}");
-    assert_eq!(count("ITI-38", "serious-failure"), 1, "TRC for another patient: {events:?}");
-    assert!(count("authentication-failure", "serious-failure") >= 5, "{events:?}");
+    assert_eq!(
+        count("ITI-38", "serious-failure"),
+        1,
+        "TRC for another patient: {events:?}"
+    );
+    assert!(
+        count("authentication-failure", "serious-failure") >= 5,
+        "{events:?}"
+    );
     assert_eq!(count("access-denied", "serious-failure"), 1, "{events:?}");
     let first = &trail[0];
     assert_eq!(first["peer"]["country"], "SE");
     assert_eq!(first["user"]["subject_id"], "Dr. Test Testesen");
     assert_eq!(first["user"]["purpose_of_use"], "TREATMENT");
-    assert!(first["patients"].as_array().unwrap().iter().any(|p| p == &pid()));
+    assert!(first["patients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == &pid()));
     let refused = trail
         .as_array()
         .unwrap()
         .iter()
         .find(|r| r["event"] == "authentication-failure")
         .unwrap();
-    assert!(refused["reason"].as_str().unwrap().contains("wsse:Security"), "{refused}");
+    assert!(
+        refused["reason"]
+            .as_str()
+            .unwrap()
+            .contains("wsse:Security"),
+        "{refused}"
+    );
     let verify = std::process::Command::new(common::BIN)
-        .args(["--config", &no.config.display().to_string(), "audit", "verify"])
+        .args([
+            "--config",
+            &no.config.display().to_string(),
+            "audit",
+            "verify",
+        ])
         .output()
         .unwrap();
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stdout));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
 }
 
 /// `ncpeh audit ...` against the node's database, as JSON.
@@ -507,6 +538,10 @@ fn audit_json(node: &TestNode, args: &[&str]) -> serde_json::Value {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }

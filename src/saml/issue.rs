@@ -79,6 +79,8 @@ pub struct Professional {
     pub permissions: Vec<String>,
     pub audiences: Vec<String>,
     pub valid_secs: i64,
+    /// Where the professional works (XSPA locality), e.g. a country code.
+    pub locality: Option<String>,
 }
 
 impl Default for Professional {
@@ -96,6 +98,7 @@ impl Default for Professional {
                 .collect(),
             audiences: Vec::new(),
             valid_secs: 300,
+            locality: None,
         }
     }
 }
@@ -114,6 +117,11 @@ pub enum Defect {
     WithAuthzConsent,
     InvalidSignature,
     MissingKeyInfo,
+    MissingKeyValue,
+    MissingRsaKeyValue,
+    InvalidX509Certificate,
+    InvalidAuthnContext,
+    MissingIssuerFormat,
     InvalidVersion,
     MissingVersion,
     InvalidId,
@@ -141,6 +149,11 @@ impl Defect {
         ("withauthzconsent", Defect::WithAuthzConsent),
         ("invalidsignature", Defect::InvalidSignature),
         ("missingkeyinfo", Defect::MissingKeyInfo),
+        ("missingkeyvalue", Defect::MissingKeyValue),
+        ("missingrsakeyvalue", Defect::MissingRsaKeyValue),
+        ("invalidx509certificate", Defect::InvalidX509Certificate),
+        ("invalidauthncontext", Defect::InvalidAuthnContext),
+        ("missingissuerformat", Defect::MissingIssuerFormat),
         ("invalidversion", Defect::InvalidVersion),
         ("missingversion", Defect::MissingVersion),
         ("invalidid", Defect::InvalidId),
@@ -209,12 +222,17 @@ impl Defect {
             Defect::MissingSubjectConfirmation => spec.confirmation = None,
             Defect::MissingSubjectConfirmationMethod => spec.confirmation = Some(None),
             Defect::MissingIssuer => spec.issuer = None,
+            Defect::MissingIssuerFormat => spec.issuer_format = None,
+            Defect::InvalidAuthnContext => spec.authn_contexts = vec![String::new()],
             Defect::MissingIssueInstant => spec.issue_instant = None,
             Defect::InvalidIssueInstant => spec.issue_instant = Some("not a time".into()),
             Defect::LateIssueInstant => spec.issue_instant = at(3600),
             // Applied to the signed text.
             Defect::InvalidSignature
             | Defect::MissingKeyInfo
+            | Defect::MissingKeyValue
+            | Defect::MissingRsaKeyValue
+            | Defect::InvalidX509Certificate
             | Defect::InvalidId
             | Defect::MissingId => {}
         }
@@ -226,6 +244,17 @@ impl Defect {
         match self {
             Defect::InvalidSignature => corrupt_signature_value(&xml),
             Defect::MissingKeyInfo => cut_element(&xml, "ds:KeyInfo"),
+            // The key material goes; an empty KeyInfo stays.
+            Defect::MissingKeyValue | Defect::MissingRsaKeyValue => {
+                cut_element(&xml, "ds:X509Data")
+            }
+            Defect::InvalidX509Certificate => {
+                let open = "<ds:X509Certificate>";
+                match xml.find(open) {
+                    Some(i) => format!("{}{open}AAAA{}", &xml[..i], &xml[i + open.len() + 4..]),
+                    None => xml,
+                }
+            }
             Defect::InvalidId => xml.replacen(&id_attr, " ID=\"1-not-an-xml-name\"", 1),
             Defect::MissingId => xml.replacen(&id_attr, "", 1),
             _ => xml,
@@ -273,6 +302,9 @@ fn cut_element(xml: &str, qname: &str) -> String {
 pub fn hcp_spec(signer: &Signer, who: &Professional, now: OffsetDateTime) -> AssertionSpec {
     let mut spec = AssertionSpec::new(&signer.subject, &who.subject, now, who.valid_secs);
     spec.audiences = who.audiences.clone();
+    if let Some(l) = &who.locality {
+        spec = spec.attribute(xspa::LOCALITY, &[l]);
+    }
     let permissions: Vec<&str> = who.permissions.iter().map(String::as_str).collect();
     super::build::hcp_attributes(
         spec,

@@ -118,6 +118,10 @@ fn fail<T>(f: Failure, why: impl Into<String>) -> Result<T, (Failure, String)> {
     Err((f, why.into()))
 }
 
+fn show(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
 /// Parses an xs:dateTime (with its time zone, as SAML requires).
 pub fn instant(s: &str) -> Option<OffsetDateTime> {
     OffsetDateTime::parse(s.trim(), &Rfc3339).ok()
@@ -251,7 +255,9 @@ fn structure(a: &Assertion) -> Result<(), (Failure, String)> {
         Some(_) => {}
     }
     match &a.issuer {
-        Some(i) if !i.value.is_empty() => {}
+        // The Format says how to read the issuer's name (an X.509 subject, an entity id).
+        Some(i) if !i.value.is_empty() && i.format.as_deref().is_some_and(|f| !f.is_empty()) => {}
+        Some(i) if !i.value.is_empty() => return fail(Failure::Invalid, "the Issuer has no Format"),
         _ => return fail(Failure::Invalid, "the assertion has no Issuer"),
     }
     match &a.subject {
@@ -309,7 +315,7 @@ fn validity(a: &Assertion, s: &Settings, now: OffsetDateTime) -> Result<(), (Fai
     let skew = s.clock_skew;
     if let Some(issued) = a.issue_instant.as_deref().and_then(instant) {
         if issued > now + skew {
-            return fail(Failure::Authentication, format!("IssueInstant {} is in the future", issued));
+            return fail(Failure::Authentication, format!("IssueInstant {} is in the future", show(issued)));
         }
     }
     let Some(c) = &a.conditions else {
@@ -324,10 +330,10 @@ fn validity(a: &Assertion, s: &Settings, now: OffsetDateTime) -> Result<(), (Fai
     let not_before = bound(&c.not_before, "NotBefore")?;
     let not_after = bound(&c.not_on_or_after, "NotOnOrAfter")?;
     if now + skew < not_before {
-        return fail(Failure::Authentication, format!("not valid before {not_before}"));
+        return fail(Failure::Authentication, format!("not valid before {}", show(not_before)));
     }
     if now - skew >= not_after {
-        return fail(Failure::Authentication, format!("expired at {not_after}"));
+        return fail(Failure::Authentication, format!("expired at {}", show(not_after)));
     }
     Ok(())
 }
