@@ -5,7 +5,7 @@
 
 use super::coded::{Ctx, Src};
 use super::parse_xml;
-use super::ps_entries::uuid_from;
+use super::cda::uuid_from;
 use super::terminology::Terminology;
 use super::{TranslateError, TranslationWarning, WarningKind};
 use crate::ids::oid;

@@ -19,28 +19,22 @@
 //!   than blood pressure, social history outside eHDSISocialHistory, pregnancy, functional status),
 //!   are kept in the narrative with their codes and reported as `Dropped`.
 
+mod cda;
 pub mod cli;
 pub mod coded;
 pub mod ed_to_m10;
 mod ep_body;
 pub mod eresept_to_ep;
 mod fhir;
-pub mod ips_to_ps;
 mod pdf;
 pub mod pivot_to_nb;
-mod ps_absent;
-mod ps_clinical;
-mod ps_entries;
-mod ps_findings;
-mod ps_header;
-mod ps_meds;
-mod ps_results;
+pub mod ps;
 pub mod terminology;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
 pub use eresept_to_ep::{eresept_to_ep, EpOptions, TranslatedEp};
-pub use ips_to_ps::{ips_to_ps, PsOptions};
 pub use pivot_to_nb::pivot_to_nb;
+pub use ps::{ips_to_ps, PsOptions};
 pub use terminology::Terminology;
 
 /// Largest input document accepted (bytes).
