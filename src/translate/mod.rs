@@ -23,8 +23,7 @@ mod cda;
 pub mod cli;
 pub mod coded;
 pub mod ed_to_m10;
-mod ep_body;
-pub mod eresept_to_ep;
+pub mod eresept;
 mod fhir;
 mod pdf;
 pub mod pivot_to_nb;
@@ -32,7 +31,7 @@ pub mod ps;
 pub mod terminology;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
-pub use eresept_to_ep::{eresept_to_ep, EpOptions, TranslatedEp};
+pub use eresept::{eresept_to_ep, EpOptions, TranslatedEp};
 pub use pivot_to_nb::pivot_to_nb;
 pub use ps::{ips_to_ps, PsOptions};
 pub use terminology::Terminology;
