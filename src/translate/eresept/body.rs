@@ -2,7 +2,7 @@
 //! (template 3.2) built from the M1 Forskrivning, and the XDS eventCodeList values that go with it.
 
 use super::header::{write_author, Doc};
-use super::m1::{self, Kv, Prescription};
+use super::m1::{self, KithValue, Prescription};
 use crate::ids::ehdsi;
 use crate::translate::cda;
 use crate::translate::coded::{Ctx, Src};
@@ -42,7 +42,7 @@ fn unit(cx: &mut Ctx, u: Option<&str>, path: &str) -> String {
 }
 
 /// A coded Norwegian detail without an eP element, kept in the narrative with its code.
-fn coded_line(label: &str, kv: Option<Kv>) -> Option<String> {
+fn coded_line(label: &str, kv: Option<KithValue>) -> Option<String> {
     let kv = kv?;
     let v = kv.v?;
     let ot = kv.ot.map(|o| format!(" ({o})")).unwrap_or_default();
@@ -97,7 +97,7 @@ fn narrative(rx: &Prescription) -> Vec<String> {
     }
     let substances = rx.mixture.iter().flat_map(|m| &m.substances);
     for s in substances {
-        let part = |q: Option<Kv>| {
+        let part = |q: Option<KithValue>| {
             q.map(|x| format!("{} {}", x.v.unwrap_or(""), x.u.unwrap_or("")))
                 .unwrap_or_default()
         };
@@ -284,7 +284,7 @@ fn write_product(
     // ingredients: the active substances of a compounded mixture carry their strength
     let substances = rx.mixture.iter().flat_map(|m| &m.substances);
     for (k, s) in substances.enumerate() {
-        let value = |q: Option<Kv>| q.and_then(|q| q.v).and_then(num);
+        let value = |q: Option<KithValue>| q.and_then(|q| q.v).and_then(num);
         let (Some(nv), Some(dv)) = (value(s.numerator), value(s.denominator)) else {
             continue;
         };

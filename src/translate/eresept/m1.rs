@@ -36,7 +36,7 @@ fn missing(what: &str) -> TranslateError {
 /// A KITH coded or measured value (CS, CV, PQ): its attributes V, S, DN, OT and U. Present when
 /// the element is, whichever attributes it has.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Kv<'a> {
+pub struct KithValue<'a> {
     pub v: Option<&'a str>,
     pub s: Option<&'a str>,
     pub dn: Option<&'a str>,
@@ -44,10 +44,10 @@ pub struct Kv<'a> {
     pub u: Option<&'a str>,
 }
 
-impl<'a> Kv<'a> {
-    fn read(el: Option<&'a Element>) -> Option<Kv<'a>> {
+impl<'a> KithValue<'a> {
+    fn read(el: Option<&'a Element>) -> Option<KithValue<'a>> {
         let el = el?;
-        Some(Kv {
+        Some(KithValue {
             v: el.attr("V"),
             s: el.attr("S"),
             dn: el.attr("DN"),
@@ -58,7 +58,7 @@ impl<'a> Kv<'a> {
 }
 
 /// A Volven-coded value as a source code; `default_system` when S is absent; none without V.
-pub fn volven(kv: Option<Kv>, default_system: &str) -> Vec<Src> {
+pub fn volven(kv: Option<KithValue>, default_system: &str) -> Vec<Src> {
     let Some(code) = kv.and_then(|k| k.v) else {
         return Vec::new();
     };
@@ -168,7 +168,7 @@ impl Patient<'_> {
 pub struct Prescriber<'a> {
     pub person: Person<'a>,
     /// TypeHealthcareProfessional (Volven 9060)
-    pub category: Option<Kv<'a>>,
+    pub category: Option<KithValue<'a>>,
 }
 
 #[derive(Debug, Clone)]
@@ -236,7 +236,7 @@ impl<'a> Message<'a> {
             },
             prescriber: hcp.map(|h| Prescriber {
                 person: Person::read(h),
-                category: Kv::read(h.child(MSGHEAD, "TypeHealthcareProfessional")),
+                category: KithValue::read(h.child(MSGHEAD, "TypeHealthcareProfessional")),
             }),
             resepter,
         })
@@ -249,10 +249,10 @@ impl<'a> Message<'a> {
 pub struct Product<'a> {
     /// NavnFormStyrke, else Navn
     pub name: Option<&'a str>,
-    pub prescription_group: Option<Kv<'a>>,
+    pub prescription_group: Option<KithValue<'a>>,
     /// LegemiddelformKort, else Legemiddelform
-    pub form: Option<Kv<'a>>,
-    pub atc: Option<Kv<'a>>,
+    pub form: Option<KithValue<'a>>,
+    pub atc: Option<KithValue<'a>>,
 }
 
 /// Legemiddelpakning: the package's sales name, size and unit (PakningsinfoResept) and its
@@ -261,7 +261,7 @@ pub struct Product<'a> {
 pub struct Package<'a> {
     pub brand: Option<&'a str>,
     pub size: Option<&'a str>,
-    pub size_unit: Option<Kv<'a>>,
+    pub size_unit: Option<KithValue<'a>>,
     pub item_number: Option<&'a str>,
 }
 
@@ -269,24 +269,24 @@ pub struct Package<'a> {
 #[derive(Debug, Clone)]
 pub struct Substance<'a> {
     pub name: Option<&'a str>,
-    pub numerator: Option<Kv<'a>>,
-    pub denominator: Option<Kv<'a>>,
+    pub numerator: Option<KithValue<'a>>,
+    pub denominator: Option<KithValue<'a>>,
 }
 
 /// Legemiddelblanding: the amount to make and the active substances.
 #[derive(Debug, Clone, Default)]
 pub struct Mixture<'a> {
-    pub amount: Option<Kv<'a>>,
+    pub amount: Option<KithValue<'a>>,
     pub substances: Vec<Substance<'a>>,
 }
 
 /// A dose at a fixed time (DoseFastTidspunkt).
 #[derive(Debug, Clone)]
 pub struct Dose<'a> {
-    pub amount: Option<Kv<'a>>,
+    pub amount: Option<KithValue<'a>>,
     /// Tidsomrade DN (morning, evening ...)
     pub time_of_day: Option<&'a str>,
-    pub interval: Option<Kv<'a>>,
+    pub interval: Option<KithValue<'a>>,
 }
 
 impl Dose<'_> {
@@ -308,8 +308,8 @@ pub struct Prescription<'a> {
     pub repeats: Option<&'a str>,
     /// BytteresRekvirent V=1: the prescriber reserves against generic substitution
     pub no_substitution: bool,
-    pub reimbursement_basis: Option<Kv<'a>>,
-    pub reimbursement_code: Option<Kv<'a>>,
+    pub reimbursement_basis: Option<KithValue<'a>>,
+    pub reimbursement_code: Option<KithValue<'a>>,
     pub product: Option<Product<'a>>,
     pub package: Option<Package<'a>>,
     pub mixture: Option<Mixture<'a>>,
@@ -317,14 +317,14 @@ pub struct Prescription<'a> {
     pub dosage_text: Option<&'a str>,
     /// Bruksomrade: area of use
     pub reason: Option<&'a str>,
-    pub usage: Option<Kv<'a>>,
-    pub short_dose: Option<Kv<'a>>,
+    pub usage: Option<KithValue<'a>>,
+    pub short_dose: Option<KithValue<'a>>,
     /// Dosering start and end (V as written)
     pub start: Option<&'a str>,
     pub end: Option<&'a str>,
     pub doses: Vec<Dose<'a>>,
     /// AdministreringForskrivning/AdmMate
-    pub route: Option<Kv<'a>>,
+    pub route: Option<KithValue<'a>>,
 }
 
 impl<'a> Prescription<'a> {
@@ -345,63 +345,64 @@ impl<'a> Prescription<'a> {
         let blanding = f.child(FORSKR, "Legemiddelblanding");
         let merkevare = f.child(FORSKR, "Legemiddelmerkevare");
         let dosering = f.child(FORSKR, "Dosering");
-        let kv = |el: Option<&'a Element>, name: &str| Kv::read(el?.child(FORSKR, name));
+        let value = |el: Option<&'a Element>, name: &str| KithValue::read(el?.child(FORSKR, name));
         Ok(Prescription {
             written,
             count: txt(dok.child(M1, "Antall")),
             repeats: txt(dok.child(M1, "Reiterasjon")),
             no_substitution: dok.child(M1, "BytteresRekvirent").and_then(|x| x.attr("V"))
                 == Some("1"),
-            reimbursement_basis: Kv::read(dok.child(M1, "RefHjemmel")),
-            reimbursement_code: Kv::read(dok.child(M1, "RefKode")),
+            reimbursement_basis: KithValue::read(dok.child(M1, "RefHjemmel")),
+            reimbursement_code: KithValue::read(dok.child(M1, "RefKode")),
             product: pakning.or(merkevare).or(blanding).map(|p| Product {
                 name: txt(p.child(FORSKR, "NavnFormStyrke"))
                     .or_else(|| txt(p.child(FORSKR, "Navn"))),
-                prescription_group: kv(Some(p), "Reseptgruppe"),
-                form: kv(Some(p), "LegemiddelformKort").or_else(|| kv(Some(p), "Legemiddelform")),
-                atc: kv(Some(p), "Atc"),
+                prescription_group: value(Some(p), "Reseptgruppe"),
+                form: value(Some(p), "LegemiddelformKort")
+                    .or_else(|| value(Some(p), "Legemiddelform")),
+                atc: value(Some(p), "Atc"),
             }),
             package: pakning.map(|p| {
                 let info = p.child(FORSKR, "PakningsinfoResept");
                 Package {
                     brand: txt(info.and_then(|i| i.child(FORSKR, "Varenavn"))),
                     size: txt(info.and_then(|i| i.child(FORSKR, "Pakningsstr"))),
-                    size_unit: kv(info, "EnhetPakning"),
+                    size_unit: value(info, "EnhetPakning"),
                     item_number: txt(p.child(FORSKR, "Varenr")),
                 }
             }),
             mixture: blanding.map(|b| Mixture {
-                amount: kv(Some(b), "Mengde"),
+                amount: value(Some(b), "Mengde"),
                 substances: b
                     .children_named(FORSKR, "BestanddelVirkestoff")
                     .map(|s| {
                         let styrke = s.child(FORSKR, "Styrke");
                         Substance {
                             name: txt(s.path(FORSKR, &["Virkestoff", "Navn"])),
-                            numerator: kv(styrke, "Teller"),
-                            denominator: kv(styrke, "Nevner"),
+                            numerator: value(styrke, "Teller"),
+                            denominator: value(styrke, "Nevner"),
                         }
                     })
                     .collect(),
             }),
             dosage_text: txt(f.child(FORSKR, "DosVeiledEnkel")),
             reason: txt(f.child(FORSKR, "Bruksomrade")),
-            usage: kv(Some(f), "Bruk"),
-            short_dose: kv(Some(f), "Kortdose"),
-            start: kv(dosering, "Starttidspunkt").and_then(|k| k.v),
-            end: kv(dosering, "Sluttidspunkt").and_then(|k| k.v),
+            usage: value(Some(f), "Bruk"),
+            short_dose: value(Some(f), "Kortdose"),
+            start: value(dosering, "Starttidspunkt").and_then(|k| k.v),
+            end: value(dosering, "Sluttidspunkt").and_then(|k| k.v),
             doses: dosering
                 .map(|d| {
                     d.children_named(FORSKR, "DoseFastTidspunkt")
                         .map(|d| Dose {
-                            amount: kv(Some(d), "Mengde"),
-                            time_of_day: kv(Some(d), "Tidsomrade").and_then(|k| k.dn),
-                            interval: kv(Some(d), "Intervall"),
+                            amount: value(Some(d), "Mengde"),
+                            time_of_day: value(Some(d), "Tidsomrade").and_then(|k| k.dn),
+                            interval: value(Some(d), "Intervall"),
                         })
                         .collect()
                 })
                 .unwrap_or_default(),
-            route: kv(f.child(FORSKR, "AdministreringForskrivning"), "AdmMate"),
+            route: value(f.child(FORSKR, "AdministreringForskrivning"), "AdmMate"),
         })
     }
 }
