@@ -1,7 +1,7 @@
 //! e-resept M1 (KITH XML inside MsgHead) -> eHDSI ePrescription pivot CDA L3 (templateId ...1.1.1),
 //! one document per prescription, with the XDS eventCodeList values that go with it. The message
-//! is read into typed values ([`m1`]), then each prescription is written as a header
-//! ([`header`]) and a body ([`body`]). Product parts use the HL7 pharmacy extension namespace
+//! is read into typed values (`m1`), then each prescription is written as a header
+//! (`header`) and a body (`body`). Product parts use the HL7 pharmacy extension namespace
 //! (urn:hl7-org:pharm) that both the eP schematron and the shared XSD read.
 
 mod body;

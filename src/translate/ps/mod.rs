@@ -1,8 +1,8 @@
 //! FHIR IPS document Bundle -> eHDSI Patient Summary pivot CDA L3 (templateId ...1.1.3).
-//! The header comes from Composition/Patient/author/custodian ([`header`]); each Composition
+//! The header comes from Composition/Patient/author/custodian (`header`); each Composition
 //! section is placed by its LOINC code, its entries written with the PS entry templates (one
-//! writer per resource type) and a generated narrative ([`section`]). The five sections PS
-//! requires are always present, with the IPS absent/unknown form when empty ([`absent`]).
+//! writer per resource type) and a generated narrative (`section`). The five sections PS
+//! requires are always present, with the IPS absent/unknown form when empty (`absent`).
 
 mod absent;
 mod allergies;
