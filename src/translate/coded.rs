@@ -168,19 +168,58 @@ impl<'t> Ctx<'t> {
     }
 
     fn translation(&mut self, w: &mut XmlWriter, s: &Src, path: &str) {
-        let mut a: Vec<(&str, &str)> = vec![("code", &s.code)];
-        if let Some(sys) = &s.system {
-            a.push(("codeSystem", sys));
-        } else {
+        if s.system.is_none() {
             self.warn(
                 WarningKind::UnknownCodeSystem,
                 path,
                 format!("code {} has a system without OID", s.code),
             );
         }
-        if let Some(d) = &s.display {
-            a.push(("displayName", d));
-        }
-        w.empty("translation", &a);
+        translation(w, s, true);
     }
+}
+
+/// `<translation>` for one source code; its display only when `display` is set.
+pub fn translation(w: &mut XmlWriter, s: &Src, display: bool) {
+    let mut a: Vec<(&str, &str)> = vec![("code", &s.code)];
+    if let Some(sys) = &s.system {
+        a.push(("codeSystem", sys));
+    }
+    if let (true, Some(d)) = (display, &s.display) {
+        a.push(("displayName", d));
+    }
+    w.empty("translation", &a);
+}
+
+/// A code that no MVC value set binds, written as sent: `src[main]` is the element's code, `text`
+/// its originalText, the other sources translations (with displays when `displays` is set).
+pub fn write_as_sent(
+    w: &mut XmlWriter,
+    elem: &str,
+    attrs: &[(&str, &str)],
+    src: &[Src],
+    main: usize,
+    text: Option<&str>,
+    displays: bool,
+) {
+    let Some(m) = src.get(main) else {
+        return;
+    };
+    let sys = m.system.as_deref().unwrap_or_default();
+    let mut a: Vec<(&str, &str)> = attrs.to_vec();
+    a.push(("code", &m.code));
+    a.push(("codeSystem", sys));
+    if let Some(d) = &m.display {
+        a.push(("displayName", d));
+    }
+    w.open(elem, &a);
+    if let Some(t) = text {
+        w.leaf("originalText", &[], t);
+    }
+    for (i, s) in src.iter().enumerate() {
+        if i != main {
+            translation(w, s, displays);
+        }
+    }
+    w.close(elem);
 }

@@ -4,8 +4,8 @@
 //! is flagged and the prescribed one kept beside it. Quantities are checked: the number of packages
 //! must be a positive whole number and a package size must be positive.
 
+use super::cda::uuid_from;
 use super::parse_xml;
-use super::ps_entries::uuid_from;
 use super::terminology::{vs, Terminology};
 use super::{TranslateError, TranslationWarning, WarningKind};
 use crate::ids::oid;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use super::cda::fmt_num;
 use super::coded::Src;
 use super::terminology::Terminology;
 use super::TranslateError;
@@ -107,6 +108,31 @@ pub fn cc_text(cc: Option<&Value>) -> Option<String> {
 /// First coding's code of a CodeableConcept.
 pub fn cc_code(cc: Option<&Value>) -> Option<&str> {
     arr(cc?, "coding").iter().find_map(|c| str_at(c, "code"))
+}
+
+/// When an Observation was made: its effectiveDateTime, else the start of its effectivePeriod.
+pub fn effective(r: &Value) -> Option<&str> {
+    str_at(r, "effectiveDateTime")
+        .or_else(|| r.get("effectivePeriod").and_then(|p| str_at(p, "start")))
+}
+
+/// The unit of a Quantity as shown in narrative: its unit text, else its code.
+pub fn unit_text(q: &Value) -> &str {
+    str_at(q, "unit")
+        .or_else(|| str_at(q, "code"))
+        .unwrap_or("")
+}
+
+/// An Observation's value[x] (Quantity with a value, CodeableConcept or string) as narrative text.
+pub fn value_text(r: &Value) -> Option<String> {
+    if let Some(q) = r.get("valueQuantity") {
+        let v = q.get("value")?.as_f64()?;
+        return Some(format!("{} {}", fmt_num(v), unit_text(q)));
+    }
+    if let Some(cc) = r.get("valueCodeableConcept") {
+        return cc_text(Some(cc));
+    }
+    str_at(r, "valueString").map(str::to_string)
 }
 
 /// FHIR date/dateTime/instant -> HL7 v3 TS (`2017-12-11T14:30:00+01:00` -> `20171211143000+0100`).

@@ -1,12 +1,16 @@
 //! Translation between Norwegian documents and the eHDSI pivot CDA (MyHealth@EU).
 //!
-//! * [`ips_to_ps`]: HL7 FHIR IPS document Bundle -> eHDSI Patient Summary L3 (optionally also L1)
-//! * [`eresept_to_ep`]: e-resept M1 -> one eHDSI ePrescription L3 per prescription
-//! * [`ed_to_m10`]: eHDSI eDispensation -> Norwegian M10-shaped dispensing report
-//! * [`pivot_to_nb`]: foreign pivot PS/eP -> same document with bokmål display names
+//! * [`ips_to_ps()`]: HL7 FHIR IPS document Bundle -> eHDSI Patient Summary L3 (optionally also L1)
+//! * [`eresept_to_ep()`]: e-resept M1 -> one eHDSI ePrescription L3 per prescription
+//! * [`ed_to_m10()`]: eHDSI eDispensation -> Norwegian M10-shaped dispensing report
+//! * [`pivot_to_nb()`]: foreign pivot PS/eP -> same document with bokmål display names
 //!
 //! Every coded element goes through [`coded`], which applies the eHDSI transcoding rule and reports
 //! national codes that have no MVC target in the warning list.
+//!
+//! Layout: the PS writer is [`ps`], the eP writer [`eresept`]; both write through `cda` (small CDA
+//! helpers they share) and read FHIR through `fhir`. Imports go one way, from the translators down
+//! to `cda`, [`coded`] and [`terminology`]; no file imports one that imports it back.
 //!
 //! Notes on the validators (see tests/translate_*.rs):
 //! * eP product parts are written in `urn:hl7-org:pharm` (templates 3.29/3.30): the current eP
@@ -19,28 +23,21 @@
 //!   than blood pressure, social history outside eHDSISocialHistory, pregnancy, functional status),
 //!   are kept in the narrative with their codes and reported as `Dropped`.
 
+mod cda;
 pub mod cli;
 pub mod coded;
 pub mod ed_to_m10;
-mod ep_body;
-pub mod eresept_to_ep;
+pub mod eresept;
 mod fhir;
-pub mod ips_to_ps;
 mod pdf;
 pub mod pivot_to_nb;
-mod ps_absent;
-mod ps_clinical;
-mod ps_entries;
-mod ps_findings;
-mod ps_header;
-mod ps_meds;
-mod ps_results;
+pub mod ps;
 pub mod terminology;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
-pub use eresept_to_ep::{eresept_to_ep, EpOptions, TranslatedEp};
-pub use ips_to_ps::{ips_to_ps, PsOptions};
+pub use eresept::{eresept_to_ep, EpOptions, TranslatedEp};
 pub use pivot_to_nb::pivot_to_nb;
+pub use ps::{ips_to_ps, PsOptions};
 pub use terminology::Terminology;
 
 /// Largest input document accepted (bytes).

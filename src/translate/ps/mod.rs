@@ -1,13 +1,23 @@
 //! FHIR IPS document Bundle -> eHDSI Patient Summary pivot CDA L3 (templateId ...1.1.3).
-//! The header comes from Composition/Patient/author/custodian; each Composition section is placed
-//! by its LOINC code, its entries written with the PS entry templates and a generated narrative.
-//! The five sections PS requires are always present, with the IPS absent/unknown form when empty.
+//! The header comes from Composition/Patient/author/custodian (`header`); each Composition
+//! section is placed by its LOINC code, its entries written with the PS entry templates (one
+//! writer per resource type) and a generated narrative (`section`). The five sections PS
+//! requires are always present, with the IPS absent/unknown form when empty (`absent`).
+
+mod absent;
+mod allergies;
+mod clinical;
+mod findings;
+mod header;
+mod meds;
+mod results;
+mod section;
 
 use serde_json::Value;
 
+use self::section::{Entry, Section};
 use super::coded::Ctx;
-use super::fhir::{arr, str_at, Bundle};
-use super::ps_entries::{self, Section};
+use super::fhir::{self, arr, str_at, Bundle};
 use super::terminology::Terminology;
 use super::{TranslateError, Translated, WarningKind};
 use crate::xml::XmlWriter;
@@ -97,6 +107,7 @@ pub(crate) const SECTIONS: &[(&str, &[&str], &str)] = &[
         ],
         "Social history",
     ),
+    // IPS vital signs (8716-3) are carried in PS physical findings, which has the same code
     (
         "8716-3",
         &["1.3.6.1.4.1.12559.11.10.1.3.1.2.6"],
@@ -125,8 +136,6 @@ pub(crate) const SECTIONS: &[(&str, &[&str], &str)] = &[
 ];
 /// Sections PS requires (medication, allergies, procedures, problems, devices).
 const REQUIRED: &[&str] = &["10160-0", "48765-2", "47519-4", "11450-4", "46264-8"];
-/// IPS vital signs section: carried in PS physical findings.
-const VITAL_SIGNS: &str = "8716-3";
 
 /// Translates an IPS document Bundle (JSON) to a PS pivot CDA.
 pub fn ips_to_ps(
@@ -157,25 +166,21 @@ pub fn ips_to_ps(
         .unwrap_or("ips")
         .to_string();
     let mut w = XmlWriter::new();
-    let hdr = super::ps_header::Header {
+    let hdr = header::Header {
         bundle: &bundle,
         comp,
         patient,
-        opts,
+        language: &opts.language,
+        country: &opts.country,
         seed: &seed,
     };
-    super::ps_header::write_header(&mut w, &mut cx, &hdr, PS_TEMPLATE)?;
+    header::write_header(&mut w, &mut cx, &hdr, PS_TEMPLATE)?;
 
     // sections by kind, in PS order; sections without a PS template are noted and carried as narrative
     let mut found: Vec<(usize, &Value)> = Vec::new();
     let mut extra_narrative: Vec<String> = Vec::new();
     for s in arr(comp, "section") {
-        let code = super::fhir::cc_code(s.get("code")).unwrap_or("");
-        let code = if code == "8716-3" || code == VITAL_SIGNS {
-            "8716-3"
-        } else {
-            code
-        };
+        let code = fhir::cc_code(s.get("code")).unwrap_or("");
         match SECTIONS.iter().position(|(c, _, _)| *c == code) {
             Some(i) => found.push((i, s)),
             None => {
@@ -213,7 +218,7 @@ pub fn ips_to_ps(
                     continue;
                 };
                 counter += 1;
-                ps_entries::write_entry(&mut cx, &bundle, &mut sec, res, counter);
+                write_entry(&mut cx, &bundle, &mut sec, res, counter);
             }
         }
         if has_extra {
@@ -224,8 +229,8 @@ pub fn ips_to_ps(
         if sec.entries.is_empty() && REQUIRED.contains(code) {
             let reason = mine
                 .iter()
-                .find_map(|s| super::fhir::cc_code(s.get("emptyReason")));
-            super::ps_absent::write_absent(&mut sec, code, reason);
+                .find_map(|s| fhir::cc_code(s.get("emptyReason")));
+            absent::write_absent(&mut sec, code, reason);
         }
         sec.write(&mut w, tids, title);
     }
@@ -235,7 +240,7 @@ pub fn ips_to_ps(
 
     let l1_xml = if opts.l1 {
         let mut lines = patient_lines(patient, comp);
-        lines.extend(hdr_l1_text(&w.s));
+        lines.extend(super::pdf::narrative_lines(&w.s));
         Some(super::pdf::l1_document(&w.s, &lines, PS_L1_TEMPLATE)?)
     } else {
         None
@@ -245,6 +250,65 @@ pub fn ips_to_ps(
         l1_xml,
         warnings: cx.warnings,
     })
+}
+
+/// Writes one resource as a PS entry of section `sec`; a resource the section has no entry
+/// template for is kept in the narrative with its codes.
+fn write_entry(cx: &mut Ctx, bundle: &Bundle, sec: &mut Section, r: &Value, n: usize) {
+    let rt = str_at(r, "resourceType").unwrap_or("");
+    let path = format!("section[{}]/entry[{}]", sec.code, sec.entries.len() + 1);
+    let mut e = Entry {
+        cx,
+        bundle,
+        sec,
+        w: XmlWriter::default(),
+        n,
+        path,
+    };
+    let ok = match rt {
+        "MedicationStatement" | "MedicationRequest" | "MedicationAdministration" => {
+            meds::medication(&mut e, r)
+        }
+        "AllergyIntolerance" => allergies::allergy(&mut e, r),
+        "Condition" => clinical::problem(&mut e, r),
+        "Procedure" => clinical::procedure(&mut e, r),
+        "DeviceUseStatement" => clinical::device(&mut e, r),
+        "Immunization" => clinical::immunization(&mut e, r),
+        "Observation" => match e.sec.code.as_str() {
+            "30954-2" => {
+                results::result_organizer(&mut e, r);
+                true
+            }
+            "29762-2" => findings::social(&mut e, r),
+            "8716-3" => findings::vital(&mut e, r),
+            _ => false,
+        },
+        _ => false,
+    };
+    if ok {
+        e.sec.entries.push(e.w.s);
+        return;
+    }
+    let t = fhir::cc_text(r.get("code")).unwrap_or_else(|| rt.to_string());
+    let v = fhir::value_text(r)
+        .map(|v| format!(": {v}"))
+        .unwrap_or_default();
+    let d = str_at(r, "effectiveDateTime")
+        .map(|d| format!(" ({})", fhir::human_date(d)))
+        .unwrap_or_default();
+    // the codes stay readable in the text: [code system]
+    let codes: Vec<String> = fhir::codings(e.cx.term, r.get("code"))
+        .iter()
+        .chain(fhir::codings(e.cx.term, r.get("valueCodeableConcept")).iter())
+        .map(|c| format!("[{} {}]", c.code, c.system.as_deref().unwrap_or("?")))
+        .collect();
+    e.sec
+        .narrative_line(format!("{t}{v}{d} {}", codes.join(" ")).trim_end());
+    e.cx.warn(
+        WarningKind::Dropped,
+        &e.path,
+        format!("{rt} has no entry template in this section; narrative only"),
+    );
 }
 
 /// Identification lines at the top of the L1 rendering.
@@ -275,10 +339,6 @@ fn patient_lines(p: &Value, comp: &Value) -> Vec<String> {
         out.push(format!("Document date: {d}"));
     }
     out
-}
-
-fn hdr_l1_text(xml: &str) -> Vec<String> {
-    super::pdf::narrative_lines(xml)
 }
 
 fn section_plain_text(s: &Value) -> String {

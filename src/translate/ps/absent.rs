@@ -1,7 +1,8 @@
 //! The IPS absent/unknown entries of required PS sections with no data.
 
-use super::ps_entries::{text_ref, Section};
-use super::terminology::vs;
+use super::section::{open_concern, Section};
+use crate::translate::cda;
+use crate::translate::terminology::vs;
 use crate::xml::XmlWriter;
 
 /// The IPS absent/unknown entry of a required section with no data.
@@ -38,7 +39,7 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
             w.template("2.16.840.1.113883.10.20.1.24");
             w.empty("id", &[("root", &sec.id(n))]);
             w.empty("code", &nf);
-            text_ref(&mut w, &id);
+            cda::text_ref(&mut w, &id);
             w.empty("statusCode", &[("code", "completed")]);
             w.empty(
                 "effectiveTime",
@@ -48,18 +49,14 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
                 "effectiveTime",
                 &[("xsi:type", "PIVL_TS"), ("nullFlavor", "NA")],
             );
-            w.open("consumable", &[]);
-            w.open("manufacturedProduct", &[("classCode", "MANU")]);
-            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.31");
-            w.open(
-                "manufacturedMaterial",
-                &[("classCode", "MMAT"), ("determinerCode", "KIND")],
+            cda::open_material(
+                &mut w,
+                &[],
+                "1.3.6.1.4.1.12559.11.10.1.3.1.3.31",
+                "1.3.6.1.4.1.12559.11.10.1.3.1.3.32",
             );
-            w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.32");
             w.empty("code", &nf);
-            w.close("manufacturedMaterial");
-            w.close("manufacturedProduct");
-            w.close("consumable");
+            cda::close_material(&mut w);
             w.close("substanceAdministration");
         }
         "48765-2" => concern(
@@ -80,7 +77,7 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
             w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.26");
             w.empty("id", &[("root", &sec.id(n))]);
             w.empty("code", &nf);
-            text_ref(&mut w, &id);
+            cda::text_ref(&mut w, &id);
             w.empty("statusCode", &[("code", "completed")]);
             w.empty("effectiveTime", &[("nullFlavor", "NA")]);
             w.close("procedure");
@@ -105,10 +102,8 @@ pub fn write_absent(sec: &mut Section, code: &str, reason: Option<&str>) {
             w.open("supply", &[("classCode", "SPLY"), ("moodCode", "EVN")]);
             w.template("1.3.6.1.4.1.12559.11.10.1.3.1.3.5");
             w.empty("id", &[("root", &sec.id(n))]);
-            text_ref(&mut w, &id);
-            w.open("effectiveTime", &[("xsi:type", "IVL_TS")]);
-            w.empty("low", &[("nullFlavor", "NA")]);
-            w.close("effectiveTime");
+            cda::text_ref(&mut w, &id);
+            not_applicable(&mut w, &[("xsi:type", "IVL_TS")]);
             w.open("participant", &[("typeCode", "DEV")]);
             w.open("participantRole", &[("classCode", "MANU")]);
             w.open(
@@ -136,46 +131,26 @@ struct Concern {
 
 /// A concern act holding one observation whose value is the absent/unknown code.
 fn concern(w: &mut XmlWriter, c: &Concern, sec: &Section, n: usize, id: &str, nf: &[(&str, &str)]) {
-    w.open("act", &[("classCode", "ACT"), ("moodCode", "EVN")]);
-    for t in c.act_templates {
-        w.template(t);
-    }
-    w.empty("id", &[("root", &sec.id(n))]);
-    w.empty(
-        "code",
-        &[("code", "CONC"), ("codeSystem", "2.16.840.1.113883.5.6")],
-    );
-    if c.act_text {
-        text_ref(w, id);
-    }
-    w.empty("statusCode", &[("code", "active")]);
-    w.open("effectiveTime", &[]);
-    w.empty("low", &[("nullFlavor", "NA")]);
-    w.close("effectiveTime");
-    w.open(
-        "entryRelationship",
-        &[("typeCode", "SUBJ"), ("inversionInd", "false")],
-    );
-    w.open("observation", &[("classCode", "OBS"), ("moodCode", "EVN")]);
+    let text = c.act_text.then_some(id);
+    open_concern(w, c.act_templates, &sec.id(n), text, "active");
+    not_applicable(w, &[]);
+    cda::open_observation(w, "SUBJ", Some("false"));
     w.template(c.obs_template);
     w.empty("id", &[("root", &sec.id(n + 1))]);
-    w.empty(
-        "code",
-        &[
-            ("code", c.obs_code.0),
-            ("codeSystem", vs::SNOMED),
-            ("displayName", c.obs_code.1),
-        ],
-    );
-    text_ref(w, id);
+    cda::code(w, c.obs_code.0, vs::SNOMED, c.obs_code.1);
+    cda::text_ref(w, id);
     w.empty("statusCode", &[("code", "completed")]);
-    w.open("effectiveTime", &[]);
-    w.empty("low", &[("nullFlavor", "NA")]);
-    w.close("effectiveTime");
+    not_applicable(w, &[]);
     let mut v = nf.to_vec();
     v.push(("xsi:type", "CD"));
     w.empty("value", &v);
-    w.close("observation");
-    w.close("entryRelationship");
+    cda::close_observation(w);
     w.close("act");
+}
+
+/// An effectiveTime whose start does not apply (there is nothing to date).
+fn not_applicable(w: &mut XmlWriter, attrs: &[(&str, &str)]) {
+    w.open("effectiveTime", attrs);
+    w.empty("low", &[("nullFlavor", "NA")]);
+    w.close("effectiveTime");
 }

@@ -1,19 +1,22 @@
 //! The PS CDA header from the IPS Composition: patient, author, custodian, legal authenticator,
 //! contact persons, documentationOf and the XFRM link to the source document.
-use crate::ids::oid;
+
 use serde_json::Value;
 
-use super::coded::{Ctx, Src};
-use super::fhir::{arr, str_at, ts, Bundle};
-use super::ips_to_ps::PsOptions;
-use super::TranslateError;
+use crate::translate::cda::{self, uuid_from};
+use crate::translate::coded::{Ctx, Src};
+use crate::translate::fhir::{arr, codings, str_at, ts, Bundle};
+use crate::translate::TranslateError;
 use crate::xml::XmlWriter;
 
 pub struct Header<'a> {
     pub bundle: &'a Bundle<'a>,
     pub comp: &'a Value,
     pub patient: &'a Value,
-    pub opts: &'a PsOptions,
+    /// languageCode when the Composition has none (or one outside eHDSILanguage)
+    pub language: &'a str,
+    /// country of addresses that carry none
+    pub country: &'a str,
     pub seed: &'a str,
 }
 
@@ -24,32 +27,10 @@ pub fn write_header(
     template: &str,
 ) -> Result<(), TranslateError> {
     let comp = h.comp;
-    w.open(
-        "ClinicalDocument",
-        &[
-            ("xmlns", "urn:hl7-org:v3"),
-            ("xmlns:xsi", "http://www.w3.org/2001/XMLSchema-instance"),
-            ("xmlns:pharm", "urn:hl7-org:pharm"),
-        ],
-    );
-    w.empty(
-        "typeId",
-        &[
-            ("root", "2.16.840.1.113883.1.3"),
-            ("extension", "POCD_HD000040"),
-        ],
-    );
-    w.template(template);
-    write_ii(w, comp.get("identifier"), &format!("{}#doc", h.seed));
-    w.empty(
-        "code",
-        &[
-            ("code", "60591-5"),
-            ("codeSystem", oid::LOINC),
-            ("codeSystemName", "LOINC"),
-            ("displayName", "Patient summary Document"),
-        ],
-    );
+    cda::open_document(w, template);
+    let doc_id = ii(comp.get("identifier"), &format!("{}#doc", h.seed));
+    cda::id(w, &doc_id.0, doc_id.1.as_deref());
+    cda::loinc_code(w, crate::ids::ehdsi::PS_CLASS, "Patient summary Document");
     w.leaf(
         "title",
         &[],
@@ -62,22 +43,7 @@ pub fn write_header(
         reason: "not a FHIR dateTime".into(),
     })?;
     w.empty("effectiveTime", &[("value", &when)]);
-    let conf = str_at(comp, "confidentiality")
-        .filter(|c| matches!(*c, "N" | "R" | "V"))
-        .unwrap_or("N");
-    let conf_name = match conf {
-        "R" => "restricted",
-        "V" => "very restricted",
-        _ => "normal",
-    };
-    w.empty(
-        "confidentialityCode",
-        &[
-            ("code", conf),
-            ("codeSystem", "2.16.840.1.113883.5.25"),
-            ("displayName", conf_name),
-        ],
-    );
+    cda::confidentiality(w, str_at(comp, "confidentiality").unwrap_or("N"));
     let lang = str_at(comp, "language")
         .filter(|l| {
             cx.term
@@ -88,14 +54,14 @@ pub fn write_header(
                 )
                 .is_some()
         })
-        .unwrap_or(&h.opts.language);
+        .unwrap_or(h.language);
     w.empty("languageCode", &[("code", lang)]);
     patient(w, cx, h);
     let author = arr(comp, "author")
         .first()
         .and_then(|a| h.bundle.resolve(a));
     let author_time = when.clone();
-    write_author(w, cx, h, author, &author_time);
+    write_author(w, h, author, &author_time);
     // custodian
     let cust = comp.get("custodian").and_then(|c| h.bundle.resolve(c));
     w.open("custodian", &[]);
@@ -153,29 +119,26 @@ pub fn write_header(
     w.close("effectiveTime");
     w.close("serviceEvent");
     w.close("documentationOf");
-    // relatedDocument XFRM: this pivot is a transformation of the national (IPS) document
-    w.open("relatedDocument", &[("typeCode", "XFRM")]);
-    w.open("parentDocument", &[]);
-    write_ii(w, comp.get("identifier"), &format!("{}#doc", h.seed));
-    w.close("parentDocument");
-    w.close("relatedDocument");
+    // this pivot is a transformation of the national (IPS) document
+    cda::transformed_from(w, &doc_id.0, doc_id.1.as_deref());
     Ok(())
 }
 
 /// An identifier as II; systems that are not OIDs get a 2.25 OID derived from their URI.
-pub fn write_ii(w: &mut XmlWriter, ident: Option<&Value>, fallback_seed: &str) {
-    let (root, ext) = ident_root(ident);
-    match (root, ext) {
-        (Some(r), Some(e)) => w.empty("id", &[("root", &r), ("extension", &e)]),
-        (Some(r), None) => w.empty("id", &[("root", &r)]),
-        _ => w.empty(
-            "id",
-            &[("root", &super::ps_entries::uuid_from(fallback_seed))],
-        ),
+fn write_ii(w: &mut XmlWriter, ident: Option<&Value>, fallback_seed: &str) {
+    let (root, ext) = ii(ident, fallback_seed);
+    cda::id(w, &root, ext.as_deref());
+}
+
+/// (root, extension) of an identifier; without a usable one, a root derived from `fallback_seed`.
+fn ii(ident: Option<&Value>, fallback_seed: &str) -> (String, Option<String>) {
+    match ident_root(ident) {
+        (Some(r), e) => (r, e),
+        (None, _) => (uuid_from(fallback_seed), None),
     }
 }
 
-pub fn ident_root(ident: Option<&Value>) -> (Option<String>, Option<String>) {
+fn ident_root(ident: Option<&Value>) -> (Option<String>, Option<String>) {
     let Some(i) = ident else { return (None, None) };
     let value = str_at(i, "value").map(str::to_string);
     let root = str_at(i, "system").map(oid_for_uri);
@@ -187,12 +150,12 @@ pub fn ident_root(ident: Option<&Value>) -> (Option<String>, Option<String>) {
     }
 }
 
-pub fn oid_for_uri(uri: &str) -> String {
+fn oid_for_uri(uri: &str) -> String {
     if let Some(o) = uri.strip_prefix("urn:oid:") {
         return o.to_string();
     }
     // a URI naming an identifier system: a 2.25 (UUID-derived) OID keeps it distinct and stable
-    let u = super::ps_entries::uuid_from(uri).replace('-', "");
+    let u = uuid_from(uri).replace('-', "");
     let n = u128::from_str_radix(&u, 16).unwrap_or(0);
     format!("2.25.{n}")
 }
@@ -204,7 +167,7 @@ fn contacts(w: &mut XmlWriter, cx: &mut Ctx, h: &Header) {
     for (i, c) in cs.iter().enumerate() {
         let rels: Vec<Src> = arr(c, "relationship")
             .iter()
-            .flat_map(|r| super::fhir::codings(cx.term, Some(r)))
+            .flat_map(|r| codings(cx.term, Some(r)))
             .collect();
         let emergency = rels.iter().any(|r| r.code == "C" || r.code == "ECON");
         let class = if emergency { "ECON" } else { "NOK" };
@@ -268,25 +231,16 @@ fn patient(w: &mut XmlWriter, cx: &mut Ctx, h: &Header) {
     telecoms(w, arr(p, "telecom"));
     w.open("patient", &[]);
     name(w, arr(p, "name").first());
-    let (g, gd) = match str_at(p, "gender") {
-        Some("male") => ("M", "Male"),
-        Some("female") => ("F", "Female"),
-        _ => ("UN", "Undifferentiated"),
+    let gender = match str_at(p, "gender") {
+        Some("male") => "M",
+        Some("female") => "F",
+        _ => "UN",
     };
-    w.empty(
-        "administrativeGenderCode",
-        &[
-            ("code", g),
-            ("codeSystem", "2.16.840.1.113883.5.1"),
-            ("displayName", gd),
-        ],
-    );
-    match str_at(p, "birthDate").and_then(ts) {
-        Some(b) => w.empty("birthTime", &[("value", &b)]),
-        None => w.empty("birthTime", &[("nullFlavor", "UNK")]),
-    }
+    cda::gender(w, gender);
+    let birth = str_at(p, "birthDate").and_then(ts);
+    cda::time_or_unk(w, "birthTime", birth.as_deref());
     for c in arr(p, "communication") {
-        let lang: Vec<Src> = super::fhir::codings(cx.term, c.get("language"));
+        let lang: Vec<Src> = codings(cx.term, c.get("language"));
         if let Some(l) = lang.first() {
             w.open("languageCommunication", &[]);
             w.empty("languageCode", &[("code", &l.code)]);
@@ -298,7 +252,7 @@ fn patient(w: &mut XmlWriter, cx: &mut Ctx, h: &Header) {
     w.close("recordTarget");
 }
 
-pub fn name(w: &mut XmlWriter, n: Option<&Value>) {
+fn name(w: &mut XmlWriter, n: Option<&Value>) {
     let Some(n) = n else {
         w.open("name", &[]);
         w.empty("family", &[("nullFlavor", "NI")]);
@@ -321,7 +275,7 @@ pub fn name(w: &mut XmlWriter, n: Option<&Value>) {
     w.close("name");
 }
 
-pub fn addr(w: &mut XmlWriter, a: Option<&Value>, default_country: Option<&str>) {
+fn addr(w: &mut XmlWriter, a: Option<&Value>, default_country: Option<&str>) {
     let Some(a) = a else {
         match default_country {
             Some(c) => {
@@ -349,7 +303,7 @@ pub fn addr(w: &mut XmlWriter, a: Option<&Value>, default_country: Option<&str>)
     w.close("addr");
 }
 
-pub fn telecoms(w: &mut XmlWriter, ts: &[Value]) {
+fn telecoms(w: &mut XmlWriter, ts: &[Value]) {
     let mut n = 0;
     for t in ts {
         let Some(v) = str_at(t, "value") else {
@@ -385,7 +339,7 @@ pub fn telecoms(w: &mut XmlWriter, ts: &[Value]) {
 }
 
 /// Splits a party (Practitioner, PractitionerRole or Organization) into person and organization.
-pub fn person_and_org<'a>(
+fn person_and_org<'a>(
     h: &Header<'a>,
     party: Option<&'a Value>,
 ) -> (Option<&'a Value>, Option<&'a Value>) {
@@ -401,7 +355,7 @@ pub fn person_and_org<'a>(
     }
 }
 
-fn write_author(w: &mut XmlWriter, _cx: &mut Ctx, h: &Header, author: Option<&Value>, time: &str) {
+fn write_author(w: &mut XmlWriter, h: &Header, author: Option<&Value>, time: &str) {
     let (person, mut organization) = person_and_org(h, author);
     if organization.is_none() {
         organization = h.comp.get("custodian").and_then(|c| h.bundle.resolve(c));
@@ -421,7 +375,7 @@ fn write_author(w: &mut XmlWriter, _cx: &mut Ctx, h: &Header, author: Option<&Va
         addr(
             w,
             organization.and_then(|o| arr(o, "address").first()),
-            Some(&h.opts.country),
+            Some(h.country),
         );
         telecoms(w, organization.map(|o| arr(o, "telecom")).unwrap_or(&[]));
         w.open("assignedAuthoringDevice", &[]);
@@ -434,7 +388,7 @@ fn write_author(w: &mut XmlWriter, _cx: &mut Ctx, h: &Header, author: Option<&Va
 }
 
 /// id, addr, telecom, assignedPerson and representedOrganization of an assigned entity.
-pub fn assigned_person_parts(
+fn assigned_person_parts(
     w: &mut XmlWriter,
     h: &Header,
     person: Option<&Value>,
@@ -449,7 +403,7 @@ pub fn assigned_person_parts(
     );
     let a = p.and_then(|p| arr(p, "address").first());
     let a = a.or_else(|| organization.and_then(|o| arr(o, "address").first()));
-    addr(w, a, Some(&h.opts.country));
+    addr(w, a, Some(h.country));
     let t = p.map(|p| arr(p, "telecom")).filter(|t| !t.is_empty());
     let t = t
         .or_else(|| organization.map(|o| arr(o, "telecom")))
@@ -469,7 +423,7 @@ pub fn assigned_person_parts(
     );
 }
 
-pub fn org(w: &mut XmlWriter, h: &Header, o: Option<&Value>, elem: &str, seed: &str) {
+fn org(w: &mut XmlWriter, h: &Header, o: Option<&Value>, elem: &str, seed: &str) {
     w.open(elem, &[]);
     write_ii(
         w,
@@ -484,7 +438,7 @@ pub fn org(w: &mut XmlWriter, h: &Header, o: Option<&Value>, elem: &str, seed: &
     addr(
         w,
         o.and_then(|o| arr(o, "address").first()),
-        Some(&h.opts.country),
+        Some(h.country),
     );
     w.close(elem);
 }
