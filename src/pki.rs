@@ -285,6 +285,13 @@ impl PeerIdentity {
     }
 }
 
+/// A certificate's notBefore and notAfter.
+pub fn validity(cert: &[u8]) -> Option<(OffsetDateTime, OffsetDateTime)> {
+    let (_, c) = X509Certificate::from_der(cert).ok()?;
+    let v = c.validity();
+    Some((v.not_before.to_datetime(), v.not_after.to_datetime()))
+}
+
 /// Whether a certificate's key is an elliptic-curve key (else RSA, for the signature method).
 pub fn is_ec_key(cert: &[u8]) -> bool {
     X509Certificate::from_der(cert).is_ok_and(|(_, c)| {

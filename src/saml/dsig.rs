@@ -111,8 +111,24 @@ fn signature_node(doc: &Document, id: &str) -> Result<libxml::tree::Node, DsigEr
 /// Verifies the enveloped signature of the assertion `id` in `xml` with the public key of
 /// `signer_cert` (DER).
 pub fn verify(xml: &str, id: &str, signer_cert: &[u8]) -> Result<(), DsigError> {
-    let doc = parse(xml)?;
-    let sig = signature_node(&doc, id)?;
+    verify_all(xml, &[(id, signer_cert)]).remove(0)
+}
+
+/// Verifies the signatures of several assertions of one document, reading it once: one result
+/// per (assertion ID, signer certificate), in order.
+pub fn verify_all(xml: &str, signed: &[(&str, &[u8])]) -> Vec<Result<(), DsigError>> {
+    let doc = match parse(xml) {
+        Ok(d) => d,
+        Err(e) => return signed.iter().map(|_| Err(e.clone())).collect(),
+    };
+    signed
+        .iter()
+        .map(|(id, cert)| verify_in(&doc, id, cert))
+        .collect()
+}
+
+fn verify_in(doc: &Document, id: &str, signer_cert: &[u8]) -> Result<(), DsigError> {
+    let sig = signature_node(doc, id)?;
     let key = XmlSecKey::from_memory(signer_cert, XmlSecKeyFormat::CertDer, None)
         .map_err(|e| DsigError::Key(e.to_string()))?;
     let mut ctx = XmlSecSignatureContext::new();

@@ -5,6 +5,7 @@
 //! (`claims`). Trust anchors are sets of certificates (`anchors`).
 
 pub mod anchors;
+mod cache;
 pub mod cli;
 pub mod claims;
 pub mod policy;

@@ -4,15 +4,14 @@
 //! request is processed.
 
 use super::anchors::{load_crls, unix_time, AnchorError, Anchors, Crls};
+use super::cache::{self, VerifiedCache};
 use super::claims;
 use super::xua::{self, Failure, Settings};
 use crate::audit::{fill_peer, Auditor, EventType, Outcome};
 use crate::config::Config;
 use crate::pki::PeerIdentity;
-use crate::saml::SAML2;
 use crate::soap::{
     Access, AuthFuture, Authorizer, Caller, Endpoint, Fault, FaultCode, Principal, SoapRequest,
-    SOAP12,
 };
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -36,6 +35,7 @@ struct Inner {
     national_issuers: Anchors,
     require_on_xds: bool,
     settings: Settings,
+    verified: VerifiedCache,
 }
 
 /// Cheap to clone: verification runs on a blocking thread with its own handle.
@@ -88,9 +88,25 @@ impl Policy {
                 clock_skew: time::Duration::try_from(cfg.xua.clock_skew).unwrap_or(time::Duration::MINUTE),
                 audiences,
             },
+            verified: VerifiedCache::default(),
         }),
             None,
         ))
+    }
+
+    /// The checks of a header, from the cache when the same bytes verified against the same
+    /// anchors and every time bound still holds.
+    fn verified_header(&self, xml: &str, issuers: &Anchors, now: OffsetDateTime) -> xua::HeaderReport {
+        let p = &self.0;
+        let key = cache::key(xml, &issuers.name);
+        if let Some(report) = p.verified.get(&key, now) {
+            return report;
+        }
+        let report = xua::verify_header(xml, issuers, &p.settings, now);
+        if report.failure().is_none() {
+            p.verified.put(key, &report, p.settings.clock_skew);
+        }
+        report
     }
 
     /// Refusals are audited with this (the node's policy always has one).
@@ -150,11 +166,15 @@ impl Policy {
             }
             return Ok(principal);
         };
-        let report = xua::verify_header(xml, issuers, &p.settings, now);
+        let report = self.verified_header(xml, issuers, now);
         if let Some((check, failure, why)) = report.failure() {
             return Err(unauthenticated(failure, format!("{check}: {why}")));
         }
-        if let Some(fault) = not_understood(xml) {
+        if report.not_understood {
+            let mut fault = Fault::sender(
+                "wsse:Security holds tokens other than SAML 2.0 assertions, which this node does not process",
+            );
+            fault.code = FaultCode::MustUnderstand;
             return Err(Refusal {
                 fault,
                 access: false,
@@ -253,22 +273,6 @@ fn unauthenticated(failure: Failure, reason: impl Into<String>) -> Refusal {
         fault: Fault::security(failure.subcode(), reason),
         access: false,
     }
-}
-
-/// A Security header marked mustUnderstand that holds tokens other than SAML assertions (which
-/// the node does not process) is refused, as SOAP requires.
-fn not_understood(xml: &str) -> Option<Fault> {
-    let root = crate::xml::parse(xml.as_bytes(), Default::default()).ok()?;
-    let must = matches!(root.attr_ns(SOAP12, "mustUnderstand"), Some("true") | Some("1"));
-    let others = root
-        .elements()
-        .filter(|e| !(e.is(SAML2, "Assertion") || e.name == "Timestamp"))
-        .count();
-    (must && others > 0).then(|| {
-        let mut f = Fault::sender("wsse:Security holds tokens other than SAML 2.0 assertions, which this node does not process");
-        f.code = FaultCode::MustUnderstand;
-        f
-    })
 }
 
 impl Authorizer for Policy {

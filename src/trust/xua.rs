@@ -7,7 +7,7 @@ use crate::pki::PeerIdentity;
 use crate::saml::assertion::{ids_in, SignatureInfo};
 use crate::saml::build::SHA256;
 use crate::saml::{dsig, xspa, Assertion, CM_BEARER, CM_SENDER_VOUCHES, ENVELOPED, EXC_C14N, SAML2};
-use crate::soap::WSSE;
+use crate::soap::{SOAP12, WSSE};
 use crate::xml::{parse, Element, Limits};
 use rustls_pki_types::CertificateDer;
 use time::format_description::well_known::Rfc3339;
@@ -74,6 +74,8 @@ pub struct Checked {
     pub assertion: Assertion,
     pub checks: Vec<Check>,
     pub signer: Option<PeerIdentity>,
+    /// The signer chains to the anchors (the signature is then checked).
+    signer_trusted: bool,
 }
 
 impl Checked {
@@ -91,6 +93,9 @@ impl Checked {
 pub struct HeaderReport {
     pub checks: Vec<Check>,
     pub assertions: Vec<Checked>,
+    /// The header is marked mustUnderstand and holds tokens other than SAML assertions (and a
+    /// Timestamp), which the node does not process.
+    pub not_understood: bool,
 }
 
 impl HeaderReport {
@@ -152,6 +157,11 @@ pub fn verify_header(xml: &str, anchors: &Anchors, s: &Settings, now: OffsetDate
     ));
     let assertions = assertions_in(&root);
     if root.is(WSSE, "Security") {
+        let must = matches!(root.attr_ns(SOAP12, "mustUnderstand"), Some("true") | Some("1"));
+        let others = root
+            .elements()
+            .any(|e| !(e.is(SAML2, "Assertion") || e.name == "Timestamp"));
+        report.not_understood = must && others;
         let encrypted = root.elements().any(|e| e.is(SAML2, "EncryptedAssertion"));
         report.checks.push(check(
             "no encrypted assertions",
@@ -163,7 +173,31 @@ pub fn verify_header(xml: &str, anchors: &Anchors, s: &Settings, now: OffsetDate
         ));
     }
     for e in assertions {
-        report.assertions.push(verify_assertion(xml, e, anchors, s, now));
+        report.assertions.push(check_assertion(e, anchors, s, now));
+    }
+    // The signatures of every assertion whose signer is trusted, with one read of the XML.
+    let pending: Vec<(usize, String, Vec<u8>)> = report
+        .assertions
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.signer_trusted)
+        .map(|(i, c)| {
+            let id = c.assertion.id.clone().unwrap_or_default();
+            (i, id, c.assertion.signatures[0].certificates[0].clone())
+        })
+        .collect();
+    let signed: Vec<(&str, &[u8])> = pending
+        .iter()
+        .map(|(_, id, cert)| (id.as_str(), cert.as_slice()))
+        .collect();
+    let results = dsig::verify_all(xml, &signed);
+    for ((i, _, cert), result) in pending.iter().zip(results) {
+        let c = &mut report.assertions[*i];
+        if result.is_ok() {
+            c.signer = PeerIdentity::from_der(cert).ok();
+        }
+        let valid = result.or_else(|e| fail(Failure::Authentication, e.to_string()));
+        c.checks.push(check("signature", valid));
     }
     report
 }
@@ -180,13 +214,8 @@ fn assertions_in(root: &Element) -> Vec<&Element> {
     root.descendants_named(SAML2, "Assertion")
 }
 
-fn verify_assertion(
-    xml: &str,
-    e: &Element,
-    anchors: &Anchors,
-    s: &Settings,
-    now: OffsetDateTime,
-) -> Checked {
+/// Every check of one assertion but the signature itself (made for all at once).
+fn check_assertion(e: &Element, anchors: &Anchors, s: &Settings, now: OffsetDateTime) -> Checked {
     let assertion = match Assertion::read(e) {
         Ok(a) => a,
         Err(err) => {
@@ -194,6 +223,7 @@ fn verify_assertion(
                 assertion: Assertion::default(),
                 checks: vec![check("readable", fail(Failure::Invalid, err.to_string()))],
                 signer: None,
+                signer_trusted: false,
             }
         }
     };
@@ -208,10 +238,9 @@ fn verify_assertion(
     let form = signature_form(&assertion);
     let signed = form.is_ok();
     checks.push(check("signature form", form));
-    let mut signer = None;
+    let mut signer_trusted = false;
     if signed {
-        let sig = &assertion.signatures[0];
-        let chain: Vec<CertificateDer<'_>> = sig
+        let chain: Vec<CertificateDer<'_>> = assertion.signatures[0]
             .certificates
             .iter()
             .map(|c| CertificateDer::from(c.as_slice()))
@@ -219,22 +248,14 @@ fn verify_assertion(
         let trusted = anchors
             .verify(&chain, unix_time(now))
             .or_else(|why| fail(Failure::Authentication, why));
-        let trusted_ok = trusted.is_ok();
+        signer_trusted = trusted.is_ok();
         checks.push(check("signer trusted", trusted));
-        if trusted_ok {
-            let id = assertion.id.clone().unwrap_or_default();
-            let valid = dsig::verify(xml, &id, &sig.certificates[0])
-                .or_else(|e| fail(Failure::Authentication, e.to_string()));
-            if valid.is_ok() {
-                signer = PeerIdentity::from_der(&sig.certificates[0]).ok();
-            }
-            checks.push(check("signature", valid));
-        }
     }
     Checked {
         assertion,
         checks,
-        signer,
+        signer: None,
+        signer_trusted,
     }
 }
 
