@@ -14,6 +14,7 @@ use crate::soap::SoapService;
 use crate::store::patients::{self, PatientRow};
 use crate::store::Store;
 use crate::translate::Terminology;
+use crate::trust::Outbound;
 use crate::transport::router::{DuplicatePath, Router, SoapLimits};
 use crate::transport::server::ConnLimits;
 use crate::transport::{admin, server, tls};
@@ -42,6 +43,8 @@ pub enum NodeError {
     Routes(#[from] DuplicatePath),
     #[error(transparent)]
     Trust(#[from] crate::trust::PolicyError),
+    #[error("[xua] issue: the node's seal: {0}")]
+    Seal(#[from] crate::saml::issue::IssueError),
     #[error("cannot listen on {0}: {1}")]
     Bind(String, std::io::Error),
 }
@@ -130,7 +133,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     let auditor = Auditor::new(store.clone(), &cfg.audit.source_id);
     let policy = Arc::new(crate::trust::Policy::from_config(&cfg)?.with_auditor(auditor.clone()));
     let mut router = Router::new(limits, cfg.public_url(), metrics.clone(), policy);
-    for svc in services(&cfg, &registry, &repository, &peers, terminology, &auditor) {
+    for svc in services(&cfg, &registry, &repository, &peers, terminology, &auditor)? {
         router.register(svc)?;
     }
     let conn_limits = ConnLimits {
@@ -170,8 +173,9 @@ fn services(
     peers: &Arc<Peers>,
     terminology: &'static Terminology,
     auditor: &Auditor,
-) -> Vec<Arc<dyn SoapService>> {
+) -> Result<Vec<Arc<dyn SoapService>>, NodeError> {
     let home = cfg.node.home_community_id.clone();
+    let outbound = Outbound::from_config(cfg)?;
     let services: Vec<Arc<dyn SoapService>> = vec![
         Arc::new(RegistryService {
             registry: registry.clone(),
@@ -190,6 +194,7 @@ fn services(
         }),
         Arc::new(xca_initiating::XcaInitiating {
             peers: peers.clone(),
+            outbound: outbound.clone(),
         }),
         Arc::new(xcpd_responding::XcpdResponding {
             home: home.clone(),
@@ -198,6 +203,7 @@ fn services(
         Arc::new(xcpd_initiating::XcpdInitiating {
             home,
             peers: peers.clone(),
+            outbound: outbound.clone(),
         }),
         Arc::new(xdr::XdrRecipient {
             repository: repository.clone(),
@@ -205,10 +211,10 @@ fn services(
             auditor: auditor.clone(),
         }),
     ];
-    services
+    Ok(services
         .into_iter()
         .map(|s| Audited::wrap(s, auditor))
-        .collect()
+        .collect())
 }
 
 /// ITI-8 patients go into the patient index, one row per identifier.

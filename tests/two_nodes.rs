@@ -545,3 +545,49 @@ fn audit_json(node: &TestNode, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// SE, configured to issue for its national consumers: the consumer's own (identity-only)
+/// assertion is not forwarded; SE issues an HCP and a TRC for the queried patient, signed with
+/// its seal, and NO serves them. Without issuing, the same request lacks a TRC and is refused.
+#[tokio::test]
+async fn se_issues_assertions_for_its_national_consumer() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    init_pki(&pki);
+    let no = start_no(&pki).await;
+    let se_with = |issue: bool| {
+        TestNode::start_in_pki(
+            &pki,
+            "foreign-se",
+            &format!(
+                "[node]\nhome_community_id = \"{SE_HOME}\"\ncountry = \"SE\"\n[xua]\nnational_issuers = \"{p}/issuer-se.pem\"\n\
+                 issue = {issue}\nseal_cert = \"{p}/issuer-se.pem\"\nseal_key = \"{p}/issuer-se.key\"\n\
+                 [[peers]]\nhome_community_id = \"{NO_HOME}\"\ncountry = \"NO\"\nxca_url = \"{}/xca\"\n\
+                 expected_subject = \"{}\"\nxua_issuers = \"{p}/issuer-no.pem\"\n",
+                no.soap,
+                subject_of(&pki.join("server.pem")),
+                p = pki.display(),
+            ),
+        )
+    };
+    let identity_only = security(&se_issuer(&pki), &Professional::default(), None, None);
+    let q = find(&pid(), "60591-5");
+    for (issue, served) in [(false, false), (true, true)] {
+        let se = se_with(issue);
+        let r = se
+            .call_as(
+                "foreign-se",
+                "/xca/initiating",
+                STORED_QUERY,
+                &q,
+                Some(&identity_only),
+            )
+            .await;
+        let codes = answer::error_codes(&r.body);
+        assert_eq!(
+            answer::status(&r.body) == SUCCESS,
+            served,
+            "issue = {issue}: {codes:?}"
+        );
+    }
+}

@@ -6,19 +6,21 @@ use crate::ebxml::response::RegistryError;
 use crate::ebxml::ResponseStatus;
 use crate::pki::PeerIdentity;
 use crate::soap::{Principal, SoapCall, SoapRequest};
+use super::writer::GroupWriter;
 use crate::store::Store;
 use std::sync::Arc;
 
 #[derive(Clone)]
 pub struct Auditor {
-    store: Store,
+    writer: GroupWriter,
     source_id: Arc<str>,
 }
 
 impl Auditor {
+    /// Starts the group writer: call inside the node's runtime.
     pub fn new(store: Store, source_id: &str) -> Auditor {
         Auditor {
-            store,
+            writer: GroupWriter::start(store),
             source_id: Arc::from(source_id),
         }
     }
@@ -51,10 +53,10 @@ impl Auditor {
         self.record(ev).await;
     }
 
-    /// Writes the event now (for read-only transactions and refusals). Failures are logged by
-    /// the audit store; the answer to the caller does not wait on them otherwise.
+    /// Writes the event now (for read-only transactions and refusals), returning once it is
+    /// committed. A failure is logged by the writer; the answer to the caller goes out anyway.
     pub async fn record(&self, ev: AuditEvent) {
-        let _ = super::append_now(&self.store, ev).await;
+        let _ = self.writer.append(ev).await;
     }
 }
 

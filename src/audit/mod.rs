@@ -15,6 +15,7 @@ mod service;
 mod render;
 pub mod store;
 mod syslog;
+mod writer;
 
 pub use auditor::{fill_peer, fill_principal, outcome_of, outcome_of_label, Auditor};
 pub use codes::Form;

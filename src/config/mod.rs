@@ -215,6 +215,18 @@ impl Config {
         })
     }
 
+    /// The node's seal (certificate, key) for the assertions it issues.
+    pub fn seal_paths(&self) -> (PathBuf, PathBuf) {
+        let dev = |ext: &str| {
+            self.pki_dir()
+                .join(format!("issuer-{}.{ext}", self.node.country.to_lowercase()))
+        };
+        (
+            self.xua.seal_cert.clone().unwrap_or_else(|| dev("pem")),
+            self.xua.seal_key.clone().unwrap_or_else(|| dev("key")),
+        )
+    }
+
     /// The issuers of a peer country's assertions; with the dev PKI, its test issuer.
     pub fn peer_issuers_path(&self, peer: &PeerConfig) -> Option<PathBuf> {
         peer.xua_issuers.clone().or_else(|| {

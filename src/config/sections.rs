@@ -76,6 +76,13 @@ section! {
             key = "clock_skew_secs", check = seconds;
         /// Audiences accepted besides node.home_community_id and the node's public URL.
         audiences: Vec<String> = Vec::new();
+        /// The initiating gateways issue eHDSI assertions for national consumers (from their
+        /// verified assertion) instead of forwarding theirs.
+        issue: bool = false;
+        /// The node's seal for the assertions it issues (default with the dev PKI: its issuer
+        /// for node.country, <data_dir>/pki/issuer-no.pem and .key).
+        seal_cert: Option<PathBuf> = None;
+        seal_key: Option<PathBuf> = None;
     }
 }
 

@@ -4,7 +4,10 @@
 //! error naming it, never more than its own timeout.
 
 use super::peers::{spawn_call, Peer, PeerCalls, PeerRequest, Peers};
-use crate::ebxml::query::{parse_adhoc_query, write_adhoc_request, write_adhoc_response};
+use crate::ebxml::query::{
+    parse_adhoc_query, write_adhoc_request, write_adhoc_response, AdhocQueryRequest,
+};
+use crate::trust::Outbound;
 use crate::ebxml::response::{read_error_list, RegistryError};
 use crate::ebxml::retrieve::{
     parse_retrieve_request, read_retrieve_response, write_retrieve_request,
@@ -19,6 +22,8 @@ use std::sync::Arc;
 
 pub struct XcaInitiating {
     pub peers: Arc<Peers>,
+    /// Which assertions go to the peers: the consumer's, or ones the node issues.
+    pub outbound: Outbound,
 }
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -36,8 +41,8 @@ impl SoapService for XcaInitiating {
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
             match call.action() {
-                action::STORED_QUERY => Ok(query(&self.peers, call).await),
-                action::RETRIEVE => Ok(retrieve(&self.peers, call).await),
+                action::STORED_QUERY => Ok(query(self, call).await),
+                action::RETRIEVE => Ok(retrieve(self, call).await),
                 other => Err(Fault::action_not_supported(other)),
             }
         })
@@ -78,13 +83,14 @@ fn merged_status(
     }
 }
 
-/// The consumer's verified wsse:Security header, forwarded to every peer as it arrived.
-fn forwarded(call: &SoapCall) -> Option<std::sync::Arc<str>> {
-    call.principal.security.as_deref().map(std::sync::Arc::from)
+/// The patient a query names, for the TRC assertion the node may issue.
+fn query_patient(q: &AdhocQueryRequest) -> Option<String> {
+    let params = crate::registry::query::params::Params::parse(&q.params).ok()?;
+    params.single("$XDSDocumentEntryPatientId").ok().flatten()
 }
 
-async fn query(peers: &Peers, call: SoapCall) -> SoapReply {
-    let security = forwarded(&call);
+async fn query(svc: &XcaInitiating, call: SoapCall) -> SoapReply {
+    let peers = &svc.peers;
     let reply = |status: ResponseStatus, errs: &[RegistryError], objs: &[String]| {
         let body = write_adhoc_response(status, errs, objs);
         SoapReply::new(action::STORED_QUERY_RESPONSE, body, status.label())
@@ -94,6 +100,9 @@ async fn query(peers: &Peers, call: SoapCall) -> SoapReply {
         Ok(q) => q,
         Err(e) => return failure(XdsError::registry(e.to_string())),
     };
+    let security = svc
+        .outbound
+        .security(&call.principal, query_patient(&q).as_deref());
     let targets: Vec<&Peer> = match q.home.as_deref() {
         Some(h) => match peers.by_home(h).filter(|p| p.cfg.xca_url.is_some()) {
             Some(p) => vec![p],
@@ -163,8 +172,9 @@ fn with_home(o: &Element, home: &str) -> String {
     crate::xml::write::serialize(&o, &|_| None)
 }
 
-async fn retrieve(peers: &Peers, call: SoapCall) -> SoapReply {
-    let security = forwarded(&call);
+async fn retrieve(svc: &XcaInitiating, call: SoapCall) -> SoapReply {
+    let peers = &svc.peers;
+    let security = svc.outbound.security(&call.principal, None);
     let reply = |status: ResponseStatus, errs: &[RegistryError], docs: &[DocumentResponse]| {
         let body = write_retrieve_response(status, errs, docs);
         SoapReply::new(action::RETRIEVE_RESPONSE, body, status.label())

@@ -8,6 +8,7 @@ use super::xcpd::{bare_oid, ANSWER_NOT_AVAILABLE};
 use crate::hl7v3::parse::header;
 use crate::hl7v3::{write_response, AckCode, Ii, Issue, QueryResponseCode, Response, HL7};
 use crate::ids::action;
+use crate::trust::Outbound;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xml::{write::serialize, Element, Node};
 use std::sync::Arc;
@@ -16,6 +17,8 @@ pub struct XcpdInitiating {
     /// This community's homeCommunityId (the sender of error answers).
     pub home: String,
     pub peers: Arc<Peers>,
+    /// Which assertions go to the peers: the consumer's, or ones the node issues.
+    pub outbound: Outbound,
 }
 
 const ENDPOINT: Endpoint = Endpoint {
@@ -32,7 +35,7 @@ impl SoapService for XcpdInitiating {
 
     fn call(&self, call: SoapCall) -> ServiceFuture<'_> {
         Box::pin(async move {
-            let security = call.principal.security.as_deref().map(std::sync::Arc::from);
+            let security = self.outbound.security(&call.principal, None);
             discover(&self.peers, &self.home, call.body(), security).await
         })
     }

@@ -2,6 +2,8 @@
 
 pub const SUBJECT_ID: &str = "urn:oasis:names:tc:xspa:1.0:subject:subject-id";
 pub const ROLE: &str = "urn:oasis:names:tc:xacml:2.0:subject:role";
+/// The XSPA 1.0 name of the role, which NHN's assertions may use instead.
+pub const ROLE_XSPA: &str = "urn:oasis:names:tc:xspa:1.0:subject:role";
 pub const ORGANIZATION: &str = "urn:oasis:names:tc:xspa:1.0:subject:organization";
 pub const ORGANIZATION_ID: &str = "urn:oasis:names:tc:xspa:1.0:subject:organization-id";
 pub const FACILITY_TYPE: &str = "urn:ehdsi:names:subject:healthcare-facility-type";
@@ -10,9 +12,11 @@ pub const PERMISSION: &str = "urn:oasis:names:tc:xspa:1.0:subject:hl7:permission
 pub const LOCALITY: &str = "urn:oasis:names:tc:xspa:1.0:environment:locality";
 /// The patient the assertion is about (TRC; NHN assertions).
 pub const RESOURCE_ID: &str = "urn:oasis:names:tc:xacml:2.0:resource:resource-id";
+pub const RESOURCE_ID_10: &str = "urn:oasis:names:tc:xacml:1.0:resource:resource-id";
 pub const HOME_COMMUNITY_ID: &str = "urn:ihe:iti:xca:2010:homeCommunityId";
 /// NHN: the practitioner's HPR number and the care relationship.
 pub const NPI: &str = "urn:oasis:names:tc:xspa:1.0:subject:npi";
+pub const NPI_20: &str = "urn:oasis:names:tc:xspa:2.0:subject:npi";
 pub const PROVIDER_ID: &str = "urn:ihe:iti:xua:2017:subject:provider-identifier";
 pub const ACP: &str = "urn:ihe:iti:xua:2012:acp";
 

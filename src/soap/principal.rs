@@ -20,6 +20,8 @@ pub enum Caller {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     pub subject_id: String,
+    /// The professional's identifier where the assertion carries one (HPR number in Norway).
+    pub provider_id: Option<String>,
     pub role: Option<String>,
     pub organization: Option<String>,
     pub organization_id: Option<String>,
@@ -37,7 +39,8 @@ pub struct Principal {
     pub peer: PeerIdentity,
     pub caller: Caller,
     pub user: Option<User>,
-    /// The patient a verified treatment relationship (TRC) assertion names, in CX form.
+    /// The patient a verified treatment relationship (TRC) assertion names, or a national
+    /// assertion names as its resource, in CX form.
     pub patient: Option<String>,
     /// The verified wsse:Security header, which initiating gateways forward unchanged.
     pub security: Option<String>,

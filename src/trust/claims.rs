@@ -37,15 +37,22 @@ pub fn pair(assertions: &[Checked]) -> Result<Pair<'_>, String> {
     Ok(Pair { hcp, trc })
 }
 
+/// The first of these attributes the assertion has a single value for: eHDSI and NHN name some
+/// attributes differently.
+fn first_of(a: &Assertion, names: &[&str]) -> Option<String> {
+    names.iter().find_map(|n| a.single(n)).map(str::to_string)
+}
+
 /// The user an identity assertion names.
 pub fn user(c: &Checked) -> User {
     let a = &c.assertion;
     let one = |name: &str| a.single(name).map(str::to_string);
     User {
+        provider_id: first_of(a, &[xspa::NPI_20, xspa::NPI, xspa::PROVIDER_ID]),
         subject_id: one(xspa::SUBJECT_ID)
             .or_else(|| a.subject.as_ref().and_then(|s| s.name_id.clone()))
             .unwrap_or_default(),
-        role: one(xspa::ROLE),
+        role: first_of(a, &[xspa::ROLE, xspa::ROLE_XSPA]),
         organization: one(xspa::ORGANIZATION),
         organization_id: one(xspa::ORGANIZATION_ID),
         facility_type: one(xspa::FACILITY_TYPE),
@@ -62,10 +69,14 @@ pub fn user(c: &Checked) -> User {
 
 /// The patient a TRC assertion is about: its resource-id attribute, else its subject.
 pub fn patient(a: &Assertion) -> Option<String> {
-    a.single(xspa::RESOURCE_ID)
-        .map(str::to_string)
+    resource_id(a)
         .or_else(|| a.subject.as_ref().and_then(|s| s.name_id.clone()))
         .filter(|p| !p.is_empty())
+}
+
+/// The patient an identity assertion names as its resource (NHN assertions do).
+pub fn resource_id(a: &Assertion) -> Option<String> {
+    first_of(a, &[xspa::RESOURCE_ID, xspa::RESOURCE_ID_10]).filter(|p| !p.is_empty())
 }
 
 /// What eHDSI requires of the identity assertion itself.

@@ -7,8 +7,10 @@
 pub mod anchors;
 mod cache;
 pub mod cli;
+pub mod outbound;
 pub mod claims;
 pub mod policy;
 pub mod xua;
 
+pub use outbound::Outbound;
 pub use policy::{Policy, PolicyError};

@@ -206,7 +206,11 @@ impl Policy {
                 format!("{} needs a treatment relationship (TRC) assertion", endpoint.path),
             ));
         }
-        principal.patient = pair.trc.and_then(|t| claims::patient(&t.assertion));
+        principal.patient = match pair.trc {
+            Some(t) => claims::patient(&t.assertion),
+            None if peer_trust.is_none() => claims::resource_id(&pair.hcp.assertion),
+            None => None,
+        };
         if needs_trc && principal.patient.is_none() {
             return Err(unauthenticated(Failure::Token, "the TRC assertion names no patient"));
         }

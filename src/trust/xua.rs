@@ -115,6 +115,11 @@ impl HeaderReport {
     }
 }
 
+type Outcome = Result<(), (Failure, String)>;
+
+/// A signer's certificate chain (DER) and whether it leads to the anchors.
+type CheckedChain = (Vec<Vec<u8>>, Outcome);
+
 fn check(name: &'static str, result: Result<(), (Failure, String)>) -> Check {
     Check { name, result }
 }
@@ -172,8 +177,12 @@ pub fn verify_header(xml: &str, anchors: &Anchors, s: &Settings, now: OffsetDate
             },
         ));
     }
+    // Assertions of one header usually share their signer: its chain is checked once.
+    let mut chains: Vec<CheckedChain> = Vec::new();
     for e in assertions {
-        report.assertions.push(check_assertion(e, anchors, s, now));
+        report
+            .assertions
+            .push(check_assertion(e, anchors, s, now, &mut chains));
     }
     // The signatures of every assertion whose signer is trusted, with one read of the XML.
     let pending: Vec<(usize, String, Vec<u8>)> = report
@@ -215,7 +224,13 @@ fn assertions_in(root: &Element) -> Vec<&Element> {
 }
 
 /// Every check of one assertion but the signature itself (made for all at once).
-fn check_assertion(e: &Element, anchors: &Anchors, s: &Settings, now: OffsetDateTime) -> Checked {
+fn check_assertion(
+    e: &Element,
+    anchors: &Anchors,
+    s: &Settings,
+    now: OffsetDateTime,
+    chains: &mut Vec<CheckedChain>,
+) -> Checked {
     let assertion = match Assertion::read(e) {
         Ok(a) => a,
         Err(err) => {
@@ -240,14 +255,21 @@ fn check_assertion(e: &Element, anchors: &Anchors, s: &Settings, now: OffsetDate
     checks.push(check("signature form", form));
     let mut signer_trusted = false;
     if signed {
-        let chain: Vec<CertificateDer<'_>> = assertion.signatures[0]
-            .certificates
-            .iter()
-            .map(|c| CertificateDer::from(c.as_slice()))
-            .collect();
-        let trusted = anchors
-            .verify(&chain, unix_time(now))
-            .or_else(|why| fail(Failure::Authentication, why));
+        let certs = &assertion.signatures[0].certificates;
+        let trusted = match chains.iter().find(|(c, _)| c == certs) {
+            Some((_, r)) => r.clone(),
+            None => {
+                let chain: Vec<CertificateDer<'_>> = certs
+                    .iter()
+                    .map(|c| CertificateDer::from(c.as_slice()))
+                    .collect();
+                let r = anchors
+                    .verify(&chain, unix_time(now))
+                    .or_else(|why| fail(Failure::Authentication, why));
+                chains.push((certs.clone(), r.clone()));
+                r
+            }
+        };
         signer_trusted = trusted.is_ok();
         checks.push(check("signer trusted", trusted));
     }
