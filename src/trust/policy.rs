@@ -96,17 +96,26 @@ impl Policy {
 
     /// The checks of a header, from the cache when the same bytes verified against the same
     /// anchors and every time bound still holds.
-    fn verified_header(&self, xml: &str, issuers: &Anchors, now: OffsetDateTime) -> xua::HeaderReport {
+    fn verified_header(
+        &self,
+        xml: &str,
+        issuers: &Anchors,
+        now: OffsetDateTime,
+        crypto: bool,
+    ) -> Option<xua::HeaderReport> {
         let p = &self.0;
         let key = cache::key(xml, &issuers.name);
         if let Some(report) = p.verified.get(&key, now) {
-            return report;
+            return Some(report);
+        }
+        if !crypto {
+            return None;
         }
         let report = xua::verify_header(xml, issuers, &p.settings, now);
         if report.failure().is_none() {
             p.verified.put(key, &report, p.settings.clock_skew);
         }
-        report
+        Some(report)
     }
 
     /// Refusals are audited with this (the node's policy always has one).
@@ -129,15 +138,16 @@ impl Policy {
         auditor.record(ev).await;
     }
 
-    /// The decision, at `now`. Runs xmlsec when there are assertions: call it on a blocking
-    /// thread.
+    /// The decision, at `now`. With `crypto` it verifies signatures it has not seen (xmlsec:
+    /// call it on a blocking thread); without, it answers `Ok(None)` when it would have to.
     pub fn decide(
         &self,
         peer: &PeerIdentity,
         endpoint: &Endpoint,
         security: Option<&str>,
         now: OffsetDateTime,
-    ) -> Result<Principal, Refusal> {
+        crypto: bool,
+    ) -> Result<Option<Principal>, Refusal> {
         let p = &self.0;
         let (caller, peer_trust) = self.classify(peer, now)?;
         let mut principal = Principal {
@@ -164,9 +174,11 @@ impl Policy {
                     format!("{} needs a SAML identity assertion in wsse:Security", endpoint.path),
                 ));
             }
-            return Ok(principal);
+            return Ok(Some(principal));
         };
-        let report = self.verified_header(xml, issuers, now);
+        let Some(report) = self.verified_header(xml, issuers, now, crypto) else {
+            return Ok(None);
+        };
         if let Some((check, failure, why)) = report.failure() {
             return Err(unauthenticated(failure, format!("{check}: {why}")));
         }
@@ -184,7 +196,7 @@ impl Policy {
             if needs_hcp {
                 return Err(unauthenticated(Failure::Invalid, "wsse:Security holds no SAML assertion"));
             }
-            return Ok(principal);
+            return Ok(Some(principal));
         }
         let pair = claims::pair(&report.assertions)
             .map_err(|why| unauthenticated(Failure::Token, why))?;
@@ -224,7 +236,7 @@ impl Policy {
             )));
         }
         principal.security = Some(xml.to_string());
-        Ok(principal)
+        Ok(Some(principal))
     }
 
     /// A caller whose certificate names another country is a foreign contact point and must be
@@ -288,14 +300,16 @@ impl Authorizer for Policy {
     ) -> AuthFuture<'a> {
         Box::pin(async move {
             let now = OffsetDateTime::now_utc();
-            let decided = match request.security.clone() {
-                None => self.decide(peer, endpoint, None, now),
-                Some(security) => {
+            let security = request.security.as_deref();
+            // Without assertions, or with ones verified recently, no signature is checked.
+            let decided = match self.decide(peer, endpoint, security, now, false) {
+                Ok(None) => {
                     // Signature checks are CPU work in a library whose types are not Send.
                     let policy = self.clone();
                     let who = peer.clone();
+                    let xml = security.unwrap_or_default().to_string();
                     tokio::task::spawn_blocking(move || {
-                        policy.decide(&who, endpoint, Some(&security), now)
+                        policy.decide(&who, endpoint, Some(&xml), now, true)
                     })
                     .await
                     .unwrap_or_else(|_| {
@@ -305,9 +319,11 @@ impl Authorizer for Policy {
                         })
                     })
                 }
+                other => other,
             };
             match decided {
-                Ok(p) => Ok(p),
+                Ok(Some(p)) => Ok(p),
+                Ok(None) => Err(Fault::receiver("the security check failed; the request was not processed")),
                 Err(r) => {
                     self.audit_refusal(peer, endpoint, request, &r).await;
                     Err(r.fault)
