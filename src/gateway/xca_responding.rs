@@ -243,12 +243,7 @@ impl XcaResponding {
         let viewer = viewer(&call);
         let reqs = match parse_retrieve_request(call.body()) {
             Ok(r) => r,
-            Err(e) => {
-                return RetrieveAnswer::failure(vec![XdsError::new(
-                    ErrorCode::RepositoryError,
-                    e.to_string(),
-                )])
-            }
+            Err(e) => return RetrieveAnswer::unreadable(e),
         };
         let mut refused = Vec::new();
         let mut ok: Vec<DocumentRequest> = Vec::new();

@@ -94,7 +94,7 @@ fn deprecate_dependents(
     )?;
     for row in deps {
         if !effects.deprecate.contains(&row.uuid) {
-            effects.deprecate.push(row.uuid);
+            effects.deprecate.push(row.object.uuid);
         }
     }
     Ok(())
@@ -123,7 +123,7 @@ fn inherit_folders(
         link.target_object = Some(fid);
         effects.extra_assocs.push(member);
         effects.extra_assocs.push(link);
-        effects.touched_folders.push(f.uuid);
+        effects.touched_folders.push(f.object.uuid);
     }
     Ok(())
 }
@@ -136,7 +136,7 @@ fn approved_sources(
     kind: EntryKind,
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
     let links = rs::assocs_touching(conn, &[target.to_string()], true, Some(types))?;
-    let sources: Vec<String> = links.into_iter().map(|a| a.source).collect();
+    let sources: Vec<String> = links.into_iter().map(|a| a.assoc.source).collect();
     Ok(rs::objects_by_uuids(conn, &sources)?
         .into_iter()
         .filter(|r| r.kind == kind && r.status == AvailabilityStatus::Approved)

@@ -114,11 +114,11 @@ fn check_collisions(
         .collect();
     let taken: Vec<String> = rs::objects_by_uuids(conn, &uuids)?
         .into_iter()
-        .map(|r| r.uuid)
+        .map(|r| r.object.uuid)
         .chain(
             rs::assocs_by_uuids(conn, &uuids)?
                 .into_iter()
-                .map(|a| a.uuid),
+                .map(|a| a.assoc.uuid),
         )
         .collect();
     for t in taken {

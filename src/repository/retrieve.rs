@@ -34,6 +34,14 @@ impl RetrieveAnswer {
         }
     }
 
+    /// The answer to a request that could not be read.
+    pub fn unreadable(e: crate::ebxml::ParseError) -> RetrieveAnswer {
+        RetrieveAnswer::failure(vec![XdsError::new(
+            ErrorCode::RepositoryError,
+            e.to_string(),
+        )])
+    }
+
     /// The RetrieveDocumentSetResponse (ITI-43 or ITI-39) with its MTOM attachments.
     pub fn into_reply(self, response_action: &'static str) -> SoapReply {
         let errs: Vec<RegistryError> = self.errors.iter().map(RegistryError::from).collect();

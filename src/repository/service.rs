@@ -139,12 +139,7 @@ async fn store_provided(repo: &Repository, call: SoapCall, ev: &AuditEvent) -> S
 pub async fn retrieve(repo: &Repository, call: SoapCall) -> RetrieveAnswer {
     let reqs = match parse_retrieve_request(call.body()) {
         Ok(r) => r,
-        Err(e) => {
-            return RetrieveAnswer::failure(vec![XdsError::new(
-                ErrorCode::RepositoryError,
-                e.to_string(),
-            )])
-        }
+        Err(e) => return RetrieveAnswer::unreadable(e),
     };
     // Everyone on /xds/* is a national caller.
     repo.retrieve(reqs, Viewer::national())

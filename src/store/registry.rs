@@ -21,29 +21,24 @@ pub enum ValueKind {
     SourceId = 3,
 }
 
+/// A stored object: its row number and the columns it was inserted with (read through `Deref`).
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = registry_objects)]
 pub struct ObjectRow {
     pub seq: i64,
-    pub uuid: String,
-    pub lid: String,
-    pub kind: EntryKind,
-    pub unique_id: String,
-    pub patient_id: String,
-    pub status: AvailabilityStatus,
-    pub on_demand: bool,
-    pub creation_time: Option<i64>,
-    pub service_start: Option<i64>,
-    pub service_stop: Option<i64>,
-    pub submission_time: Option<i64>,
-    pub last_update: Option<i64>,
-    pub hash: Option<String>,
-    pub size: Option<i64>,
-    pub repository_uid: Option<String>,
-    pub xml: String,
+    #[diesel(embed)]
+    pub object: NewObject,
 }
 
-#[derive(Debug, Clone, Insertable)]
+impl std::ops::Deref for ObjectRow {
+    type Target = NewObject;
+
+    fn deref(&self) -> &NewObject {
+        &self.object
+    }
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = registry_objects)]
 pub struct NewObject {
     pub uuid: String,
@@ -64,19 +59,24 @@ pub struct NewObject {
     pub xml: String,
 }
 
+/// A stored association: its row number and the columns it was inserted with.
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = associations)]
 pub struct AssocRow {
     pub seq: i64,
-    pub uuid: String,
-    pub assoc_type: String,
-    pub source: String,
-    pub target: String,
-    pub status: AvailabilityStatus,
-    pub xml: String,
+    #[diesel(embed)]
+    pub assoc: NewAssoc,
 }
 
-#[derive(Debug, Clone, Insertable)]
+impl std::ops::Deref for AssocRow {
+    type Target = NewAssoc;
+
+    fn deref(&self) -> &NewAssoc {
+        &self.assoc
+    }
+}
+
+#[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = associations)]
 pub struct NewAssoc {
     pub uuid: String,
