@@ -23,6 +23,7 @@ pub mod testplan;
 pub mod transport;
 pub mod wire;
 pub mod xml;
+pub mod xua;
 
 #[cfg(test)]
 mod runner_tests;
