@@ -6,6 +6,7 @@
 pub mod assertions;
 pub mod cli;
 pub mod codes;
+pub mod errata;
 pub mod expected;
 pub mod messages;
 pub mod metadata_prep;

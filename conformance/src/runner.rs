@@ -306,13 +306,19 @@ impl<'t> Runner<'t> {
             feed_own_only: route.as_ref().is_some_and(|r| r.feed_own_only),
         };
         for step in &plan.steps {
-            let log = super::step::run_step(self, st, &ctx, step);
+            let erratum = super::errata::find(test, section, &step.id);
+            let amended = erratum.map(|e| e.apply(step));
+            let log = super::step::run_step(self, st, &ctx, amended.as_ref().unwrap_or(step));
+            let mut reason = log.errors.join("; ");
+            if let (Some(e), true) = (erratum, log.passed) {
+                reason = e.note();
+            }
             self.report.push(Row {
                 test: test.into(),
                 section: section.into(),
                 step: step.id.clone(),
                 passed: log.passed,
-                reason: log.errors.join("; "),
+                reason,
                 dependency: dep,
             });
             if let Some(s) = self.logs.section_mut(test, section) {
