@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts an XCA initiating gateway and two responding gateways (three ncpeh nodes, one dev PKI)
-# on free ports, runs the ig(xca)_ad collection (or the --collections given) against the
+# on free ports, runs the ig(xca)_ad collection (or the --collections/--tests given) against the
 # initiating gateway with conformance/site-ig.toml (its ports replaced), and stops them.
 # The nodes trust the dev PKI's Norwegian assertion issuer, and the responding gateways accept
 # assertions made out to the initiating community, which the gateway forwards unchanged.
@@ -19,7 +19,7 @@ if [ ! -d "$testkit/testkit" ]; then
   exit 0
 fi
 collections=(--collections 'ig(xca)_ad')
-case " $* " in *" --collections "*) collections=() ;; esac
+case " $* " in *" --collections "* | *" --tests "*) collections=() ;; esac
 work=$(mktemp -d /tmp/ncpeh-ig.XXXXXX)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"' EXIT
