@@ -6,6 +6,7 @@
 pub mod assertions;
 pub mod cli;
 pub mod codes;
+pub mod errata;
 pub mod expected;
 pub mod messages;
 pub mod metadata_prep;
@@ -23,6 +24,7 @@ pub mod testplan;
 pub mod transport;
 pub mod wire;
 pub mod xml;
+pub mod xua;
 
 #[cfg(test)]
 mod runner_tests;

@@ -9,7 +9,7 @@ pub struct Row {
     pub section: String,
     pub step: String,
     pub passed: bool,
-    /// Why it failed; empty when it passed.
+    /// Why it failed; empty when it passed, unless it passed by an erratum.
     pub reason: String,
     /// Run only because a requested test depends on it.
     pub dependency: bool,

@@ -19,6 +19,7 @@ use super::steplog::{LogStore, SectionLog};
 use super::testkit::Testkit;
 use super::testplan::{read_index, read_plan, TestPlan};
 use super::transport::Transport;
+use super::xua::{Issuer, TestXua};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -77,6 +78,7 @@ impl<'t> Runner<'t> {
             report: RunReport::default(),
             in_progress: Vec::new(),
             finished: HashSet::new(),
+            xua_issuer: None,
         })
     }
 
@@ -119,6 +121,18 @@ impl<'t> Runner<'t> {
         let u = uuid::Uuid::new_v4().simple().to_string();
         let short: String = u.chars().take(15).collect();
         format!("{short}^^^&{}&ISO", self.site.patient_id_authority)
+    }
+
+    /// The XUA test issuer the site file names, loaded once.
+    pub(crate) fn xua_issuer(&mut self) -> Result<&Issuer, String> {
+        let site = &self.site;
+        match &mut self.xua_issuer {
+            Some(issuer) => Ok(issuer),
+            slot => {
+                let issuer = Issuer::from_site(site.xua.as_ref()).map_err(|e| e.to_string())?;
+                Ok(slot.insert(issuer))
+            }
+        }
     }
 
     fn fail_row(&mut self, test: &str, section: &str, step: &str, reason: String, dep: bool) {
@@ -164,11 +178,16 @@ impl<'t> Runner<'t> {
         let inherited = self.inherited_patient(test, &plans);
         let fed = inherited.iter().cloned().collect();
         let patient_id = inherited.unwrap_or_else(|| self.fresh_patient_id());
+        let xua = TestXua::for_test(test, &self.tk.collections_of(test)).unwrap_or_else(|e| {
+            self.fail_row(test, "-", "-", e, dependency);
+            None
+        });
         let mut st = TestState {
             patient_id,
             alt_patient_id: None,
             fed,
             dependency,
+            xua,
         };
         for (section, plan) in plans {
             match plan {
@@ -287,13 +306,19 @@ impl<'t> Runner<'t> {
             feed_own_only: route.as_ref().is_some_and(|r| r.feed_own_only),
         };
         for step in &plan.steps {
-            let log = super::step::run_step(self, st, &ctx, step);
+            let erratum = super::errata::find(test, section, &step.id);
+            let amended = erratum.map(|e| e.apply(step));
+            let log = super::step::run_step(self, st, &ctx, amended.as_ref().unwrap_or(step));
+            let mut reason = log.errors.join("; ");
+            if let (Some(e), true) = (erratum, log.passed) {
+                reason = e.note();
+            }
             self.report.push(Row {
                 test: test.into(),
                 section: section.into(),
                 step: step.id.clone(),
                 passed: log.passed,
-                reason: log.errors.join("; "),
+                reason,
                 dependency: dep,
             });
             if let Some(s) = self.logs.section_mut(test, section) {

@@ -262,6 +262,50 @@ fn runs_a_real_pr_b_test_and_its_log_layout() {
         .unwrap());
 }
 
+#[test]
+fn a_xua_test_sends_its_variant_to_the_actor_under_test() {
+    let Some(tk) = default_testkit() else { return };
+    let pki = tempfile::tempdir().unwrap();
+    ncpeh::pki::init(pki.path(), false).unwrap();
+    let fake = EchoRegistry::default();
+    let site = site().with_pki_dir(pki.path());
+    let mut runner = Runner::new(tk.clone(), site, &fake)
+        .unwrap()
+        .with_options(quiet());
+    let report = runner.run(&["11966_expired".to_string()]).clone();
+    // The echo registry accepts everything, so the expected fault does not come.
+    let submit = report.rows.iter().find(|r| r.section == "submit").unwrap();
+    assert!(
+        submit.reason.contains("expected a SOAP fault"),
+        "{}",
+        report.table()
+    );
+    let sent = fake.sent.borrow();
+    let header = |i: usize| sent[i].security.clone().unwrap_or_default();
+    // The expired assertion goes to the repository under test; the check query to the
+    // supporting registry gets a valid one.
+    assert!(sent[0].url.ends_with("/rep") && sent[1].url.ends_with("/reg"));
+    let expires = |h: &str| -> time::OffsetDateTime {
+        let at = h.split("NotOnOrAfter=\"").nth(1).unwrap_or_default();
+        let at = at.split('"').next().unwrap_or_default();
+        let fmt = time::format_description::well_known::Rfc3339;
+        time::OffsetDateTime::parse(at, &fmt).unwrap()
+    };
+    let now = time::OffsetDateTime::now_utc();
+    assert!(expires(&header(0)) < now, "{}", header(0));
+    assert!(expires(&header(1)) > now, "{}", header(1));
+    assert!(header(0).contains("<ds:Signature"));
+    // Tests outside the XUA collections send no assertion.
+    drop(sent);
+    runner.run(&["11966".to_string()]);
+    assert!(fake
+        .sent
+        .borrow()
+        .iter()
+        .skip(2)
+        .all(|r| r.security.is_none()));
+}
+
 /// Smoke run of the issue's collections against the echo registry, for runner bugs
 /// (unresolved UseId/UseReport, unreadable files); `--ignored --nocapture` prints the table.
 #[test]

@@ -12,6 +12,7 @@ use super::site::{Community, Site};
 use super::steplog::LogStore;
 use super::testkit::Testkit;
 use super::transport::Transport;
+use super::xua::{Issuer, TestXua};
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
@@ -36,6 +37,8 @@ pub(crate) struct TestState {
     pub alt_patient_id: Option<String>,
     pub fed: Vec<String>,
     pub dependency: bool,
+    /// The SAML assertion its requests carry, for a XUA test.
+    pub xua: Option<TestXua>,
 }
 
 /// Where a step runs: test id, section name, section directory.
@@ -64,4 +67,6 @@ pub struct Runner<'t> {
     pub(crate) report: RunReport,
     pub(crate) in_progress: Vec<String>,
     pub(crate) finished: HashSet<String>,
+    /// The site's XUA test issuer, loaded when a XUA test first needs it.
+    pub(crate) xua_issuer: Option<Issuer>,
 }

@@ -45,6 +45,20 @@ pub struct Site {
     /// Where particular test-data sections go, and which patient they use.
     #[serde(default)]
     pub sections: Vec<SectionRoute>,
+    /// The test issuer of the SAML assertions that the XUA tests (`*_xua`) send.
+    pub xua: Option<XuaSite>,
+}
+
+/// `[xua]`: who signs the assertions of the XUA tests, and for whom they are made out.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct XuaSite {
+    /// PEM certificate of an assertion issuer the system under test trusts.
+    pub issuer_cert: Option<PathBuf>,
+    /// Its private key (PEM).
+    pub issuer_key: Option<PathBuf>,
+    /// The AudienceRestriction of the assertions (none when absent).
+    pub audience: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -128,13 +142,17 @@ impl Site {
         toml::from_str(text).map_err(|e| SiteError::Parse(String::new(), e.to_string()))
     }
 
-    /// `--pki DIR`: ca.pem, client.pem and client.key in DIR replace the configured paths.
+    /// `--pki DIR`: ca.pem, client.pem and client.key in DIR replace the configured paths, and
+    /// the dev PKI's Norwegian test issuer (issuer-no.pem, issuer-no.key) signs XUA assertions.
     pub fn with_pki_dir(mut self, dir: &Path) -> Site {
         self.tls = Some(Tls {
             ca: dir.join("ca.pem"),
             client_cert: dir.join("client.pem"),
             client_key: dir.join("client.key"),
         });
+        let xua = self.xua.get_or_insert_with(XuaSite::default);
+        xua.issuer_cert = Some(dir.join("issuer-no.pem"));
+        xua.issuer_key = Some(dir.join("issuer-no.key"));
         self
     }
 
@@ -180,8 +198,16 @@ mod tests {
         );
         let tls = site.tls.clone().unwrap();
         assert_eq!(tls.client_key, PathBuf::from("./ncpeh-data/pki/client.key"));
+        let xua = site.xua.clone().unwrap();
+        assert_eq!(
+            xua.issuer_key,
+            Some(PathBuf::from("./ncpeh-data/pki/issuer-no.key"))
+        );
+        assert_eq!(xua.audience.as_deref(), site.home_community_id.as_deref());
         let over = site.with_pki_dir(Path::new("/p"));
         assert_eq!(over.tls.unwrap().ca, PathBuf::from("/p/ca.pem"));
+        let issuer = over.xua.unwrap().issuer_cert;
+        assert_eq!(issuer, Some(PathBuf::from("/p/issuer-no.pem")));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::plan_xml::UseId;
 use super::session::{Runner, SectionCtx, TestState};
 use super::steplog::StepLog;
 use super::testplan::{ExpectedStatus, TestStep, Transaction, TransactionKind};
-use super::transport::SoapRequest;
+use super::transport::{Endpoint, SoapRequest};
 use super::xml::{self, Element};
 
 pub(crate) fn run_step(
@@ -317,6 +317,7 @@ fn exchange(
         action: wire.action.to_string(),
         body: body_xml,
         use_mtom: r.site.mtom && t.kind == TransactionKind::ProvideAndRegister,
+        security: security_header(r, st, wire.endpoint)?,
     };
     let resp = r.transport.send(&req).map_err(|e| e.to_string())?;
     log.in_action = resp.action.clone();
@@ -349,6 +350,19 @@ fn exchange(
     } else {
         Err(problems.join("; "))
     }
+}
+
+/// The wsse:Security header of a XUA test's request to `endpoint`; none outside XUA tests.
+fn security_header(
+    r: &mut Runner,
+    st: &TestState,
+    endpoint: Endpoint,
+) -> Result<Option<String>, String> {
+    let Some(x) = &st.xua else { return Ok(None) };
+    let now = (r.clock)();
+    let issuer = r.xua_issuer()?;
+    let header = issuer.security(x.variant_for(endpoint), now);
+    header.map(Some).map_err(|e| e.to_string())
 }
 
 fn check_feed_status(step: &TestStep, res: Result<(), String>) -> Result<(), String> {

@@ -75,6 +75,19 @@ impl Testkit {
         out.into_iter().collect()
     }
 
+    /// The collections a test's `collections.txt` names.
+    pub fn collections_of(&self, test: &str) -> Vec<String> {
+        let text = std::fs::read_to_string(self.test_dir(test).join("collections.txt"));
+        text.map(|t| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
     /// Map a `testdir` attribute, relative to a section directory, to `(test, section)`.
     /// The testkit writes both `../submit` (sibling section) and `submit` (meaning the same),
     /// and `../../12346/single_doc` for another test.

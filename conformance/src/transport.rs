@@ -44,6 +44,9 @@ pub struct SoapRequest {
     pub action: String,
     pub body: String,
     pub use_mtom: bool,
+    /// A wsse:Security header (standalone XML) to put in the SOAP header: the XUA tests' SAML
+    /// assertions.
+    pub security: Option<String>,
 }
 
 /// A SOAP fault, as received.

@@ -6,7 +6,7 @@ use super::transport::{to_xop, SoapFault, SoapRequest, SoapResponse, Transport, 
 use base64::Engine;
 use bytes::Bytes;
 use hyper::Method;
-use ncpeh::soap::envelope::encode_request;
+use ncpeh::soap::envelope::encode_secured_request;
 use ncpeh::soap::XOP;
 use ncpeh::transport::client::HttpsClient;
 use ncpeh::transport::tls::client_config;
@@ -47,10 +47,13 @@ fn err(endpoint: &str, message: impl Into<String>) -> TransportError {
 impl Transport for WireTransport {
     fn send(&self, req: &SoapRequest) -> Result<SoapResponse, TransportError> {
         let msg_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+        let security = req.security.as_deref();
+        let envelope =
+            |body: &str| encode_secured_request(&req.action, &req.url, &msg_id, security, body);
         let has_docs = req.body.contains("urn:ihe:iti:xds-b:2007") && req.body.contains("Document");
         let (ct, chunks) = if self.mtom && (req.use_mtom || has_docs) {
             let (body, parts) = to_xop(&req.body).map_err(|e| err(&req.url, e.to_string()))?;
-            let env = encode_request(&req.action, &req.url, &msg_id, &body);
+            let env = envelope(&body);
             let parts = parts
                 .into_iter()
                 .map(|p| ncpeh::soap::Attachment {
@@ -61,7 +64,7 @@ impl Transport for WireTransport {
                 .collect();
             ncpeh::soap::mtom::encode(&req.action, env, parts)
         } else {
-            let env = encode_request(&req.action, &req.url, &msg_id, &req.body);
+            let env = envelope(&req.body);
             (
                 format!(
                     "application/soap+xml; charset=UTF-8; action=\"{}\"",

@@ -137,11 +137,12 @@ pub fn write_assertion(spec: &AssertionSpec, signer_cert: &[u8], method: &str) -
     }
     write_attributes(&mut out, spec);
     if let Some(doc) = &spec.authz_consent {
+        // The consent document is the Resource. No Evidence: it may only name assertions
+        // (AssertionIDRef is an NCName), and a schema-checking provider would refuse a URN there.
         let _ = write!(
             out,
-            r#"<saml2:AuthzDecisionStatement Decision="Permit" Resource="{}"><saml2:Action Namespace="urn:oasis:names:tc:SAML:1.0:action:rwedc">Execute</saml2:Action><saml2:Evidence><saml2:AssertionIDRef>{}</saml2:AssertionIDRef></saml2:Evidence></saml2:AuthzDecisionStatement>"#,
-            esc_attr(doc),
-            esc_text(doc)
+            r#"<saml2:AuthzDecisionStatement Decision="Permit" Resource="{}"><saml2:Action Namespace="urn:oasis:names:tc:SAML:1.0:action:rwedc">Execute</saml2:Action></saml2:AuthzDecisionStatement>"#,
+            esc_attr(doc)
         );
     }
     out.push_str("</saml2:Assertion>");
@@ -243,4 +244,23 @@ pub fn hcp_attributes(
         .attribute(xspa::FACILITY_TYPE, &["Hospital"])
         .attribute(xspa::PURPOSE_OF_USE, &[purpose])
         .attribute(xspa::PERMISSION, permissions)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_consent_decision_names_its_document_as_the_resource_only() {
+        let mut spec = AssertionSpec::new("CN=issuer", "dr", time::OffsetDateTime::UNIX_EPOCH, 60);
+        spec.signed = false;
+        spec.authz_consent = Some("urn:oid:1.2.3.4".into());
+        let xml = write_assertion(&spec, &[], RSA_SHA256);
+        let root = crate::xml::parse(xml.as_bytes(), Default::default()).unwrap();
+        let st = root.child(SAML2, "AuthzDecisionStatement").unwrap();
+        assert_eq!(st.attr("Resource"), Some("urn:oid:1.2.3.4"));
+        assert_eq!(st.attr("Decision"), Some("Permit"));
+        assert!(st.child(SAML2, "Action").is_some());
+        assert!(st.child(SAML2, "Evidence").is_none(), "{xml}");
+    }
 }
