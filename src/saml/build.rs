@@ -82,6 +82,13 @@ pub fn instant(t: time::OffsetDateTime) -> String {
     t.format(&fmt).unwrap_or_default()
 }
 
+/// `<qname>value</qname>` for each value.
+fn leaves(out: &mut String, qname: &str, values: &[String]) {
+    for v in values {
+        let _ = write!(out, "<{qname}>{}</{qname}>", esc_text(v));
+    }
+}
+
 fn opt_attr(out: &mut String, name: &str, v: &Option<String>) {
     if let Some(v) = v {
         let _ = write!(out, " {name}=\"{}\"", esc_attr(v));
@@ -113,13 +120,7 @@ pub fn write_assertion(spec: &AssertionSpec, signer_cert: &[u8], method: &str) -
     write_conditions(&mut out, spec);
     if !spec.advice_refs.is_empty() {
         out.push_str("<saml2:Advice>");
-        for r in &spec.advice_refs {
-            let _ = write!(
-                out,
-                "<saml2:AssertionIDRef>{}</saml2:AssertionIDRef>",
-                esc_text(r)
-            );
-        }
+        leaves(&mut out, "saml2:AssertionIDRef", &spec.advice_refs);
         out.push_str("</saml2:Advice>");
     }
     if spec.authn_instant.is_some() || !spec.authn_contexts.is_empty() {
@@ -127,11 +128,13 @@ pub fn write_assertion(spec: &AssertionSpec, signer_cert: &[u8], method: &str) -
         opt_attr(&mut out, "AuthnInstant", &spec.authn_instant);
         out.push('>');
         for c in &spec.authn_contexts {
-            let _ = write!(
-                out,
-                "<saml2:AuthnContext><saml2:AuthnContextClassRef>{}</saml2:AuthnContextClassRef></saml2:AuthnContext>",
-                esc_text(c)
+            out.push_str("<saml2:AuthnContext>");
+            leaves(
+                &mut out,
+                "saml2:AuthnContextClassRef",
+                std::slice::from_ref(c),
             );
+            out.push_str("</saml2:AuthnContext>");
         }
         out.push_str("</saml2:AuthnStatement>");
     }
@@ -196,9 +199,7 @@ fn write_conditions(out: &mut String, spec: &AssertionSpec) {
     out.push('>');
     if !spec.audiences.is_empty() {
         out.push_str("<saml2:AudienceRestriction>");
-        for a in &spec.audiences {
-            let _ = write!(out, "<saml2:Audience>{}</saml2:Audience>", esc_text(a));
-        }
+        leaves(out, "saml2:Audience", &spec.audiences);
         out.push_str("</saml2:AudienceRestriction>");
     }
     out.push_str("</saml2:Conditions>");
@@ -215,13 +216,7 @@ fn write_attributes(out: &mut String, spec: &AssertionSpec) {
             r#"<saml2:Attribute Name="{}" NameFormat="urn:oasis:names:tc:SAML:2.0:attrname-format:uri">"#,
             esc_attr(name)
         );
-        for v in values {
-            let _ = write!(
-                out,
-                "<saml2:AttributeValue>{}</saml2:AttributeValue>",
-                esc_text(v)
-            );
-        }
+        leaves(out, "saml2:AttributeValue", values);
         out.push_str("</saml2:Attribute>");
     }
     out.push_str("</saml2:AttributeStatement>");

@@ -2,7 +2,7 @@
 //! GetRelatedDocuments: an entry and what its associations reach.
 
 use super::find::{entry_types, filter_codes, CodeFilter};
-use super::get::load_entries;
+use super::get::{documents_named, load_entries};
 use super::params::Params;
 use super::{statuses, too_many_results, Found, QueryLimits};
 use crate::registry::gate::Gate;
@@ -143,8 +143,7 @@ pub fn get_folders_for_document(
     p: &Params,
     gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
-    let docs = load_entries(conn, p, EntryKind::DocumentEntry, gate)?;
-    let uuids: Vec<String> = docs.iter().map(|d| d.uuid.clone()).collect();
+    let (_, uuids) = documents_named(conn, p, gate)?;
     let links = rs::assocs_touching(conn, &uuids, true, Some(&[ids::HAS_MEMBER]))?;
     let sources: Vec<String> = links.iter().map(|a| a.source.clone()).collect();
     let folders = rs::objects_by_uuids(conn, &sources)?

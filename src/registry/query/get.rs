@@ -53,13 +53,23 @@ pub fn get_associations(conn: &mut DbConn, p: &Params) -> Result<Found, Registry
     Ok(found)
 }
 
+/// The DocumentEntries a query names, with their uuids.
+pub fn documents_named(
+    conn: &mut DbConn,
+    p: &Params,
+    gate: &mut Gate,
+) -> Result<(Vec<ObjectRow>, Vec<String>), RegistryFailure> {
+    let docs = load_entries(conn, p, EntryKind::DocumentEntry, gate)?;
+    let uuids = docs.iter().map(|d| d.uuid.clone()).collect();
+    Ok((docs, uuids))
+}
+
 pub fn get_documents_and_associations(
     conn: &mut DbConn,
     p: &Params,
     gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
-    let docs = load_entries(conn, p, EntryKind::DocumentEntry, gate)?;
-    let uuids: Vec<String> = docs.iter().map(|d| d.uuid.clone()).collect();
+    let (docs, uuids) = documents_named(conn, p, gate)?;
     let mut found = Found::default();
     found.push_objects(docs);
     found.push_assocs(rs::assocs_touching(conn, &uuids, false, None)?);
