@@ -152,7 +152,8 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     tokio::spawn(crate::audit::forwarder::run(store.clone(), cfg.clone()));
     let health_store = store.clone();
     let health: admin::HealthCheck = Arc::new(move || health_store.ping());
-    tokio::spawn(admin::serve(admin_l, admin::Admin { health, metrics }));
+    admin::spawn_dedicated(admin_l, admin::Admin { health, metrics })
+        .map_err(|e| NodeError::Bind(cfg.server.admin_listen.clone(), e))?;
     if let Some(l) = feed_l {
         let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store));
         tokio::spawn(crate::feed::serve(

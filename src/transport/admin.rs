@@ -10,6 +10,8 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Whether the node can do its work (the database answers); run on a blocking thread.
 pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 
@@ -17,6 +19,26 @@ pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 pub struct Admin {
     pub health: HealthCheck,
     pub metrics: Arc<Metrics>,
+}
+
+/// Serves the admin listener on a thread and runtime of its own, so that /health and /metrics
+/// answer even while the SOAP listener's workers are all busy.
+pub fn spawn_dedicated(listener: TcpListener, admin: Admin) -> std::io::Result<()> {
+    let listener = listener.into_std()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("ncpeh-admin".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(l) => serve(l, admin).await,
+                    Err(e) => tracing::error!(error = %e, "admin listener lost"),
+                }
+            })
+        })?;
+    Ok(())
 }
 
 pub async fn serve(listener: TcpListener, admin: Admin) {
@@ -38,9 +60,12 @@ async fn answer<B>(admin: Admin, req: Request<B>) -> Result<Response<Chunks>, In
     let (status, ctype, body) = match req.uri().path() {
         "/health" => {
             let check = admin.health.clone();
-            let db = tokio::task::spawn_blocking(move || check())
-                .await
-                .unwrap_or(false);
+            // A database that does not answer in time is as good as down for a monitor.
+            let ping = tokio::task::spawn_blocking(move || check());
+            let db = matches!(
+                tokio::time::timeout(HEALTH_TIMEOUT, ping).await,
+                Ok(Ok(true))
+            );
             let status = if db {
                 StatusCode::OK
             } else {

@@ -7,6 +7,7 @@ use crate::pki::PeerIdentity;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rustls_pki_types::CertificateDer;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,13 +68,14 @@ pub async fn serve(
                     return;
                 }
             };
-            let peer = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| PeerIdentity::from_chain(c).ok())
-                .unwrap_or_default();
-            let peer = Arc::new(peer);
+            let peer = match identity(tls.get_ref().1.peer_certificates()) {
+                Ok(p) => Arc::new(p),
+                Err(why) => {
+                    metrics.tls_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(%addr, error = %why, "connection closed");
+                    return;
+                }
+            };
             tracing::debug!(%addr, subject = %peer.subject, issuer = %peer.issuer, "connection");
             metrics.connections_open.fetch_add(1, Ordering::Relaxed);
             metrics.connections_total.fetch_add(1, Ordering::Relaxed);
@@ -91,5 +93,25 @@ pub async fn serve(
             }
             metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
         });
+    }
+}
+
+/// The caller's identity from its certificate chain. rustls has verified the chain; one that
+/// cannot be read is still no identity, and the connection goes (never an empty identity).
+fn identity(chain: Option<&[CertificateDer<'_>]>) -> Result<PeerIdentity, String> {
+    let chain = chain.ok_or("no client certificate")?;
+    PeerIdentity::from_chain(chain).map_err(|e| format!("client certificate unreadable: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_or_missing_certificate_is_no_identity() {
+        let junk = [CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01])];
+        assert!(identity(Some(&junk)).is_err());
+        assert!(identity(Some(&[])).is_err());
+        assert!(identity(None).is_err());
     }
 }
