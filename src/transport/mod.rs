@@ -5,4 +5,5 @@ pub mod body;
 pub mod client;
 pub mod router;
 pub mod server;
+pub mod shutdown;
 pub mod tls;
