@@ -1,6 +1,7 @@
 //! The plain-HTTP admin listener (loopback by default): /health and /metrics.
 
 use super::body::Chunks;
+use super::shutdown::{self, Shutdown};
 use crate::metrics::Metrics;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -23,7 +24,11 @@ pub struct Admin {
 
 /// Serves the admin listener on a thread and runtime of its own, so that /health and /metrics
 /// answer even while the SOAP listener's workers are all busy.
-pub fn spawn_dedicated(listener: TcpListener, admin: Admin) -> std::io::Result<()> {
+pub fn spawn_dedicated(
+    listener: TcpListener,
+    admin: Admin,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
     let listener = listener.into_std()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -33,7 +38,7 @@ pub fn spawn_dedicated(listener: TcpListener, admin: Admin) -> std::io::Result<(
         .spawn(move || {
             runtime.block_on(async move {
                 match TcpListener::from_std(listener) {
-                    Ok(l) => serve(l, admin).await,
+                    Ok(l) => serve(l, admin, shutdown).await,
                     Err(e) => tracing::error!(error = %e, "admin listener lost"),
                 }
             })
@@ -41,17 +46,25 @@ pub fn spawn_dedicated(listener: TcpListener, admin: Admin) -> std::io::Result<(
     Ok(())
 }
 
-pub async fn serve(listener: TcpListener, admin: Admin) {
+/// Serves until shutdown is asked for; then the listener closes and each connection ends after
+/// its request.
+pub async fn serve(listener: TcpListener, admin: Admin, mut shutdown: Shutdown) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.requested() => return,
+        };
+        let Ok((tcp, _)) = accepted else {
             continue;
         };
         let admin = admin.clone();
+        let busy = shutdown.busy();
+        let conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let _busy = busy;
             let svc = service_fn(move |req| answer(admin.clone(), req));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), svc)
-                .await;
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
+            let _ = shutdown::serve_http1(conn, conn_shutdown).await;
         });
     }
 }

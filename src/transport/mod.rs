@@ -6,4 +6,5 @@ pub mod client;
 pub mod memory;
 pub mod router;
 pub mod server;
+pub mod shutdown;
 pub mod tls;

@@ -2,6 +2,7 @@
 //! with keep-alive, and limits on connections, headers and time.
 
 use super::router::Router;
+use super::shutdown::{self, Shutdown};
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
 use hyper::server::conn::http1;
@@ -33,15 +34,25 @@ pub async fn serve(
     router: Arc<Router>,
     limits: ConnLimits,
     metrics: Arc<Metrics>,
+    mut shutdown: Shutdown,
 ) {
     let acceptor = TlsAcceptor::from(tls);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // Returning drops the listener: from the shutdown on, new connections are refused.
     loop {
         // Waiting for a free slot before accepting leaves excess clients in the kernel backlog.
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = shutdown.requested() => return,
         };
-        let (tcp, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            c = listener.accept() => c,
+            _ = shutdown.requested() => return,
+        };
+        let (tcp, addr) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
@@ -53,9 +64,17 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let router = router.clone();
         let metrics = metrics.clone();
+        let busy = shutdown.busy();
+        let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+            let _busy = busy;
+            let handshake = tokio::select! {
+                h = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => h,
+                // No request has been read yet: nothing to finish.
+                _ = conn_shutdown.requested() => return,
+            };
+            let tls = match handshake {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     metrics.tls_failures.fetch_add(1, Ordering::Relaxed);
@@ -86,7 +105,8 @@ pub async fn serve(
                 .max_buf_size(limits.max_header_bytes)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);
-            match tokio::time::timeout(limits.lifetime, conn).await {
+            let served = shutdown::serve_http1(conn, conn_shutdown);
+            match tokio::time::timeout(limits.lifetime, served).await {
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
                 Err(_) => tracing::debug!(%addr, "connection lifetime cap reached"),
                 Ok(Ok(())) => {}
