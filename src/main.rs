@@ -74,6 +74,25 @@ enum PkiCmd {
         #[arg(long)]
         overwrite: bool,
     },
+    /// Issue the dev CA's CRL (<dir>/crl.pem) again, adding --revoke certificates; name it in
+    /// [tls] crl_files and send the node SIGHUP.
+    Crl {
+        /// The PKI directory (default: <data_dir>/pki).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// A certificate (PEM) to list as revoked; repeatable.
+        #[arg(long)]
+        revoke: Vec<PathBuf>,
+        /// Days until nextUpdate: past it the node refuses the CA's clients.
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
+    /// A new key and server certificate from the dev CA; send the node SIGHUP to use them.
+    RenewServer {
+        /// The PKI directory (default: <data_dir>/pki).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -140,6 +159,24 @@ fn main() -> ExitCode {
             cmd: PkiCmd::Init { out, overwrite },
         } => ncpeh::pki::init(&out, overwrite)
             .map(|p| println!("dev PKI written to {}", p.dir.display()))
+            .map_err(|e| e.to_string()),
+        Cmd::Pki {
+            cmd: PkiCmd::Crl { dir, revoke, days },
+        } => ncpeh::pki::ca::issue_crl(&dir.unwrap_or_else(|| cfg.pki_dir()), &revoke, days)
+            .map(|c| {
+                println!(
+                    "CRL #{} with {} revoked certificate(s) written to {}; valid until {}",
+                    c.number,
+                    c.revoked,
+                    c.path.display(),
+                    c.next_update
+                )
+            })
+            .map_err(|e| e.to_string()),
+        Cmd::Pki {
+            cmd: PkiCmd::RenewServer { dir },
+        } => ncpeh::pki::ca::renew_server(&dir.unwrap_or_else(|| cfg.pki_dir()))
+            .map(|p| println!("new server key and certificate in {}", p.dir.display()))
             .map_err(|e| e.to_string()),
         Cmd::Patient {
             cmd: PatientCmd::Add(a),

@@ -12,6 +12,8 @@ type RequestTable = BTreeMap<(String, String, String), (u64, f64)>;
 pub struct Metrics {
     requests: Mutex<RequestTable>,
     pub tls_failures: AtomicU64,
+    pub tls_reloads: AtomicU64,
+    pub tls_reload_failures: AtomicU64,
     pub connections_open: AtomicI64,
     pub connections_total: AtomicU64,
     pub refused_oversize: AtomicU64,
@@ -48,6 +50,7 @@ impl Metrics {
         }
         drop(m);
         let _ = writeln!(out, "# TYPE ncpeh_tls_handshake_failures_total counter\nncpeh_tls_handshake_failures_total {}", self.tls_failures.load(Ordering::Relaxed));
+        let _ = writeln!(out, "# TYPE ncpeh_tls_reloads_total counter\nncpeh_tls_reloads_total{{outcome=\"ok\"}} {}\nncpeh_tls_reloads_total{{outcome=\"failed\"}} {}", self.tls_reloads.load(Ordering::Relaxed), self.tls_reload_failures.load(Ordering::Relaxed));
         let _ = writeln!(
             out,
             "# TYPE ncpeh_connections_open gauge\nncpeh_connections_open {}",

@@ -159,7 +159,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     if cfg.uses_dev_pki() {
         crate::pki::ensure(&cfg.pki_dir())?;
     }
-    let tls_cfg = tls::server_config(&cfg.ca_path(), &cfg.cert_path(), &cfg.key_path())?;
+    let server_tls = Arc::new(tls::ServerTls::load(cfg.server_tls_files())?);
     let store = {
         let cfg = cfg.clone();
         tokio::task::spawn_blocking(move || open_store(&cfg))
@@ -208,6 +208,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     }
     let conn_limits = ConnLimits {
         max_connections: cfg.server.max_connections,
+        handshake_timeout: cfg.server.handshake_timeout,
         header_timeout: cfg.server.header_timeout,
         max_header_bytes: cfg.server.max_header_bytes,
         lifetime: cfg.server.connection_lifetime,
@@ -215,12 +216,18 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     let (trigger, stop) = shutdown::channel();
     let mut listeners = vec![tokio::spawn(server::serve(
         soap_l,
-        tls_cfg,
+        server_tls.clone(),
         Arc::new(router),
         conn_limits,
         metrics.clone(),
         stop.clone(),
     ))];
+    #[cfg(unix)]
+    listeners.push(tokio::spawn(crate::transport::reload::on_hangup(
+        server_tls,
+        metrics.clone(),
+        stop.clone(),
+    )));
     let forwarder = tokio::spawn(crate::audit::forwarder::run(
         store.clone(),
         cfg.clone(),

@@ -11,7 +11,7 @@ use rcgen::{
     BasicConstraints, Certificate, CertificateParams, DistinguishedName, DnType, DnValue,
     ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose, PrintableString, SanType,
 };
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use time::{Duration, OffsetDateTime};
 use x509_parser::prelude::{FromDer, X509Certificate};
 
@@ -32,6 +32,10 @@ pub enum PkiError {
     NoCertificate(PathBuf),
     #[error("{0}: no private key found in PEM file")]
     NoKey(PathBuf),
+    #[error("{0}: no CRL found in PEM file")]
+    NoCrl(PathBuf),
+    #[error("{0}: {1}")]
+    Crl(PathBuf, String),
     #[error("cannot parse X.509 certificate: {0}")]
     X509(String),
 }
@@ -124,18 +128,7 @@ pub fn init(out: &Path, overwrite: bool) -> Result<PkiPaths, PkiError> {
     fs::create_dir_all(out).map_err(|e| io_err(out, e))?;
 
     let (ca, ca_key) = make_ca("ncpeh dev CA", "ncpeh development", "NO")?;
-    let server = leaf(
-        &[
-            (DnType::CommonName, "localhost"),
-            (DnType::OrganizationName, "ncpeh development"),
-        ],
-        "NO",
-        &[
-            ExtendedKeyUsagePurpose::ServerAuth,
-            ExtendedKeyUsagePurpose::ClientAuth,
-        ],
-        true,
-    )?;
+    let server = server_leaf()?;
     let client = leaf(
         &[
             (DnType::CommonName, "Helse Dev HF"),
@@ -192,6 +185,22 @@ pub fn init(out: &Path, overwrite: bool) -> Result<PkiPaths, PkiError> {
     Ok(paths)
 }
 
+/// The node's own certificate: server and client (outbound calls), for localhost.
+fn server_leaf() -> Result<(CertificateParams, KeyPair), PkiError> {
+    leaf(
+        &[
+            (DnType::CommonName, "localhost"),
+            (DnType::OrganizationName, "ncpeh development"),
+        ],
+        "NO",
+        &[
+            ExtendedKeyUsagePurpose::ServerAuth,
+            ExtendedKeyUsagePurpose::ClientAuth,
+        ],
+        true,
+    )
+}
+
 /// A self-signed assertion issuer for `country`: it signs SAML assertions, nothing else.
 fn make_issuer(country: &str, cert_path: &Path, key_path: &Path) -> Result<(), PkiError> {
     let cn = format!("ncpeh dev assertion issuer {country}");
@@ -239,6 +248,21 @@ pub fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, PkiError>
         return Err(PkiError::NoCertificate(path.to_path_buf()));
     }
     Ok(certs)
+}
+
+/// Every CRL of a file, PEM (any number) or DER (one).
+pub fn load_crls(path: &Path) -> Result<Vec<CertificateRevocationListDer<'static>>, PkiError> {
+    let bytes = fs::read(path).map_err(|e| io_err(path, e))?;
+    if !bytes.starts_with(b"-----") {
+        return Ok(vec![CertificateRevocationListDer::from(bytes)]);
+    }
+    let crls = rustls_pemfile::crls(&mut &bytes[..])
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| io_err(path, e))?;
+    if crls.is_empty() {
+        return Err(PkiError::NoCrl(path.to_path_buf()));
+    }
+    Ok(crls)
 }
 
 /// The first private key (PKCS#8, PKCS#1 or SEC1) of a PEM file.
@@ -361,7 +385,7 @@ fn set_validity(params: &mut CertificateParams, days: i64) {
     params.not_after = now + Duration::days(days);
 }
 
-fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), PkiError> {
+pub(crate) fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), PkiError> {
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -382,12 +406,13 @@ fn write_file(path: &Path, data: &[u8], secret: bool) -> Result<(), PkiError> {
     file.write_all(data).map_err(|e| io_err(path, e))
 }
 
-fn io_err(path: &Path, source: std::io::Error) -> PkiError {
+pub(crate) fn io_err(path: &Path, source: std::io::Error) -> PkiError {
     PkiError::Io {
         path: path.to_path_buf(),
         source,
     }
 }
 
+pub mod ca;
 #[cfg(test)]
 mod tests;

@@ -271,13 +271,15 @@ struct Collector {
 impl Collector {
     fn new(pki: &Path) -> Collector {
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        let mut tls = (*ncpeh::transport::tls::server_config(
-            &pki.join("ca.pem"),
-            &pki.join("foreign-se.pem"),
-            &pki.join("foreign-se.key"),
-        )
-        .expect("collector TLS"))
-        .clone();
+        let mut tls =
+            (*ncpeh::transport::tls::server_config(&ncpeh::transport::tls::ServerFiles {
+                ca: pki.join("ca.pem"),
+                cert: pki.join("foreign-se.pem"),
+                key: pki.join("foreign-se.key"),
+                crls: Vec::new(),
+            })
+            .expect("collector TLS"))
+            .clone();
         tls.alpn_protocols.clear();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())

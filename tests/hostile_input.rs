@@ -7,30 +7,6 @@ use common::TestNode;
 use ncpeh::ids::action;
 use ncpeh::xml::Element;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-/// GET on the plain-HTTP admin listener: status and body.
-async fn admin_get(node: &TestNode, path: &str) -> (u16, String) {
-    let addr = node.admin.trim_start_matches("http://");
-    let mut s = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect admin");
-    let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    s.write_all(req.as_bytes()).await.expect("send");
-    let mut out = Vec::new();
-    s.read_to_end(&mut out).await.expect("read");
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let body = text
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    (status, body)
-}
 
 /// (errorCode, codeContext) of each RegistryError in an answer.
 fn registry_errors(body: &Element) -> Vec<(String, String)> {
@@ -92,10 +68,9 @@ async fn a_retrieve_of_300000_documents_is_refused_and_health_keeps_answering() 
     let mut asked = 0;
     while !flood.is_finished() {
         let t = Instant::now();
-        let (status, _) =
-            tokio::time::timeout(Duration::from_secs(10), admin_get(&node, "/health"))
-                .await
-                .expect("/health answered within 10 s");
+        let (status, _) = tokio::time::timeout(Duration::from_secs(10), node.admin_get("/health"))
+            .await
+            .expect("/health answered within 10 s");
         assert_eq!(status, 200);
         slowest = slowest.max(t.elapsed());
         asked += 1;
@@ -132,7 +107,7 @@ async fn a_retrieve_of_300000_documents_is_refused_and_health_keeps_answering() 
 #[tokio::test]
 async fn made_up_actions_do_not_grow_the_metrics() {
     let node = TestNode::start();
-    let (_, before) = admin_get(&node, "/metrics").await;
+    let (_, before) = node.admin_get("/metrics").await;
     for i in 0..3 {
         let made_up = format!("urn:x:{i}:{}\"}}", "a".repeat(2000));
         let r = node
@@ -144,7 +119,7 @@ async fn made_up_actions_do_not_grow_the_metrics() {
             .unwrap_or_default()
             .contains("ActionNotSupported"));
     }
-    let (status, after) = admin_get(&node, "/metrics").await;
+    let (status, after) = node.admin_get("/metrics").await;
     assert_eq!(status, 200);
     assert!(
         !after.contains("aaaaaaaaaa"),

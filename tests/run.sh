@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: format, lints, unit and integration tests on SQLite, then the integration
 # tests again on a throw-away PostgreSQL that this script starts and stops itself.
-# Installs what it needs on Debian 12 (apt: PostgreSQL server for the tests, xmllint, and libxmlsec1 with
+# Installs what it needs on Debian 12 (apt: PostgreSQL server for the tests, xmllint, openssl s_client, and libxmlsec1 with
 # libclang and pkg-config to build the XML signature code; a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +10,7 @@ export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_pkgs=()
-for p in postgresql libxml2-utils libxmlsec1-dev libclang-dev pkg-config; do
+for p in postgresql libxml2-utils libxmlsec1-dev libclang-dev pkg-config openssl; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -199,6 +199,16 @@ impl Config {
             .unwrap_or_else(|| self.pki_dir().join("server.key"))
     }
 
+    /// The files of the SOAP listener's TLS, as `ServerTls` reads them on start and on SIGHUP.
+    pub fn server_tls_files(&self) -> crate::transport::tls::ServerFiles {
+        crate::transport::tls::ServerFiles {
+            ca: self.ca_path(),
+            cert: self.cert_path(),
+            key: self.key_path(),
+            crls: self.tls.crl_files.iter().map(PathBuf::from).collect(),
+        }
+    }
+
     pub fn national_ca_path(&self) -> PathBuf {
         self.tls.national_ca.clone().unwrap_or_else(|| self.ca_path())
     }

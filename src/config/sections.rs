@@ -33,6 +33,9 @@ section! {
         /// hyper cannot read headers into a buffer smaller than 8192 bytes.
         max_header_bytes: usize = 64 * 1024, check = at_least(8192);
         max_connections: usize = 1024, check = at_least(1);
+        /// A connection must finish its TLS handshake within this.
+        handshake_timeout: Duration = Duration::from_secs(10),
+            key = "handshake_timeout_secs", check = seconds;
         header_timeout: Duration = Duration::from_secs(30),
             key = "header_timeout_secs", check = seconds;
         body_timeout: Duration = Duration::from_secs(300),
@@ -61,6 +64,9 @@ section! {
         national_ca: Option<PathBuf> = None;
         /// CAs for foreign contact points (default: `ca`).
         foreign_ca: Option<PathBuf> = None;
+        /// CRLs (PEM or DER) checked for client certificates. Read again, with cert and key, on
+        /// SIGHUP. A CRL past its nextUpdate refuses the clients of its issuer.
+        crl_files: Vec<String> = Vec::new();
     }
 }
 

@@ -4,6 +4,8 @@ pub mod admin;
 pub mod body;
 pub mod client;
 pub mod memory;
+#[cfg(unix)]
+pub mod reload;
 pub mod router;
 pub mod server;
 pub mod shutdown;

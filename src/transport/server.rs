@@ -3,6 +3,7 @@
 
 use super::router::Router;
 use super::shutdown::{self, Shutdown};
+use super::tls::ServerTls;
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
 use hyper::server::conn::http1;
@@ -16,12 +17,11 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 /// Limits on connections to the SOAP listener.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnLimits {
     pub max_connections: usize,
+    pub handshake_timeout: Duration,
     pub header_timeout: Duration,
     pub max_header_bytes: usize,
     /// A hard cap on one connection's life: bounds slow-drip clients.
@@ -30,13 +30,12 @@ pub struct ConnLimits {
 
 pub async fn serve(
     listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
+    tls: Arc<ServerTls>,
     router: Arc<Router>,
     limits: ConnLimits,
     metrics: Arc<Metrics>,
     mut shutdown: Shutdown,
 ) {
-    let acceptor = TlsAcceptor::from(tls);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
     // Returning drops the listener: from the shutdown on, new connections are refused.
     loop {
@@ -61,7 +60,8 @@ pub async fn serve(
             }
         };
         let _ = tcp.set_nodelay(true);
-        let acceptor = acceptor.clone();
+        // The configuration of the moment: a reload applies from the next connection on.
+        let acceptor = TlsAcceptor::from(tls.current());
         let router = router.clone();
         let metrics = metrics.clone();
         let busy = shutdown.busy();
@@ -70,7 +70,7 @@ pub async fn serve(
             let _permit = permit;
             let _busy = busy;
             let handshake = tokio::select! {
-                h = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => h,
+                h = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)) => h,
                 // No request has been read yet: nothing to finish.
                 _ = conn_shutdown.requested() => return,
             };

@@ -133,16 +133,7 @@ pub fn load_crls(paths: &[String]) -> Result<Crls, AnchorError> {
             path: p.clone(),
             why,
         };
-        let bytes = std::fs::read(p).map_err(|e| err(e.to_string()))?;
-        let ders: Vec<Vec<u8>> = if bytes.starts_with(b"-----") {
-            rustls_pemfile::crls(&mut &bytes[..])
-                .map(|c| c.map(|c| c.to_vec()))
-                .collect::<Result<_, _>>()
-                .map_err(|e| err(e.to_string()))?
-        } else {
-            vec![bytes]
-        };
-        for der in ders {
+        for der in crate::pki::load_crls(std::path::Path::new(p)).map_err(|e| err(e.to_string()))? {
             let crl = OwnedCertRevocationList::from_der(&der).map_err(|e| err(e.to_string()))?;
             out.push(CertRevocationList::Owned(crl));
         }

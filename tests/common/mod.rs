@@ -176,11 +176,7 @@ impl TestNode {
 
     /// Sends `SIGTERM` (a graceful shutdown) without waiting; see `wait_exit`.
     pub fn terminate(&self) {
-        let st = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(st.success(), "kill -TERM {} failed", self.pid());
+        self.signal("TERM");
     }
 
     /// Waits up to `limit` for the node to exit; None if it is still running then.
@@ -281,6 +277,48 @@ impl TestNode {
             "patient add failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+
+    /// GET on the plain-HTTP admin listener: status and body.
+    pub async fn admin_get(&self, path: &str) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.admin.trim_start_matches("http://");
+        let mut s = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connect admin");
+        let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).await.expect("send");
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).await.expect("read");
+        let text = String::from_utf8_lossy(&out).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// The value of one series of /metrics, e.g. `ncpeh_connections_total` (0 when absent).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let (_, body) = self.admin_get("/metrics").await;
+        body.lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+
+    /// Sends the node a signal by name, e.g. "HUP".
+    pub fn signal(&self, name: &str) {
+        let st = Command::new("kill")
+            .args([&format!("-{name}"), &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -{name} {} failed", self.pid());
     }
 
     pub async fn call(&self, path: &str, action: &str, body: &str) -> SoapResponse {
