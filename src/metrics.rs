@@ -17,6 +17,11 @@ pub struct Metrics {
     pub connections_open: AtomicI64,
     pub connections_total: AtomicU64,
     pub refused_oversize: AtomicU64,
+    /// Turned away at once: a caller over its requests in flight, over its rate, and
+    /// connections from an address over its share.
+    pub refused_in_flight: AtomicU64,
+    pub refused_rate: AtomicU64,
+    pub refused_per_ip: AtomicU64,
 }
 
 impl Metrics {
@@ -66,6 +71,18 @@ impl Metrics {
             "# TYPE ncpeh_refused_oversize_total counter\nncpeh_refused_oversize_total {}",
             self.refused_oversize.load(Ordering::Relaxed)
         );
+        out.push_str("# HELP ncpeh_refused_busy_total Requests and connections turned away by the per-caller and per-address limits.\n# TYPE ncpeh_refused_busy_total counter\n");
+        for (reason, n) in [
+            ("in_flight", &self.refused_in_flight),
+            ("rate", &self.refused_rate),
+            ("per_address", &self.refused_per_ip),
+        ] {
+            let _ = writeln!(
+                out,
+                "ncpeh_refused_busy_total{{reason=\"{reason}\"}} {}",
+                n.load(Ordering::Relaxed)
+            );
+        }
         out
     }
 }

@@ -18,6 +18,7 @@ use crate::trust::Outbound;
 use crate::transport::router::{DuplicatePath, Router, SoapLimits};
 use crate::transport::server::ConnLimits;
 use crate::transport::shutdown::{self, Trigger};
+use crate::transport::admission::{Admission, CallerLimits, CallerMatch};
 use crate::transport::{admin, server, tls};
 use crate::xds::codes::CodePolicy;
 use std::net::SocketAddr;
@@ -202,7 +203,14 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     };
     let auditor = Auditor::new(store.clone(), &cfg.audit.source_id);
     let policy = Arc::new(crate::trust::Policy::from_config(&cfg)?.with_auditor(auditor.clone()));
-    let mut router = Router::new(limits, cfg.public_url(), metrics.clone(), policy);
+    let admission = Arc::new(admission(&cfg));
+    let mut router = Router::new(
+        limits,
+        cfg.public_url(),
+        metrics.clone(),
+        policy,
+        admission.clone(),
+    );
     for svc in services(&cfg, &registry, &repository, &peers, terminology, &auditor)? {
         router.register(svc)?;
     }
@@ -218,6 +226,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         soap_l,
         server_tls.clone(),
         Arc::new(router),
+        admission,
         conn_limits,
         metrics.clone(),
         stop.clone(),
@@ -258,6 +267,34 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
             store,
         },
     })
+}
+
+/// The per-caller limits: `[server]` for everyone, and each peer that sets its own, matched by
+/// its certificate subject when pinned, else by its country.
+fn admission(cfg: &Config) -> Admission {
+    let s = &cfg.server;
+    let default = CallerLimits {
+        max_in_flight: s.caller_max_in_flight,
+        max_per_sec: s.caller_max_requests_per_sec,
+    };
+    let special = cfg
+        .peers
+        .iter()
+        .filter(|p| p.max_in_flight.is_some() || p.max_requests_per_sec.is_some())
+        .filter_map(|p| {
+            let by = match (&p.expected_subject, &p.country) {
+                (Some(subject), _) => CallerMatch::Subject(subject.clone()),
+                (None, Some(country)) => CallerMatch::Country(country.clone()),
+                (None, None) => return None,
+            };
+            let limits = CallerLimits {
+                max_in_flight: p.max_in_flight.unwrap_or(default.max_in_flight),
+                max_per_sec: p.max_requests_per_sec.unwrap_or(default.max_per_sec),
+            };
+            Some((by, limits))
+        })
+        .collect();
+    Admission::new(default, special, s.max_connections_per_address)
 }
 
 /// The SOAP services this node serves, each owning what it needs and each audited. A new

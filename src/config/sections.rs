@@ -33,6 +33,13 @@ section! {
         /// hyper cannot read headers into a buffer smaller than 8192 bytes.
         max_header_bytes: usize = 64 * 1024, check = at_least(8192);
         max_connections: usize = 1024, check = at_least(1);
+        /// Open connections one client address may hold (counted before the TLS handshake).
+        max_connections_per_address: usize = 128, check = at_least(1);
+        /// Per caller (client certificate): requests being answered at once, and requests per
+        /// second (also the burst). Over either, a 503 with Retry-After comes back at once.
+        /// `[[peers]]` may set their own.
+        caller_max_in_flight: usize = 64, check = at_least(1);
+        caller_max_requests_per_sec: u32 = 1000, check = at_least(1);
         /// A connection must finish its TLS handshake within this.
         handshake_timeout: Duration = Duration::from_secs(10),
             key = "handshake_timeout_secs", check = seconds;
@@ -211,6 +218,9 @@ section! {
         expected_subject: Option<String> = None;
         /// Default: gateway.peer_timeout_secs.
         timeout: Option<Duration> = None, key = "timeout_secs", check = opt(seconds);
+        /// This peer's calls in flight and per second (default: server.caller_max_*).
+        max_in_flight: Option<usize> = None, check = opt(at_least(1));
+        max_requests_per_sec: Option<u32> = None, check = opt(at_least(1));
         /// Certificates (PEM) of the issuers of this country's assertions (default with the dev
         /// PKI: <data_dir>/pki/issuer-<country>.pem).
         xua_issuers: Option<PathBuf> = None;

@@ -1,6 +1,7 @@
 //! HTTPS with mutual TLS: the SOAP listener, the admin listener, and the outbound client.
 
 pub mod admin;
+pub mod admission;
 pub mod body;
 pub mod client;
 pub mod memory;

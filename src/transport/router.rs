@@ -2,6 +2,7 @@
 //! size and time limits, MTOM, envelopes, and the per-transaction log line. The router knows no
 //! service by name: `node.rs` registers them.
 
+use super::admission::{Admission, Busy};
 use super::body::{read_limited, Chunks, ReadBodyError};
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
@@ -44,6 +45,7 @@ pub struct Router {
     /// Written into served WSDLs for `{{BASE_URL}}`.
     public_url: String,
     metrics: Arc<Metrics>,
+    admission: Arc<Admission>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +58,7 @@ impl Router {
         public_url: String,
         metrics: Arc<Metrics>,
         authorizer: Arc<dyn Authorizer>,
+        admission: Arc<Admission>,
     ) -> Router {
         Router {
             services: HashMap::new(),
@@ -63,6 +66,7 @@ impl Router {
             limits,
             public_url,
             metrics,
+            admission,
         }
     }
 
@@ -99,7 +103,10 @@ impl Router {
                     .replace("{{BASE_URL}}", &self.public_url);
                 plain(StatusCode::OK, "text/xml; charset=UTF-8", wsdl)
             }
-            (&Method::POST, Some(svc)) => self.soap_call(peer, svc, req).await,
+            (&Method::POST, Some(svc)) => match self.admission.admit(&peer) {
+                Ok(_ticket) => self.soap_call(peer, svc, req).await,
+                Err(busy) => self.busy(&peer, busy),
+            },
             (&Method::POST, None) => {
                 let f = Fault::sender(format!("There is no SOAP endpoint at {path}"));
                 fault_with_status(&f, StatusCode::NOT_FOUND)
@@ -194,6 +201,24 @@ impl Router {
             Ok(reply) => reply_response(reply, message_id.as_deref(), mtom_in),
             Err(f) => fault_response(&f, message_id.as_deref()),
         }
+    }
+
+    /// The immediate answer to a caller over its limits: 503 with Retry-After, before its body
+    /// is read (the connection closes, so the unread body goes with it).
+    fn busy(&self, peer: &PeerIdentity, busy: Busy) -> Response<Chunks> {
+        let counter = match busy {
+            Busy::InFlight(_) => &self.metrics.refused_in_flight,
+            Busy::Rate(_) => &self.metrics.refused_rate,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(subject = %peer.subject, %busy, "request turned away");
+        let f = Fault::receiver(format!("The node is busy: {busy}"));
+        let mut r = closing(fault_with_status(&f, StatusCode::SERVICE_UNAVAILABLE));
+        r.headers_mut().insert(
+            hyper::header::RETRY_AFTER,
+            hyper::header::HeaderValue::from_static("1"),
+        );
+        r
     }
 
     /// The whole body within the size and time limits, or the answer that refuses it.

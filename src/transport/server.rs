@@ -1,6 +1,7 @@
 //! The mTLS SOAP listener: TLS handshake (client certificate required), peer identity, HTTP/1.1
 //! with keep-alive, and limits on connections, headers and time.
 
+use super::admission::Admission;
 use super::router::Router;
 use super::shutdown::{self, Shutdown};
 use super::tls::ServerTls;
@@ -32,6 +33,7 @@ pub async fn serve(
     listener: TcpListener,
     tls: Arc<ServerTls>,
     router: Arc<Router>,
+    admission: Arc<Admission>,
     limits: ConnLimits,
     metrics: Arc<Metrics>,
     mut shutdown: Shutdown,
@@ -59,6 +61,12 @@ pub async fn serve(
                 continue;
             }
         };
+        // Before any TLS work: an address holding its share of connections gets no more.
+        let Some(counted) = admission.connect(addr.ip()) else {
+            metrics.refused_per_ip.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(%addr, "connection refused: too many from this address");
+            continue;
+        };
         let _ = tcp.set_nodelay(true);
         // The configuration of the moment: a reload applies from the next connection on.
         let acceptor = TlsAcceptor::from(tls.current());
@@ -68,6 +76,7 @@ pub async fn serve(
         let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _permit = permit;
+            let _counted = counted;
             let _busy = busy;
             let handshake = tokio::select! {
                 h = tokio::time::timeout(limits.handshake_timeout, acceptor.accept(tcp)) => h,
