@@ -100,13 +100,8 @@ async fn one_request(node: &TestNode, cert: &str) -> (u16, Option<String>, Strin
             break;
         }
     }
-    let text = String::from_utf8_lossy(&out).into_owned();
-    let status = text
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let text = String::from_utf8_lossy(&out);
+    let (status, head, body) = common::http_answer(&text);
     let retry = head.lines().find_map(|l| {
         l.to_ascii_lowercase()
             .strip_prefix("retry-after:")

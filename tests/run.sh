@@ -10,7 +10,7 @@ export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_pkgs=()
-for p in postgresql libxml2-utils libxmlsec1-dev libclang-dev pkg-config openssl; do
+for p in postgresql libxml2-utils libxmlsec1-dev libssl-dev libclang-dev pkg-config openssl; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -46,16 +46,26 @@ cargo build --workspace --bins --quiet
 echo "== tests on SQLite (with tests/architecture.rs: no module cycles, no oversized files)"
 cargo test --workspace --quiet 2>&1 | tee /tmp/ncpeh-test-sqlite.log
 
-echo "== tests on PostgreSQL"
+echo "== tests on PostgreSQL, which accepts TLS only (its certificate from a dev CA, verify-full)"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 pg_dir=$(mktemp -d /tmp/ncpeh-pg.XXXXXX)
 pg_port=${NCPEH_PG_PORT:-55432}
 run_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
-if [ "$(id -u)" = 0 ]; then chown postgres "$pg_dir"; fi
+./target/debug/ncpeh pki init --out "$pg_dir/pki" >/dev/null
+if [ "$(id -u)" = 0 ]; then chown -R postgres "$pg_dir"; fi
 run_pg "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U ncpeh >/dev/null
+# No "host" line: a connection without TLS finds no entry and is refused.
+printf 'local all all trust\nhostssl all all 127.0.0.1/32 trust\n' | run_pg tee "$pg_dir/data/pg_hba.conf" >/dev/null
 run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/log" -w \
-  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off" start >/dev/null
+  -o "-p $pg_port -k $pg_dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off \
+      -c ssl=on -c ssl_cert_file=$pg_dir/pki/server.pem -c ssl_key_file=$pg_dir/pki/server.key" start >/dev/null
 trap 'run_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$pg_dir"' EXIT
+# libpq in the node, the tests and psql: TLS, and the server's certificate checked against the CA.
+export PGSSLMODE=verify-full PGSSLROOTCERT="$pg_dir/pki/ca.pem"
+if "$pg_bin/psql" -q "host=127.0.0.1 port=$pg_port user=ncpeh dbname=postgres sslmode=disable" -c "select 1" >/dev/null 2>&1; then
+  echo "PostgreSQL accepted a connection without TLS"; exit 1
+fi
+export NCPEH_TEST_PG_TLS_CA="$pg_dir/pki/ca.pem"
 NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test -p ncpeh --quiet --tests 2>&1 | tee /tmp/ncpeh-test-pg.log
 
 collections="R.b,SQ.b,PR.b,Ret.b,rg(xca),rg"
@@ -67,7 +77,8 @@ echo "== NIST conformance XUA: reg_xua, rep_xua, rg(xca)_xua, ig(xca)_xua (SQLit
 ./tests/conformance-xua.sh 2>&1 | tee /tmp/ncpeh-conf-xua-sqlite.log | tail -n 1
 echo "== NIST conformance ($collections) on PostgreSQL"
 "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U ncpeh -d postgres -c "CREATE DATABASE ncpeh_conformance"
-./tests/conformance.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance" -- --collections "$collections" --junit /tmp/ncpeh-conformance-pg.xml 2>&1 | tee /tmp/ncpeh-conf-pg.log | tail -n 3
+# This one names TLS in its URL, as an operator's config would.
+./tests/conformance.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance?sslmode=verify-full&sslrootcert=$pg_dir/pki/ca.pem" -- --collections "$collections" --junit /tmp/ncpeh-conformance-pg.xml 2>&1 | tee /tmp/ncpeh-conf-pg.log | tail -n 3
 echo "== NIST conformance XUA on PostgreSQL (the gateway nodes on databases of their own)"
 "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U ncpeh -d postgres -c "CREATE DATABASE ncpeh_conformance_xua"
 ./tests/conformance-xua.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance_xua" 2>&1 | tee /tmp/ncpeh-conf-xua-pg.log | tail -n 1

@@ -5,20 +5,22 @@
 use super::setting::Raw;
 use super::{Config, Problems};
 
-/// Variables of the tools around the node (CLI, tests, benches, scripts), not settings.
-const NOT_CONFIG: [&str; 12] = [
+/// Variables of the tools around the node (CLI, tests, benches, scripts), not settings: these
+/// names, and every name under these prefixes (no section is called so).
+const NOT_CONFIG: [&str; 6] = [
     "NCPEH_CONFIG",
     "NCPEH_SHARED",
     "NCPEH_PYTHON",
-    "NCPEH_TEST_PG_URL",
     "NCPEH_TESTKIT",
     "NCPEH_TERMINOLOGY_DIR",
     "NCPEH_PG_PORT",
-    "NCPEH_BENCH_DOCS",
-    "NCPEH_BENCH_PG_URL",
-    "NCPEH_FUZZ_ROUNDS",
-    "NCPEH_CRASH_KILLS",
-    "NCPEH_CRASH_SEED",
+];
+const NOT_CONFIG_PREFIXES: [&str; 5] = [
+    "NCPEH_TEST_",
+    "NCPEH_BENCH_",
+    "NCPEH_FUZZ_",
+    "NCPEH_CRASH_",
+    "NCPEH_SOAK_",
 ];
 
 pub fn apply(
@@ -30,7 +32,9 @@ pub fn apply(
         let Some(rest) = name.strip_prefix("NCPEH_") else {
             continue;
         };
-        if NOT_CONFIG.contains(&name.as_str()) {
+        if NOT_CONFIG.contains(&name.as_str())
+            || NOT_CONFIG_PREFIXES.iter().any(|p| name.starts_with(p))
+        {
             continue;
         }
         let lower = rest.to_ascii_lowercase();

@@ -61,6 +61,14 @@ impl Store {
     pub fn open(url: &str, pool_size: u32) -> Result<Store, StoreError> {
         let is_postgres = url.starts_with("postgres://") || url.starts_with("postgresql://");
         let conn_url = if is_postgres {
+            // Without this, libpq's OpenSSL registers an exit handler that frees its state while
+            // pool threads may still be opening connections: a crash on exit (seen with
+            // `ncpeh patient add`). openssl-sys initialises it without that handler.
+            openssl_sys::init();
+            // One connection first: the pool would retry for its whole timeout and then report
+            // only a generic error, where libpq says what is wrong (TLS, password, host).
+            PgConnection::establish(url)
+                .map_err(|e| StoreError::Pool(format!("cannot connect to PostgreSQL: {e}")))?;
             url.to_string()
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);

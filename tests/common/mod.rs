@@ -290,17 +290,9 @@ impl TestNode {
         s.write_all(req.as_bytes()).await.expect("send");
         let mut out = Vec::new();
         s.read_to_end(&mut out).await.expect("read");
-        let text = String::from_utf8_lossy(&out).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_string())
-            .unwrap_or_default();
-        (status, body)
+        let text = String::from_utf8_lossy(&out);
+        let (status, _, body) = http_answer(&text);
+        (status, body.to_string())
     }
 
     /// The value of one series of /metrics, e.g. `ncpeh_connections_total` (0 when absent).
@@ -400,6 +392,17 @@ fn spawn_serve(config: &Path, log: Option<&Path>) -> (Child, Addrs) {
         feed: (feed != "off").then_some(feed),
     };
     (child, addrs)
+}
+
+/// A raw HTTP/1.1 answer as (status, head, body); status 0 when there is no status line.
+pub fn http_answer(text: &str) -> (u16, &str, &str) {
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((text, ""));
+    (status, head, body)
 }
 
 /// `ncpeh pki init --out dir`.
