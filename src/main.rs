@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use ncpeh::config::Config;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -219,11 +220,12 @@ fn conformance(a: ConformanceArgs) -> ExitCode {
 }
 
 fn serve(cfg: Config) -> Result<(), String> {
+    let grace = cfg.server.shutdown_grace;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let running = ncpeh::node::start(cfg).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the bound ports.
         println!(
@@ -237,9 +239,13 @@ fn serve(cfg: Config) -> Result<(), String> {
         );
         tracing::info!(soap = %running.soap, admin = %running.admin, "node started");
         shutdown_signal().await;
-        tracing::info!("shutting down");
+        running.shutdown(grace).await;
         Ok(())
-    })
+    });
+    // Work still running after the grace period (a request cut in its database transaction) is
+    // not waited for: the process exits and the database rolls that transaction back.
+    rt.shutdown_timeout(Duration::from_secs(1));
+    served
 }
 
 async fn shutdown_signal() {

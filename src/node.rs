@@ -17,11 +17,14 @@ use crate::translate::Terminology;
 use crate::trust::Outbound;
 use crate::transport::router::{DuplicatePath, Router, SoapLimits};
 use crate::transport::server::ConnLimits;
+use crate::transport::shutdown::{self, Trigger};
 use crate::transport::{admin, server, tls};
 use crate::xds::codes::CodePolicy;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -49,12 +52,81 @@ pub enum NodeError {
     Bind(String, std::io::Error),
 }
 
-/// The addresses a started node actually listens on (ports may have been 0 in the config).
-#[derive(Debug, Clone)]
+/// A started node: the addresses it actually listens on (ports may have been 0 in the config),
+/// and what `shutdown` needs. Dropped without `shutdown`, the node runs on.
 pub struct Running {
     pub soap: SocketAddr,
     pub admin: SocketAddr,
     pub feed: Option<SocketAddr>,
+    stop: Stop,
+}
+
+/// The tasks and handles a shutdown waits for or closes.
+struct Stop {
+    trigger: Trigger,
+    listeners: Vec<JoinHandle<()>>,
+    forwarder: JoinHandle<()>,
+    auditor: Auditor,
+    store: Store,
+}
+
+/// How a shutdown went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped {
+    /// Connections still busy when the grace period ran out (their requests go unanswered and
+    /// their transactions, if any, roll back when the process exits).
+    pub cut: usize,
+    pub took: Duration,
+}
+
+impl Running {
+    /// Stops the node: every listener stops accepting (new connections are refused), requests
+    /// in flight finish within `grace`, the audit writer writes what it holds, and the database
+    /// pool is closed. Logs one line when it starts and one when it is done.
+    pub async fn shutdown(self, grace: Duration) -> Stopped {
+        let started = Instant::now();
+        let Stop {
+            trigger,
+            listeners,
+            forwarder,
+            auditor,
+            store,
+        } = self.stop;
+        trigger.fire();
+        for l in listeners {
+            let _ = l.await;
+        }
+        tracing::info!(
+            connections = trigger.busy(),
+            grace_secs = grace.as_secs(),
+            "shutting down: listeners closed, finishing requests in flight"
+        );
+        let cut = trigger.drained(grace).await;
+        // Records of answered requests are already written (each answer waits for its record);
+        // this catches any still queued, e.g. from a request cut above.
+        auditor.flush().await;
+        drop(auditor);
+        let left = grace.saturating_sub(started.elapsed());
+        let mut forwarder = forwarder;
+        if tokio::time::timeout(left, &mut forwarder).await.is_err() {
+            forwarder.abort();
+        }
+        if cut == 0 {
+            let closing = tokio::task::spawn_blocking(move || store.close());
+            let _ = closing.await;
+        }
+        let took = started.elapsed();
+        if cut == 0 {
+            tracing::info!(took_ms = took.as_millis() as u64, "shutdown complete");
+        } else {
+            tracing::warn!(
+                took_ms = took.as_millis() as u64,
+                cut,
+                "shutdown complete; grace period over, unanswered requests cut"
+            );
+        }
+        Stopped { cut, took }
+    }
 }
 
 pub fn open_store(cfg: &Config) -> Result<Store, NodeError> {
@@ -107,17 +179,15 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         l.local_addr()
             .map_err(|e| NodeError::Bind(a.to_string(), e))
     };
-    let running = Running {
-        soap: local(&soap_l, &cfg.server.listen)?,
-        admin: local(&admin_l, &cfg.server.admin_listen)?,
-        feed: feed_l
-            .as_ref()
-            .map(|l| local(l, &cfg.feed.mllp_listen))
-            .transpose()?,
-    };
+    let soap = local(&soap_l, &cfg.server.listen)?;
+    let admin_addr = local(&admin_l, &cfg.server.admin_listen)?;
+    let feed = feed_l
+        .as_ref()
+        .map(|l| local(l, &cfg.feed.mllp_listen))
+        .transpose()?;
     let mut cfg = cfg;
     if cfg.server.public_url.is_none() {
-        cfg.server.public_url = Some(format!("https://{}", running.soap));
+        cfg.server.public_url = Some(format!("https://{soap}"));
     }
     let peers = Arc::new(Peers::from_config(&cfg)?);
     // Loaded once at start so that bad tables stop the node instead of a translation.
@@ -142,26 +212,45 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         max_header_bytes: cfg.server.max_header_bytes,
         lifetime: cfg.server.connection_lifetime,
     };
-    tokio::spawn(server::serve(
+    let (trigger, stop) = shutdown::channel();
+    let mut listeners = vec![tokio::spawn(server::serve(
         soap_l,
         tls_cfg,
         Arc::new(router),
         conn_limits,
         metrics.clone(),
+        stop.clone(),
+    ))];
+    let forwarder = tokio::spawn(crate::audit::forwarder::run(
+        store.clone(),
+        cfg.clone(),
+        stop.clone(),
     ));
-    tokio::spawn(crate::audit::forwarder::run(store.clone(), cfg.clone()));
     let health_store = store.clone();
     let health: admin::HealthCheck = Arc::new(move || health_store.ping());
-    tokio::spawn(admin::serve(admin_l, admin::Admin { health, metrics }));
+    admin::spawn_dedicated(admin_l, admin::Admin { health, metrics }, stop.clone())
+        .map_err(|e| NodeError::Bind(cfg.server.admin_listen.clone(), e))?;
     if let Some(l) = feed_l {
-        let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store));
-        tokio::spawn(crate::feed::serve(
+        let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store.clone()));
+        listeners.push(tokio::spawn(crate::feed::serve(
             l,
             sink,
             crate::feed::MllpLimits::default(),
-        ));
+            stop,
+        )));
     }
-    Ok(running)
+    Ok(Running {
+        soap,
+        admin: admin_addr,
+        feed,
+        stop: Stop {
+            trigger,
+            listeners,
+            forwarder,
+            auditor,
+            store,
+        },
+    })
 }
 
 /// The SOAP services this node serves, each owning what it needs and each audited. A new

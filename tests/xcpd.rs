@@ -232,6 +232,46 @@ async fn fnr_with_agreeing_demographics_matches() {
     );
 }
 
+/// Control characters in a name (here through the CLI) are cleaned on the way into the index:
+/// the answer is well-formed (the client parses it) and the cleaned name matches.
+#[tokio::test]
+async fn names_with_control_characters_are_cleaned_before_they_are_stored() {
+    let node = TestNode::start();
+    let id = fnr();
+    node.add_patient_with(
+        &format!("{id}^^^&{FNR}&ISO"),
+        "Nord\u{0B}mann",
+        "Kari\u{01}",
+        Some("19800101"),
+        None,
+    );
+    let a = discover(
+        &node,
+        &query(&Ask {
+            ids: vec![(FNR, &id)],
+            family: Some("Nordmann"),
+            given: Some("Kari"),
+            ..Default::default()
+        }),
+    )
+    .await;
+    assert_eq!(
+        (a.ack().as_str(), a.query_response().as_str()),
+        ("AA", "OK")
+    );
+    let person = a.subjects()[0]
+        .find(HL7, "patientPerson")
+        .expect("patientPerson");
+    assert_eq!(
+        person.find(HL7, "family").map(|f| f.text()).as_deref(),
+        Some("Nordmann")
+    );
+    assert_eq!(
+        person.find(HL7, "given").map(|f| f.text()).as_deref(),
+        Some("Kari")
+    );
+}
+
 #[tokio::test]
 async fn unknown_ids_and_disagreeing_demographics_find_nothing() {
     let node = TestNode::start();

@@ -58,6 +58,12 @@ impl Auditor {
     pub async fn record(&self, ev: AuditEvent) {
         let _ = self.writer.append(ev).await;
     }
+
+    /// Returns once every record handed to `record` or `failed` so far is written; for a
+    /// shutdown, after the last request was answered.
+    pub async fn flush(&self) {
+        self.writer.flush().await;
+    }
 }
 
 /// The mTLS peer and the XUA user of the principal.

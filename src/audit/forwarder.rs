@@ -9,6 +9,7 @@ use super::syslog::{frame, Sender};
 use super::AuditError;
 use crate::config::Config;
 use crate::store::{Store, StoreError};
+use crate::transport::shutdown::Shutdown;
 use rustls::pki_types::ServerName;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -69,24 +70,39 @@ impl Target {
     }
 }
 
-/// The forwarding task `node::start` spawns; returns at once when `[audit] syslog_url` is unset.
-pub async fn run(store: Store, cfg: Config) {
+/// The forwarding task `node::start` spawns; returns at once when `[audit] syslog_url` is unset,
+/// and on shutdown once the batch being sent (if any) is written and its cursor moved.
+pub async fn run(store: Store, cfg: Config, shutdown: Shutdown) {
     match Target::from_config(&cfg) {
-        Ok(Some(target)) => forward(store, target).await,
+        Ok(Some(target)) => forward(store, target, shutdown).await,
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, "audit records will not be forwarded"),
     }
 }
 
-/// Forwards forever: read a batch after the cursor, write it, move the cursor.
-pub async fn forward(store: Store, target: Target) {
+/// Forwards until shutdown: read a batch after the cursor, write it, move the cursor.
+pub async fn forward(store: Store, target: Target, shutdown: Shutdown) {
     let mut link = Link {
         target,
         conn: None,
         retry: FIRST_RETRY,
         down: None,
     };
+    // Waits between rounds end early on shutdown; a batch under way is finished first, so that
+    // nothing is sent twice after a restart.
+    let pause = |d: Duration| {
+        let mut shutdown = shutdown.clone();
+        async move {
+            tokio::select! {
+                _ = tokio::time::sleep(d) => true,
+                _ = shutdown.requested() => false,
+            }
+        }
+    };
     loop {
+        if shutdown.is_requested() {
+            return;
+        }
         let batch = store
             .read(|c| queued(c, FORWARD_BATCH).map_err(StoreError::from))
             .await;
@@ -94,17 +110,23 @@ pub async fn forward(store: Store, target: Target) {
             Ok(b) => b,
             Err(e) => {
                 tracing::warn!(error = %e, "audit forwarder cannot read the queue");
-                tokio::time::sleep(MAX_RETRY).await;
+                if !pause(MAX_RETRY).await {
+                    return;
+                }
                 continue;
             }
         };
         let Some(last) = records.last().map(|r| r.seq) else {
-            tokio::time::sleep(POLL).await;
+            if !pause(POLL).await {
+                return;
+            }
             continue;
         };
         if let Err(e) = link.send(&records).await {
             link.failed(&e);
-            tokio::time::sleep(link.retry).await;
+            if !pause(link.retry).await {
+                return;
+            }
             link.retry = (link.retry * 2).min(MAX_RETRY);
             continue;
         }

@@ -10,7 +10,11 @@ use tokio::sync::{mpsc, oneshot};
 /// Most records in one transaction.
 const GROUP: usize = 256;
 
-type Job = (AuditEvent, oneshot::Sender<Result<(), String>>);
+/// A record to write, or a flush: answered once every record sent before it is written.
+enum Job {
+    Record(AuditEvent, oneshot::Sender<Result<(), String>>),
+    Flush(oneshot::Sender<()>),
+}
 
 #[derive(Clone)]
 pub struct GroupWriter {
@@ -29,39 +33,64 @@ impl GroupWriter {
     pub async fn append(&self, ev: AuditEvent) -> Result<(), String> {
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send((ev, done))
+            .send(Job::Record(ev, done))
             .await
             .map_err(|_| "the audit writer has stopped".to_string())?;
         wait.await
             .map_err(|_| "the audit writer has stopped".to_string())?
     }
+
+    /// Returns once every record appended before this call is written (or has failed).
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.jobs.send(Job::Flush(done)).await.is_ok() {
+            let _ = wait.await;
+        }
+    }
 }
 
 async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
-        let mut group = vec![first];
-        while group.len() < GROUP {
+        let mut jobs = vec![first];
+        while jobs.len() < GROUP {
             match rx.try_recv() {
-                Ok(job) => group.push(job),
+                Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
         }
-        let (events, waiters): (Vec<AuditEvent>, Vec<_>) = group.into_iter().unzip();
-        let n = events.len();
-        let result = store
-            .write(move |c| {
-                for ev in &events {
-                    append(c, ev)?;
+        let mut events = Vec::with_capacity(jobs.len());
+        let mut waiters = Vec::with_capacity(jobs.len());
+        let mut flushes = Vec::new();
+        for job in jobs {
+            match job {
+                Job::Record(ev, w) => {
+                    events.push(ev);
+                    waiters.push(w);
                 }
-                Ok::<(), StoreError>(())
-            })
-            .await
-            .map_err(|e| e.to_string());
-        if let Err(e) = &result {
-            tracing::error!(records = n, error = %e, "audit records not written");
+                Job::Flush(w) => flushes.push(w),
+            }
         }
-        for w in waiters {
-            let _ = w.send(result.clone());
+        if !events.is_empty() {
+            let n = events.len();
+            let result = store
+                .write(move |c| {
+                    for ev in &events {
+                        append(c, ev)?;
+                    }
+                    Ok::<(), StoreError>(())
+                })
+                .await
+                .map_err(|e| e.to_string());
+            if let Err(e) = &result {
+                tracing::error!(records = n, error = %e, "audit records not written");
+            }
+            for w in waiters {
+                let _ = w.send(result.clone());
+            }
+        }
+        // Every record received before a flush is in this group or an earlier one.
+        for f in flushes {
+            let _ = f.send(());
         }
     }
 }

@@ -6,7 +6,7 @@ use super::setting::Raw;
 use super::{Config, Problems};
 
 /// Variables of the tools around the node (CLI, tests, benches, scripts), not settings.
-const NOT_CONFIG: [&str; 10] = [
+const NOT_CONFIG: [&str; 12] = [
     "NCPEH_CONFIG",
     "NCPEH_SHARED",
     "NCPEH_PYTHON",
@@ -17,6 +17,8 @@ const NOT_CONFIG: [&str; 10] = [
     "NCPEH_BENCH_DOCS",
     "NCPEH_BENCH_PG_URL",
     "NCPEH_FUZZ_ROUNDS",
+    "NCPEH_CRASH_KILLS",
+    "NCPEH_CRASH_SEED",
 ];
 
 pub fn apply(

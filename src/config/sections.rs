@@ -40,6 +40,10 @@ section! {
         /// The longest one connection may live, however busy: bounds slow-drip clients.
         connection_lifetime: Duration = Duration::from_secs(1800),
             key = "connection_lifetime_secs", check = seconds;
+        /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the
+        /// node exits anyway (unanswered requests are then rolled back, never half kept).
+        shutdown_grace: Duration = Duration::from_secs(30),
+            key = "shutdown_grace_secs", check = seconds;
     }
 }
 

@@ -33,6 +33,7 @@ fn defaults_run_and_validate() {
     assert_eq!(d, Config::default());
     assert_eq!(d.server.listen, "127.0.0.1:8443");
     assert_eq!(d.server.connection_lifetime, Duration::from_secs(1800));
+    assert_eq!(d.server.shutdown_grace, Duration::from_secs(30));
     assert_eq!(
         d.node.home_community_id,
         crate::ids::ehdsi::NO_HOME_COMMUNITY
@@ -321,6 +322,7 @@ fn settings_show_effective_values() {
         Some("\"ncpeh-data/pki/server.key\" (default)")
     );
     assert_eq!(get("server.connection_lifetime_secs"), Some("1800"));
+    assert_eq!(get("server.shutdown_grace_secs"), Some("30"));
     assert_eq!(get("peers[0].xca_url"), Some("\"https://a/xca\""));
     assert_eq!(get("log.format"), Some("\"pretty\""));
 }

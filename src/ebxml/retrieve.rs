@@ -21,7 +21,12 @@ fn child_text(e: &Element, name: &str) -> Option<String> {
     e.child(XDSB, name).map(|c| c.text().trim().to_string())
 }
 
-/// The DocumentRequests of a RetrieveDocumentSetRequest, in order (at least one).
+/// The most DocumentRequests one retrieve may carry. Real requests name a few documents; a
+/// body of 64 MiB could name 400,000, and each costs a lookup and an answer entry.
+pub const MAX_DOCUMENT_REQUESTS: usize = 1000;
+
+/// The DocumentRequests of a RetrieveDocumentSetRequest, in order (at least one, at most
+/// [`MAX_DOCUMENT_REQUESTS`]).
 pub fn parse_retrieve_request(body: &Element) -> Result<Vec<DocumentRequest>, ParseError> {
     if !body.is(XDSB, "RetrieveDocumentSetRequest") {
         return Err(ParseError::UnexpectedElement {
@@ -32,6 +37,7 @@ pub fn parse_retrieve_request(body: &Element) -> Result<Vec<DocumentRequest>, Pa
     }
     let reqs: Vec<DocumentRequest> = body
         .children_named(XDSB, "DocumentRequest")
+        .take(MAX_DOCUMENT_REQUESTS + 1)
         .map(|r| DocumentRequest {
             home: child_text(r, "HomeCommunityId").filter(|s| !s.is_empty()),
             repository_uid: child_text(r, "RepositoryUniqueId").unwrap_or_default(),
@@ -42,6 +48,11 @@ pub fn parse_retrieve_request(body: &Element) -> Result<Vec<DocumentRequest>, Pa
         return Err(ParseError::Invalid(
             "the request has no DocumentRequest".into(),
         ));
+    }
+    if reqs.len() > MAX_DOCUMENT_REQUESTS {
+        return Err(ParseError::Invalid(format!(
+            "the request has more than {MAX_DOCUMENT_REQUESTS} DocumentRequests; send at most {MAX_DOCUMENT_REQUESTS} per request"
+        )));
     }
     Ok(reqs)
 }

@@ -11,6 +11,7 @@ use tokio::sync::Semaphore;
 use tokio::time::timeout;
 
 use super::PatientSink;
+use crate::transport::shutdown::Shutdown;
 
 const START: u8 = 0x0B;
 const END: u8 = 0x1C;
@@ -36,11 +37,21 @@ impl Default for MllpLimits {
     }
 }
 
-/// Accepts connections forever, each on its own task.
-pub async fn serve(listener: TcpListener, sink: Arc<dyn PatientSink>, limits: MllpLimits) {
+/// Accepts connections until shutdown is asked for, each on its own task. Then the listener
+/// closes, and each connection ends once a message it has begun is answered.
+pub async fn serve(
+    listener: TcpListener,
+    sink: Arc<dyn PatientSink>,
+    limits: MllpLimits,
+    mut shutdown: Shutdown,
+) {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.requested() => return,
+        };
+        let (stream, peer) = match accepted {
             Ok(conn) => conn,
             Err(e) => {
                 // Usually out of file descriptors: back off instead of spinning.
@@ -54,11 +65,14 @@ pub async fn serve(listener: TcpListener, sink: Arc<dyn PatientSink>, limits: Ml
             continue;
         };
         let sink = Arc::clone(&sink);
+        let busy = shutdown.busy();
+        let conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
-            if let Err(reason) = connection(stream, peer, sink, limits).await {
+            if let Err(reason) = connection(stream, peer, sink, limits, conn_shutdown).await {
                 tracing::warn!(%peer, %reason, "MLLP connection closed");
             }
             drop(permit);
+            drop(busy);
         });
     }
 }
@@ -83,15 +97,22 @@ async fn connection(
     peer: SocketAddr,
     sink: Arc<dyn PatientSink>,
     limits: MllpLimits,
+    mut shutdown: Shutdown,
 ) -> Result<(), ConnError> {
     tracing::debug!(%peer, "MLLP connection opened");
     let mut framer = Framer::new(limits.max_message);
     let mut buf = vec![0u8; 16 * 1024];
     let mut frames = Vec::new();
     loop {
-        let n = timeout(limits.idle_timeout, stream.read(&mut buf))
-            .await
-            .map_err(|_| ConnError::Idle)??;
+        // On shutdown a connection between messages closes; one in the middle of a message
+        // reads on, so that a message begun is answered.
+        let n = tokio::select! {
+            r = timeout(limits.idle_timeout, stream.read(&mut buf)) => r.map_err(|_| ConnError::Idle)??,
+            _ = shutdown.requested(), if !framer.in_message() => {
+                tracing::debug!(%peer, "MLLP connection closed for shutdown");
+                return Ok(());
+            }
+        };
         if n == 0 {
             return if framer.in_message() {
                 Err(ConnError::Truncated)

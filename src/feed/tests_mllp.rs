@@ -9,14 +9,22 @@ use tokio::net::{TcpListener, TcpStream};
 
 use super::tests_hl7::{a01, MemSink, NIST_PID};
 use super::*;
+use crate::transport::shutdown::{self, Trigger};
 
 async fn start(limits: MllpLimits) -> (SocketAddr, Arc<MemSink>) {
+    let (addr, sink, _never) = start_stoppable(limits).await;
+    (addr, sink)
+}
+
+/// A listener and the trigger that stops it (dropped unfired, it never stops).
+async fn start_stoppable(limits: MllpLimits) -> (SocketAddr, Arc<MemSink>, Trigger) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let sink = Arc::new(MemSink::default());
     let dyn_sink: Arc<dyn PatientSink> = sink.clone();
-    tokio::spawn(serve(listener, dyn_sink, limits));
-    (addr, sink)
+    let (trigger, stop) = shutdown::channel();
+    tokio::spawn(serve(listener, dyn_sink, limits, stop));
+    (addr, sink, trigger)
 }
 
 fn frame(msg: &str) -> Vec<u8> {
@@ -151,4 +159,38 @@ async fn connections_over_the_limit_are_refused() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(third, Some(0x0b));
+}
+
+#[tokio::test]
+async fn shutdown_answers_a_message_begun_closes_idle_connections_and_refuses_new_ones() {
+    let (addr, sink, trigger) = start_stoppable(MllpLimits::default()).await;
+    let mut idle = TcpStream::connect(addr).await.unwrap();
+    let mut busy = TcpStream::connect(addr).await.unwrap();
+    let whole = frame(&a01(NIST_PID));
+    let (head, tail) = whole.split_at(whole.len() / 2);
+    busy.write_all(head).await.unwrap();
+    // Both connections are being served before the shutdown.
+    while trigger.busy() < 2 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    trigger.fire();
+    assert_closed(&mut idle).await;
+    let refused = async {
+        for _ in 0..200 {
+            if TcpStream::connect(addr).await.is_err() {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    };
+    assert!(refused.await, "the listener is closed after the shutdown");
+    assert_eq!(trigger.busy(), 1, "the half-sent message keeps its connection");
+    busy.write_all(tail).await.unwrap();
+    let ack = read_ack(&mut busy).await;
+    assert!(ack.contains("\rMSA|AA|"), "{ack:?}");
+    assert_closed(&mut busy).await;
+    assert_eq!(trigger.drained(Duration::from_secs(5)).await, 0);
+    assert_eq!(sink.patients.lock().unwrap().len(), 1);
 }

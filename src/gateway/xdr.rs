@@ -114,16 +114,15 @@ async fn receive(
     call: SoapCall,
     mut ev: AuditEvent,
 ) -> Result<Vec<XdsError>, Vec<XdsError>> {
-    let req = parse_request(call.body(), &call.parts)?;
     let sender = Sender::of(&call.principal);
     let by = sender.by.clone();
-    drop(call);
-    let mut objects = req.objects;
-    let documents = req.documents;
     let uid = repo.cfg.unique_id.clone();
-    // Hashing and reading the eDs is CPU work: keep it off the async workers.
+    // Decoding, hashing and reading the eDs is CPU work: keep it off the async workers.
     let checked = tokio::task::spawn_blocking(move || {
-        let facts = augment(&mut objects, &documents, &uid)?;
+        let req = parse_request(call.body(), &call.parts)?;
+        drop(call);
+        let mut objects = req.objects;
+        let facts = augment(&mut objects, &req.documents, &uid)?;
         let effects = effects(&objects, &facts, term, &sender)?;
         Ok::<_, Vec<XdsError>>((objects, facts, effects))
     })

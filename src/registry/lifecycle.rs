@@ -9,11 +9,12 @@ use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
 use crate::xds::model::{AvailabilityStatus, EntryKind};
 use crate::xds::{ids, XdsError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 #[derive(Debug, Default)]
 pub struct LifecycleEffects {
-    pub deprecate: Vec<String>,
+    /// DocumentEntries to deprecate (a set: one submission may replace thousands).
+    pub deprecate: HashSet<String>,
     pub extra_assocs: Vec<RegistryObject>,
     pub touched_folders: Vec<String>,
 }
@@ -66,13 +67,12 @@ pub fn apply_lifecycle(
             continue;
         }
         if ids::deprecates_target(t) {
-            if effects.deprecate.iter().any(|d| d == tgt) {
+            if !effects.deprecate.insert(tgt.to_string()) {
                 errs.push(XdsError::metadata(format!(
                     "DocumentEntry {tgt} is replaced twice in one submission"
                 )));
                 continue;
             }
-            effects.deprecate.push(tgt.to_string());
             deprecate_dependents(conn, tgt, effects)?;
             inherit_folders(conn, sub, src, tgt, effects)?;
         }
@@ -93,9 +93,7 @@ fn deprecate_dependents(
         EntryKind::DocumentEntry,
     )?;
     for row in deps {
-        if !effects.deprecate.contains(&row.uuid) {
-            effects.deprecate.push(row.object.uuid);
-        }
+        effects.deprecate.insert(row.object.uuid);
     }
     Ok(())
 }

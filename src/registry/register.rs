@@ -12,7 +12,7 @@ use crate::store::{patients, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
 use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl Registry {
     /// Registers a submission. Returns warnings on success.
@@ -95,7 +95,10 @@ pub fn store_submission(
         .map(new_assoc)
         .collect();
     rs::insert_assocs(conn, &assocs)?;
-    rs::set_status(conn, &effects.deprecate, AvailabilityStatus::Deprecated)?;
+    // Sorted, so concurrent submissions lock rows in one order.
+    let mut deprecate: Vec<String> = effects.deprecate.iter().cloned().collect();
+    deprecate.sort_unstable();
+    rs::set_status(conn, &deprecate, AvailabilityStatus::Deprecated)?;
     rs::set_last_update(conn, &effects.touched_folders, now_i)?;
     Ok(Vec::new())
 }
@@ -127,9 +130,10 @@ fn check_collisions(
             format!("entryUUID {t} is already in the registry"),
         ));
     }
-    let uids: Vec<String> = sub.entries().map(|e| e.unique_id.clone()).collect();
+    let by_uid: HashMap<&str, &Entry> = sub.entries().map(|e| (e.unique_id.as_str(), e)).collect();
+    let uids: Vec<String> = by_uid.keys().map(|u| u.to_string()).collect();
     for row in rs::objects_by_unique_ids(conn, &uids)? {
-        let Some(e) = sub.entries().find(|e| e.unique_id == row.unique_id) else {
+        let Some(e) = by_uid.get(row.unique_id.as_str()) else {
             continue;
         };
         let same_kind = e.kind == row.kind;
@@ -169,7 +173,7 @@ fn load_referenced(
     let mut ids: Vec<String> = Vec::new();
     for a in &sub.assocs {
         for id in [&a.source_object, &a.target_object].into_iter().flatten() {
-            if !sub.contains(id) && !sub.assocs.iter().any(|x| &x.id == id) {
+            if !sub.contains(id) && !sub.has_assoc(id) {
                 ids.push(id.clone());
             }
         }
@@ -192,8 +196,7 @@ fn check_membership(
 ) {
     let set_id = sub.set.uuid();
     let patient_of = |id: &str| -> Option<String> {
-        sub.entries()
-            .find(|e| e.uuid() == id)
+        sub.entry(id)
             .map(|e| e.patient_id.clone())
             .or_else(|| existing.get(id).map(|r| r.patient_id.clone()))
     };
@@ -206,7 +209,7 @@ fn check_membership(
         let tgt = a.target_object.as_deref().unwrap_or_default();
         let target_known = sub.contains(tgt)
             || existing.contains_key(tgt)
-            || sub.assocs.iter().any(|x| x.id == tgt);
+            || sub.has_assoc(tgt);
         if !target_known {
             errs.push(unresolved(a, tgt));
             continue;
@@ -266,7 +269,7 @@ fn check_membership(
             }
         }
     }
-    let members: Vec<&str> = sub
+    let members: HashSet<&str> = sub
         .assocs
         .iter()
         .filter(|a| {

@@ -17,25 +17,86 @@ pub struct Submission {
     pub assocs: Vec<RegistryObject>,
     /// Old (possibly symbolic) id to assigned UUID, for the caller (the repository needs it).
     pub id_map: HashMap<String, String>,
+    /// Where each id of the submission is: associations are checked against it one by one,
+    /// and a client decides how many objects there are.
+    index: HashMap<String, Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    Set,
+    Doc(usize),
+    Folder(usize),
+    Assoc,
 }
 
 impl Submission {
+    fn new(
+        set: Entry,
+        docs: Vec<Entry>,
+        folders: Vec<Entry>,
+        assocs: Vec<RegistryObject>,
+        id_map: HashMap<String, String>,
+    ) -> Submission {
+        let mut index = HashMap::with_capacity(1 + docs.len() + folders.len() + assocs.len());
+        // Entries win over an association that reuses their id (which validation refuses).
+        for a in &assocs {
+            index.insert(a.id.clone(), Slot::Assoc);
+        }
+        for (i, f) in folders.iter().enumerate() {
+            index.insert(f.uuid().to_string(), Slot::Folder(i));
+        }
+        for (i, d) in docs.iter().enumerate() {
+            index.insert(d.uuid().to_string(), Slot::Doc(i));
+        }
+        index.insert(set.uuid().to_string(), Slot::Set);
+        Submission {
+            set,
+            docs,
+            folders,
+            assocs,
+            id_map,
+            index,
+        }
+    }
+
     pub fn entries(&self) -> impl Iterator<Item = &Entry> {
         std::iter::once(&self.set)
             .chain(self.docs.iter())
             .chain(self.folders.iter())
     }
 
+    /// The SubmissionSet, DocumentEntry or Folder of the submission with this id.
+    pub fn entry(&self, uuid: &str) -> Option<&Entry> {
+        match self.index.get(uuid)? {
+            Slot::Set => Some(&self.set),
+            Slot::Doc(i) => self.docs.get(*i),
+            Slot::Folder(i) => self.folders.get(*i),
+            Slot::Assoc => None,
+        }
+    }
+
     pub fn contains(&self, uuid: &str) -> bool {
-        self.entries().any(|e| e.uuid() == uuid)
+        self.entry(uuid).is_some()
+    }
+
+    /// An association of the submission has this id.
+    pub fn has_assoc(&self, id: &str) -> bool {
+        matches!(self.index.get(id), Some(Slot::Assoc))
     }
 
     pub fn doc(&self, uuid: &str) -> Option<&Entry> {
-        self.docs.iter().find(|e| e.uuid() == uuid)
+        match self.index.get(uuid)? {
+            Slot::Doc(i) => self.docs.get(*i),
+            _ => None,
+        }
     }
 
     pub fn folder(&self, uuid: &str) -> Option<&Entry> {
-        self.folders.iter().find(|e| e.uuid() == uuid)
+        match self.index.get(uuid)? {
+            Slot::Folder(i) => self.folders.get(*i),
+            _ => None,
+        }
     }
 }
 
@@ -189,13 +250,7 @@ pub fn prepare(
         }
     }
     match set {
-        Some(set) if errs.is_empty() => Ok(Submission {
-            set,
-            docs,
-            folders,
-            assocs,
-            id_map,
-        }),
+        Some(set) if errs.is_empty() => Ok(Submission::new(set, docs, folders, assocs, id_map)),
         _ => Err(errs),
     }
 }

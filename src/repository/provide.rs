@@ -19,7 +19,7 @@ use crate::xds::{ids, ErrorCode, XdsError};
 use crate::xml::Element;
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The metadata of an ITI-41 request with its documents' bytes.
 #[derive(Debug)]
@@ -49,7 +49,7 @@ pub fn parse_request(
     let req = parse_provide_request(body).map_err(|e| vec![XdsError::metadata(e.to_string())])?;
     let mut errs = Vec::new();
     let mut documents: Vec<(String, Bytes)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
+    let mut seen = HashSet::new();
     for d in req.documents {
         if d.id.is_empty() {
             errs.push(XdsError::metadata("an xdsb:Document has no id attribute"));
@@ -103,11 +103,18 @@ pub fn augment(
         })
         .filter_map(|o| Some((o.registry_object.clone()?, o.value.clone()?)))
         .collect();
+    // Hashed lookups both ways: the client decides how many documents and entries there are.
+    let by_id: HashMap<&str, &Bytes> = documents.iter().map(|(id, d)| (id.as_str(), d)).collect();
+    let described: HashSet<String> = objects
+        .iter()
+        .filter(|o| o.tag == RimTag::ExtrinsicObject)
+        .map(|o| o.id.clone())
+        .collect();
     for o in objects
         .iter_mut()
         .filter(|o| o.tag == RimTag::ExtrinsicObject)
     {
-        let Some((_, data)) = documents.iter().find(|(id, _)| *id == o.id) else {
+        let Some(data) = by_id.get(o.id.as_str()).copied() else {
             errs.push(
                 XdsError::new(
                     ErrorCode::MissingDocument,
@@ -149,10 +156,7 @@ pub fn augment(
         });
     }
     for (id, _) in documents {
-        let described = objects
-            .iter()
-            .any(|o| o.tag == RimTag::ExtrinsicObject && o.id == *id);
-        if !described {
+        if !described.contains(id) {
             errs.push(
                 XdsError::new(
                     ErrorCode::MissingDocumentMetadata,

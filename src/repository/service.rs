@@ -55,7 +55,6 @@ pub fn provide_reply(ok: bool, errors: &[RegistryError]) -> SoapReply {
     SoapReply::new(action::PROVIDE_AND_REGISTER_RESPONSE, body, status.label())
 }
 
-
 async fn provide(svc: &RepositoryService, call: SoapCall) -> SoapReply {
     let ev = svc
         .auditor
@@ -83,20 +82,17 @@ enum Stored {
 
 async fn store_provided(repo: &Repository, call: SoapCall, ev: &AuditEvent) -> Stored {
     let failed = |errs: &[XdsError]| Stored::Failed(to_registry_errors(errs));
-    let req = match parse_request(call.body(), &call.parts) {
-        Ok(r) => r,
-        Err(errs) => return failed(&errs),
-    };
-    // The parsed envelope and the MTOM map are no longer needed; the documents' Bytes keep
-    // only their own slices of the request alive.
-    drop(call);
     let uid = repo.cfg.unique_id.clone();
-    let mut objects = req.objects;
-    let documents = req.documents;
-    // SHA-1 over large documents is CPU work: keep it off the async workers.
+    // Base64 of inline documents and SHA-1 over large ones are CPU work: keep them off the
+    // async workers.
     let checked = tokio::task::spawn_blocking(move || {
-        let r = augment(&mut objects, &documents, &uid);
-        r.map(|facts| (objects, facts))
+        let req = parse_request(call.body(), &call.parts)?;
+        // The parsed envelope and the MTOM map are no longer needed; the documents' Bytes
+        // keep only their own slices of the request alive.
+        drop(call);
+        let mut objects = req.objects;
+        let facts = augment(&mut objects, &req.documents, &uid)?;
+        Ok::<_, Vec<XdsError>>((objects, facts))
     })
     .await;
     let (objects, facts) = match checked {

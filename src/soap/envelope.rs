@@ -31,16 +31,7 @@ pub fn decode_request(
     if !root.is(SOAP12, "Envelope") {
         return Err(Fault::sender("The message is not a SOAP 1.2 Envelope"));
     }
-    // The body is moved out of the tree, not cloned: it may be tens of megabytes.
-    let body = take_child(&mut root, "Body")
-        .ok_or_else(|| Fault::sender("The envelope has no Body"))?
-        .children
-        .into_iter()
-        .find_map(|n| match n {
-            xml::Node::Element(e) => Some(e),
-            xml::Node::Text(_) => None,
-        })
-        .ok_or_else(|| Fault::sender("The SOAP Body is empty"))?;
+    let body = take_body(&mut root).map_err(|why| Fault::sender(format!("The {why}")))?;
     let header = take_child(&mut root, "Header");
     let header = header.as_ref();
     let get = |name: &str| -> Option<String> {
@@ -71,6 +62,20 @@ pub fn decode_request(
         security,
         body,
     })
+}
+
+/// The element inside a SOAP 1.2 envelope's Body, moved out of the tree, not cloned: it may be
+/// tens of megabytes. The error names what is missing.
+pub fn take_body(env: &mut Element) -> Result<Element, &'static str> {
+    take_child(env, "Body")
+        .ok_or("envelope has no Body")?
+        .children
+        .into_iter()
+        .find_map(|n| match n {
+            xml::Node::Element(e) => Some(e),
+            xml::Node::Text(_) => None,
+        })
+        .ok_or("SOAP Body is empty")
 }
 
 /// The first SOAP 1.2 child of the envelope with this name, taken out of it.

@@ -2,12 +2,15 @@
 //! Parts are zero-copy slices of the received body.
 
 use bytes::Bytes;
+use memchr::memmem;
 use std::collections::HashMap;
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum MtomError {
     #[error("multipart/related Content-Type has no boundary")]
     NoBoundary,
+    #[error("the multipart boundary must be 1 to 70 characters (RFC 2046)")]
+    BadBoundary,
     #[error("multipart body is truncated: no closing boundary")]
     Truncated,
     #[error("multipart part has malformed headers")]
@@ -95,21 +98,33 @@ pub struct MtomMessage {
 
 pub const MAX_PARTS: usize = 10_000;
 
+/// RFC 2046's limit: a longer boundary is no MIME a conforming sender makes.
+pub const MAX_BOUNDARY: usize = 70;
+
 pub fn decode(ct: &ContentType, body: Bytes) -> Result<MtomMessage, MtomError> {
     let boundary = ct.param("boundary").ok_or(MtomError::NoBoundary)?;
+    if boundary.is_empty() || boundary.len() > MAX_BOUNDARY {
+        return Err(MtomError::BadBoundary);
+    }
     let start = ct.param("start").map(strip_cid);
     let delim = format!("--{boundary}");
     let d = delim.as_bytes();
+    let delimiter = memmem::Finder::new(d);
+    let find = |from: usize| {
+        body.get(from..)
+            .and_then(|h| delimiter.find(h))
+            .map(|i| i + from)
+    };
 
     // Position after the first delimiter line.
-    let mut pos = find(&body, d, 0).ok_or(MtomError::Truncated)? + d.len();
+    let mut pos = find(0).ok_or(MtomError::Truncated)? + d.len();
     let mut parts: Vec<(Option<String>, Part)> = Vec::new();
     loop {
         if body[pos..].starts_with(b"--") {
             break;
         }
         pos = skip_line(&body, pos).ok_or(MtomError::Truncated)?;
-        let next = find(&body, d, pos).ok_or(MtomError::Truncated)?;
+        let next = find(pos).ok_or(MtomError::Truncated)?;
         // The CRLF before a delimiter belongs to the delimiter (never reaching back before
         // this part's start: an empty part has none of its own).
         let mut end = next;
@@ -193,37 +208,13 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if from > hay.len() || needle.is_empty() {
-        return None;
-    }
-    let first = needle[0];
-    let mut i = from;
-    while i + needle.len() <= hay.len() {
-        match hay[i..hay.len() - needle.len() + 1]
-            .iter()
-            .position(|&b| b == first)
-        {
-            None => return None,
-            Some(off) => {
-                let j = i + off;
-                if &hay[j..j + needle.len()] == needle {
-                    return Some(j);
-                }
-                i = j + 1;
-            }
-        }
-    }
-    None
-}
-
 fn skip_line(b: &[u8], pos: usize) -> Option<usize> {
-    find(b, b"\n", pos).map(|i| i + 1)
+    memchr::memchr(b'\n', b.get(pos..)?).map(|i| pos + i + 1)
 }
 
 /// Headers end at the first empty line. Returns the headers and the offset of the content.
 fn parse_headers(b: &[u8]) -> Result<(Vec<(String, String)>, usize), MtomError> {
-    let (end, sep) = match (find(b, b"\r\n\r\n", 0), find(b, b"\n\n", 0)) {
+    let (end, sep) = match (memmem::find(b, b"\r\n\r\n"), memmem::find(b, b"\n\n")) {
         (Some(a), Some(c)) if c < a => (c, 2),
         (Some(a), _) => (a, 4),
         (None, Some(c)) => (c, 2),
@@ -332,6 +323,26 @@ mod tests {
             MtomError::MissingContentId
         );
         assert_eq!(strip_cid("cid:a%40b"), "a@b");
+    }
+
+    #[test]
+    fn boundaries_longer_than_rfc_2046_allows_are_refused() {
+        let long = "b".repeat(MAX_BOUNDARY + 1);
+        let body = format!("--{long}\r\nContent-ID: <r@x>\r\n\r\n<env/>\r\n--{long}--\r\n");
+        let ct = ContentType::parse(&format!("multipart/related; boundary={long}"));
+        assert_eq!(
+            decode(&ct, Bytes::from(body)).unwrap_err(),
+            MtomError::BadBoundary
+        );
+        let ok = "b".repeat(MAX_BOUNDARY);
+        let body = format!("--{ok}\r\nContent-ID: <r@x>\r\n\r\n<env/>\r\n--{ok}--\r\n");
+        let ct = ContentType::parse(&format!("multipart/related; boundary={ok}"));
+        assert_eq!(&decode(&ct, Bytes::from(body)).unwrap().root[..], b"<env/>");
+        let ct = ContentType::parse("multipart/related; boundary=\"\"");
+        assert_eq!(
+            decode(&ct, Bytes::new()).unwrap_err(),
+            MtomError::BadBoundary
+        );
     }
 
     #[test]

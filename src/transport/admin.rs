@@ -1,6 +1,7 @@
 //! The plain-HTTP admin listener (loopback by default): /health and /metrics.
 
 use super::body::Chunks;
+use super::shutdown::{self, Shutdown};
 use crate::metrics::Metrics;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -9,6 +10,8 @@ use hyper_util::rt::TokioIo;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
+
+const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether the node can do its work (the database answers); run on a blocking thread.
 pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
@@ -19,17 +22,49 @@ pub struct Admin {
     pub metrics: Arc<Metrics>,
 }
 
-pub async fn serve(listener: TcpListener, admin: Admin) {
+/// Serves the admin listener on a thread and runtime of its own, so that /health and /metrics
+/// answer even while the SOAP listener's workers are all busy.
+pub fn spawn_dedicated(
+    listener: TcpListener,
+    admin: Admin,
+    shutdown: Shutdown,
+) -> std::io::Result<()> {
+    let listener = listener.into_std()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("ncpeh-admin".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                match TcpListener::from_std(listener) {
+                    Ok(l) => serve(l, admin, shutdown).await,
+                    Err(e) => tracing::error!(error = %e, "admin listener lost"),
+                }
+            })
+        })?;
+    Ok(())
+}
+
+/// Serves until shutdown is asked for; then the listener closes and each connection ends after
+/// its request.
+pub async fn serve(listener: TcpListener, admin: Admin, mut shutdown: Shutdown) {
     loop {
-        let Ok((tcp, _)) = listener.accept().await else {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = shutdown.requested() => return,
+        };
+        let Ok((tcp, _)) = accepted else {
             continue;
         };
         let admin = admin.clone();
+        let busy = shutdown.busy();
+        let conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
+            let _busy = busy;
             let svc = service_fn(move |req| answer(admin.clone(), req));
-            let _ = http1::Builder::new()
-                .serve_connection(TokioIo::new(tcp), svc)
-                .await;
+            let conn = http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
+            let _ = shutdown::serve_http1(conn, conn_shutdown).await;
         });
     }
 }
@@ -38,9 +73,12 @@ async fn answer<B>(admin: Admin, req: Request<B>) -> Result<Response<Chunks>, In
     let (status, ctype, body) = match req.uri().path() {
         "/health" => {
             let check = admin.health.clone();
-            let db = tokio::task::spawn_blocking(move || check())
-                .await
-                .unwrap_or(false);
+            // A database that does not answer in time is as good as down for a monitor.
+            let ping = tokio::task::spawn_blocking(move || check());
+            let db = matches!(
+                tokio::time::timeout(HEALTH_TIMEOUT, ping).await,
+                Ok(Ok(true))
+            );
             let status = if db {
                 StatusCode::OK
             } else {

@@ -40,6 +40,9 @@ pub struct HttpReply {
     pub body: Bytes,
 }
 
+/// Answers up to this size are decoded where they arrive; larger ones on a blocking thread.
+pub const INLINE_DECODE_BYTES: usize = 64 * 1024;
+
 /// A decoded SOAP response.
 #[derive(Debug)]
 pub struct SoapResponse {
@@ -212,7 +215,13 @@ impl HttpsClient {
         let reply = self
             .request(Method::POST, url, Some(&ct), vec![Bytes::from(envelope)])
             .await?;
-        decode_soap_reply(reply)
+        // A peer's answer may be hundreds of megabytes: parse it off the async workers.
+        if reply.body.len() <= INLINE_DECODE_BYTES {
+            return decode_soap_reply(reply);
+        }
+        tokio::task::spawn_blocking(move || decode_soap_reply(reply))
+            .await
+            .map_err(|e| ClientError::Response(format!("decoding the answer failed: {e}")))?
     }
 }
 
@@ -224,7 +233,7 @@ pub fn decode_soap_reply(reply: HttpReply) -> Result<SoapResponse, ClientError> 
     } else {
         (reply.body, HashMap::new())
     };
-    let env = xml::parse(&root, xml::Limits::default())
+    let mut env = xml::parse(&root, xml::Limits::default())
         .map_err(|e| ClientError::Response(format!("HTTP {}: {e}", reply.status)))?;
     if !env.is(SOAP12, "Envelope") {
         return Err(ClientError::Response(format!(
@@ -232,17 +241,14 @@ pub fn decode_soap_reply(reply: HttpReply) -> Result<SoapResponse, ClientError> 
             reply.status
         )));
     }
+    let body = crate::soap::envelope::take_body(&mut env)
+        .map_err(|why| ClientError::Response(format!("HTTP {}: {why}", reply.status)))?;
     let header = env.child(SOAP12, "Header");
     let wsa = |n: &str| {
         header
             .and_then(|h| h.child(crate::soap::WSA, n))
             .map(|e| e.text().trim().to_string())
     };
-    let body = env
-        .child(SOAP12, "Body")
-        .and_then(|b| b.elements().next())
-        .cloned()
-        .ok_or_else(|| ClientError::Response("empty SOAP Body".into()))?;
     let fault = body.is(SOAP12, "Fault").then(|| {
         let code = body
             .child(SOAP12, "Code")

@@ -3,6 +3,8 @@
 pub mod admin;
 pub mod body;
 pub mod client;
+pub mod memory;
 pub mod router;
 pub mod server;
+pub mod shutdown;
 pub mod tls;

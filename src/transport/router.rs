@@ -31,6 +31,9 @@ enum NotServed {
 }
 use NotServed::{Failed, Refused};
 
+/// Bodies up to this size are decoded where they arrive; larger ones on a blocking thread.
+const INLINE_DECODE_BYTES: usize = 64 * 1024;
+
 /// The metrics label of an action no service answers (keeps the label set closed).
 const OTHER_ACTION: &str = "other";
 
@@ -123,8 +126,22 @@ impl Router {
             Ok(v) => v,
             Err(refused) => return closing(refused),
         };
+        let _trim = super::memory::TrimAfter::for_body(body.len());
         let mtom_in = ct.is_multipart();
-        let (soap_req, parts) = match decode(&ct, body, self.limits.max_body_bytes) {
+        let max = self.limits.max_body_bytes;
+        // MTOM splitting and parsing megabytes is CPU work: off the async workers, so that
+        // one large request cannot stall the connections that share them.
+        let decoded = if body.len() <= INLINE_DECODE_BYTES {
+            decode(&ct, body, max)
+        } else {
+            tokio::task::spawn_blocking(move || decode(&ct, body, max))
+                .await
+                .unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "request decoding task failed");
+                    Err(Fault::receiver("The request could not be decoded"))
+                })
+        };
+        let (soap_req, parts) = match decoded {
             Ok(v) => v,
             Err(f) => {
                 self.done(endpoint.path, "-", None, &peer, "Fault", started);

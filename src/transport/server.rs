@@ -2,11 +2,13 @@
 //! with keep-alive, and limits on connections, headers and time.
 
 use super::router::Router;
+use super::shutdown::{self, Shutdown};
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
+use rustls_pki_types::CertificateDer;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,15 +34,25 @@ pub async fn serve(
     router: Arc<Router>,
     limits: ConnLimits,
     metrics: Arc<Metrics>,
+    mut shutdown: Shutdown,
 ) {
     let acceptor = TlsAcceptor::from(tls);
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    // Returning drops the listener: from the shutdown on, new connections are refused.
     loop {
         // Waiting for a free slot before accepting leaves excess clients in the kernel backlog.
-        let Ok(permit) = slots.clone().acquire_owned().await else {
-            return;
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = shutdown.requested() => return,
         };
-        let (tcp, addr) = match listener.accept().await {
+        let accepted = tokio::select! {
+            c = listener.accept() => c,
+            _ = shutdown.requested() => return,
+        };
+        let (tcp, addr) = match accepted {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!(error = %e, "accept failed");
@@ -52,9 +64,17 @@ pub async fn serve(
         let acceptor = acceptor.clone();
         let router = router.clone();
         let metrics = metrics.clone();
+        let busy = shutdown.busy();
+        let mut conn_shutdown = shutdown.clone();
         tokio::spawn(async move {
             let _permit = permit;
-            let tls = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+            let _busy = busy;
+            let handshake = tokio::select! {
+                h = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)) => h,
+                // No request has been read yet: nothing to finish.
+                _ = conn_shutdown.requested() => return,
+            };
+            let tls = match handshake {
                 Ok(Ok(s)) => s,
                 Ok(Err(e)) => {
                     metrics.tls_failures.fetch_add(1, Ordering::Relaxed);
@@ -67,13 +87,14 @@ pub async fn serve(
                     return;
                 }
             };
-            let peer = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| PeerIdentity::from_chain(c).ok())
-                .unwrap_or_default();
-            let peer = Arc::new(peer);
+            let peer = match identity(tls.get_ref().1.peer_certificates()) {
+                Ok(p) => Arc::new(p),
+                Err(why) => {
+                    metrics.tls_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(%addr, error = %why, "connection closed");
+                    return;
+                }
+            };
             tracing::debug!(%addr, subject = %peer.subject, issuer = %peer.issuer, "connection");
             metrics.connections_open.fetch_add(1, Ordering::Relaxed);
             metrics.connections_total.fetch_add(1, Ordering::Relaxed);
@@ -84,12 +105,33 @@ pub async fn serve(
                 .max_buf_size(limits.max_header_bytes)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);
-            match tokio::time::timeout(limits.lifetime, conn).await {
+            let served = shutdown::serve_http1(conn, conn_shutdown);
+            match tokio::time::timeout(limits.lifetime, served).await {
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
                 Err(_) => tracing::debug!(%addr, "connection lifetime cap reached"),
                 Ok(Ok(())) => {}
             }
             metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
         });
+    }
+}
+
+/// The caller's identity from its certificate chain. rustls has verified the chain; one that
+/// cannot be read is still no identity, and the connection goes (never an empty identity).
+fn identity(chain: Option<&[CertificateDer<'_>]>) -> Result<PeerIdentity, String> {
+    let chain = chain.ok_or("no client certificate")?;
+    PeerIdentity::from_chain(chain).map_err(|e| format!("client certificate unreadable: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_or_missing_certificate_is_no_identity() {
+        let junk = [CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x01])];
+        assert!(identity(Some(&junk)).is_err());
+        assert!(identity(Some(&[])).is_err());
+        assert!(identity(None).is_err());
     }
 }

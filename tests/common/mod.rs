@@ -55,6 +55,7 @@ pub struct TestNode {
     pub admin: String,
     pub feed: Option<String>,
     pub db_url: String,
+    log_to_file: bool,
 }
 
 impl Drop for TestNode {
@@ -110,6 +111,12 @@ impl TestNode {
         TestNode::launch("", true, None)
     }
 
+    /// Like `start_with`, with info-level logs written to `<dir>/node.log` (kept across
+    /// `restart`).
+    pub fn start_logged_with(extra: &str) -> TestNode {
+        TestNode::launch(extra, true, None)
+    }
+
     /// The node's log so far (empty unless started with `start_logged`).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("node.log")).unwrap_or_default()
@@ -146,44 +153,63 @@ impl TestNode {
             db = db_url,
         );
         std::fs::write(&config, toml).expect("write config");
-        let mut cmd = Command::new(BIN);
-        cmd.arg("serve")
-            .arg("--config")
-            .arg(&config)
-            .stdout(Stdio::piped());
-        if log_to_file {
-            let f = std::fs::File::create(dir.path().join("node.log")).expect("create node.log");
-            cmd.env("RUST_LOG", "info").stderr(Stdio::from(f));
-        } else {
-            cmd.stderr(Stdio::inherit());
-        }
-        let mut child = cmd.spawn().expect("spawn ncpeh serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("read listening line");
-        assert!(
-            line.starts_with("ncpeh listening"),
-            "node did not start: {line:?}"
-        );
-        let field = |k: &str| {
-            line.split_whitespace()
-                .find_map(|w| w.strip_prefix(k))
-                .map(str::to_string)
-                .unwrap_or_default()
-        };
-        let feed = field("feed=");
+        let log = log_to_file.then(|| dir.path().join("node.log"));
+        let (child, addrs) = spawn_serve(&config, log.as_deref());
         TestNode {
             child,
             config,
             pki,
-            soap: field("soap="),
-            admin: field("admin="),
-            feed: (feed != "off").then_some(feed),
+            soap: addrs.soap,
+            admin: addrs.admin,
+            feed: addrs.feed,
             db_url,
             dir,
+            log_to_file,
         }
+    }
+
+    /// `SIGKILL`s the node and reaps it: no shutdown code runs.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends `SIGTERM` (a graceful shutdown) without waiting; see `wait_exit`.
+    pub fn terminate(&self) {
+        let st = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(st.success(), "kill -TERM {} failed", self.pid());
+    }
+
+    /// Waits up to `limit` for the node to exit; None if it is still running then.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let until = std::time::Instant::now() + limit;
+        loop {
+            if let Some(st) = self.child.try_wait().expect("try_wait") {
+                return Some(st);
+            }
+            if std::time::Instant::now() >= until {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Starts `ncpeh serve` again on the same config, database and PKI (after `kill9` or an
+    /// exit); the listeners get new ports, so `soap`, `admin` and `feed` change. A node still
+    /// running is killed first.
+    pub fn restart(&mut self) {
+        if self.child.try_wait().expect("try_wait").is_none() {
+            self.kill9();
+        }
+        let log = self.log_to_file.then(|| self.dir.path().join("node.log"));
+        let (child, addrs) = spawn_serve(&self.config, log.as_deref());
+        self.child = child;
+        self.soap = addrs.soap;
+        self.admin = addrs.admin;
+        self.feed = addrs.feed;
     }
 
     /// The process id of the node (for reading its /proc status).
@@ -283,6 +309,59 @@ impl TestNode {
             .await
             .expect("SOAP call")
     }
+}
+
+/// The addresses a started node printed.
+struct Addrs {
+    soap: String,
+    admin: String,
+    feed: Option<String>,
+}
+
+/// Spawns `ncpeh serve --config <config>` and reads its listening line; with `log`, info-level
+/// logs are appended to that file.
+fn spawn_serve(config: &Path, log: Option<&Path>) -> (Child, Addrs) {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("serve")
+        .arg("--config")
+        .arg(config)
+        .stdout(Stdio::piped());
+    match log {
+        Some(path) => {
+            let f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open node.log");
+            cmd.env("RUST_LOG", "info").stderr(Stdio::from(f));
+        }
+        None => {
+            cmd.stderr(Stdio::inherit());
+        }
+    }
+    let mut child = cmd.spawn().expect("spawn ncpeh serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("read listening line");
+    assert!(
+        line.starts_with("ncpeh listening"),
+        "node did not start: {line:?}"
+    );
+    let field = |k: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(k))
+            .map(str::to_string)
+            .unwrap_or_default()
+    };
+    let feed = field("feed=");
+    let addrs = Addrs {
+        soap: field("soap="),
+        admin: field("admin="),
+        feed: (feed != "off").then_some(feed),
+    };
+    (child, addrs)
 }
 
 /// `ncpeh pki init --out dir`.

@@ -82,10 +82,7 @@ impl Find {
         for (kind, wanted) in &self.values {
             rows = filter_values(conn, rows, *kind, wanted.as_deref())?;
         }
-        Ok(Found {
-            objects: rows,
-            assocs: Vec::new(),
-        })
+        Ok(Found::of_objects(rows))
     }
 }
 

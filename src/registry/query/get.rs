@@ -39,10 +39,7 @@ pub fn get_entries(
     kind: EntryKind,
     gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
-    Ok(Found {
-        objects: load_entries(conn, p, kind, gate)?,
-        assocs: Vec::new(),
-    })
+    Ok(Found::of_objects(load_entries(conn, p, kind, gate)?))
 }
 
 pub fn get_associations(conn: &mut DbConn, p: &Params) -> Result<Found, RegistryFailure> {

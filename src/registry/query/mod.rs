@@ -36,12 +36,23 @@ pub const GET_RELATED_DOCUMENTS: &str = "urn:uuid:d90e5407-b356-4d91-a89f-873917
 pub struct Found {
     pub objects: Vec<ObjectRow>,
     pub assocs: Vec<AssocRow>,
+    /// The ids pushed so far: answers can be large, so repeats are found by hashing.
+    seen: HashSet<String>,
 }
 
 impl Found {
+    fn of_objects(objects: Vec<ObjectRow>) -> Found {
+        let seen = objects.iter().map(|o| o.uuid.clone()).collect();
+        Found {
+            objects,
+            assocs: Vec::new(),
+            seen,
+        }
+    }
+
     fn push_objects(&mut self, rows: impl IntoIterator<Item = ObjectRow>) {
         for r in rows {
-            if !self.objects.iter().any(|o| o.uuid == r.uuid) {
+            if self.seen.insert(r.uuid.clone()) {
                 self.objects.push(r);
             }
         }
@@ -49,7 +60,7 @@ impl Found {
 
     fn push_assocs(&mut self, rows: impl IntoIterator<Item = AssocRow>) {
         for r in rows {
-            if !self.assocs.iter().any(|a| a.uuid == r.uuid) {
+            if self.seen.insert(r.uuid.clone()) {
                 self.assocs.push(r);
             }
         }
