@@ -11,8 +11,11 @@
 use ncpeh::xml::{self, Limits};
 use std::sync::OnceLock;
 
+/// The body of one target.
+pub type Entry = fn(&[u8]);
+
 /// Every target by name, as in fuzz/Cargo.toml and fuzz/corpus/<name>/.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Entry)] = &[
     ("xml_dom", xml_dom),
     ("soap_request", soap_request),
     ("mtom", mtom),

@@ -12,7 +12,7 @@ const GROUP: usize = 256;
 
 /// A record to write, or a flush: answered once every record sent before it is written.
 enum Job {
-    Record(AuditEvent, oneshot::Sender<Result<(), String>>),
+    Record(Box<AuditEvent>, oneshot::Sender<Result<(), String>>),
     Flush(oneshot::Sender<()>),
 }
 
@@ -33,7 +33,7 @@ impl GroupWriter {
     pub async fn append(&self, ev: AuditEvent) -> Result<(), String> {
         let (done, wait) = oneshot::channel();
         self.jobs
-            .send(Job::Record(ev, done))
+            .send(Job::Record(Box::new(ev), done))
             .await
             .map_err(|_| "the audit writer has stopped".to_string())?;
         wait.await
@@ -64,7 +64,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
         for job in jobs {
             match job {
                 Job::Record(ev, w) => {
-                    events.push(ev);
+                    events.push(*ev);
                     waiters.push(w);
                 }
                 Job::Flush(w) => flushes.push(w),
