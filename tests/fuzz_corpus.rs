@@ -126,3 +126,22 @@ fn every_fuzz_target_is_replayed() {
         "every target has one corpus folder, and no folder is stray"
     );
 }
+
+/// Findings of fuzz runs, kept as named tests as well as in the corpora (cmin may rename or drop
+/// a corpus file; these stay).
+mod findings {
+    use super::entries;
+
+    /// xml_dom, 2026-12-01: a quote and a second colon were read as part of an element name
+    /// (`<r:x="a:b"/>` is element `x="a:b"` in namespace r), which the writer then wrote as an
+    /// undeclared prefix `x="a`. Such names are now refused as malformed.
+    #[test]
+    fn xml_dom_element_name_with_quote_and_colon() {
+        entries::xml_dom(br#"<r:x="a:b" xmlns:r="urn:r"/>"#);
+        entries::xml_dom(br#"<r:x="a:b" xmlns:r="urn:r"></r:x="a:b">"#);
+        entries::xml_dom(br#"<r xmlns:p="urn:p" p:a:b="1"/>"#);
+        let crash =
+            include_bytes!("../fuzz/corpus/xml_dom/crash-0bed192ee6059b47b3bf44b1250ea55f441860c3");
+        entries::xml_dom(crash);
+    }
+}
