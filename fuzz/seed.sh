@@ -46,7 +46,7 @@ for dir in "$work"/seeds/*/; do
   mkdir -p "corpus/$t"
   # The seeds join what is already committed; cmin keeps only inputs that add coverage.
   cp "$dir"/* "corpus/$t/"
-  cargo +nightly fuzz cmin "$t" -- -rss_limit_mb=512 -timeout=5 >/dev/null 2>"$work/cmin-$t.log" \
+  cargo +nightly fuzz cmin "$t" -- -rss_limit_mb=512 -timeout=5 -use_counters=0 >/dev/null 2>"$work/cmin-$t.log" \
     || { echo "cmin $t failed:"; tail -n 20 "$work/cmin-$t.log"; exit 1; }
   echo "$t: $(ls "corpus/$t" | wc -l) inputs, $(du -sk "corpus/$t" | cut -f1) KiB"
 done
