@@ -1,10 +1,7 @@
-//! Any input: an error or a document, never a panic.
+//! libFuzzer target `ed_to_m10`: its body is `entries::ed_to_m10`, which tests/fuzz_corpus.rs replays.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ncpeh::translate;
+#[path = "../entries.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    let term = translate::Terminology::builtin();
-    let _ = translate::ed_to_m10(data, term);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::ed_to_m10(data));

@@ -1,10 +1,7 @@
-//! Any input: an error or a document, never a panic.
+//! libFuzzer target `eresept_to_ep`: its body is `entries::eresept_to_ep`, which tests/fuzz_corpus.rs replays.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ncpeh::translate;
+#[path = "../entries.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    let term = translate::Terminology::builtin();
-    let _ = translate::eresept_to_ep(data, term, &Default::default());
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::eresept_to_ep(data));

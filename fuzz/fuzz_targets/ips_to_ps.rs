@@ -1,10 +1,7 @@
-//! Any input: an error or a document, never a panic.
+//! libFuzzer target `ips_to_ps`: its body is `entries::ips_to_ps`, which tests/fuzz_corpus.rs replays.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ncpeh::translate;
+#[path = "../entries.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    let term = translate::Terminology::builtin();
-    let _ = translate::ips_to_ps(data, term, &translate::PsOptions { l1: true, ..Default::default() });
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::ips_to_ps(data));

@@ -1,10 +1,7 @@
-//! Any input: an error or a document, never a panic.
+//! libFuzzer target `pivot_to_nb`: its body is `entries::pivot_to_nb`, which tests/fuzz_corpus.rs replays.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-use ncpeh::translate;
+#[path = "../entries.rs"]
+mod entries;
 
-fuzz_target!(|data: &[u8]| {
-    let term = translate::Terminology::builtin();
-    let _ = translate::pivot_to_nb(data, term);
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| entries::pivot_to_nb(data));

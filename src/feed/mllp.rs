@@ -79,7 +79,7 @@ pub async fn serve(
 
 /// Why a connection ended other than by the peer closing it between messages.
 #[derive(Debug, thiserror::Error)]
-enum ConnError {
+pub enum ConnError {
     #[error("idle timeout")]
     Idle,
     #[error("message larger than {0} bytes")]
@@ -144,15 +144,16 @@ enum State {
     AtEnd,
 }
 
-/// Splits a byte stream into MLLP frames without holding more than one message.
-struct Framer {
+/// Splits a byte stream into MLLP frames without holding more than one message. Public so that
+/// the fuzz targets can drive it without a socket.
+pub struct Framer {
     state: State,
     message: Vec<u8>,
     max: usize,
 }
 
 impl Framer {
-    fn new(max: usize) -> Self {
+    pub fn new(max: usize) -> Self {
         Framer {
             state: State::Idle,
             message: Vec::new(),
@@ -160,12 +161,12 @@ impl Framer {
         }
     }
 
-    fn in_message(&self) -> bool {
+    pub fn in_message(&self) -> bool {
         self.state != State::Idle
     }
 
     /// Feeds bytes; each completed message is appended to `out`.
-    fn push(&mut self, mut bytes: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), ConnError> {
+    pub fn push(&mut self, mut bytes: &[u8], out: &mut Vec<Vec<u8>>) -> Result<(), ConnError> {
         while let Some((&b, rest)) = bytes.split_first() {
             match self.state {
                 State::Idle => {

@@ -136,6 +136,7 @@ fn start_element(
     keep_layout: bool,
 ) -> Result<Element, XmlError> {
     let qname = start.name();
+    check_name(qname.as_ref())?;
     let mut el = Element {
         ns,
         name: utf8(qname.local_name().as_ref())?,
@@ -149,6 +150,7 @@ fn start_element(
     for attr in start.attributes() {
         let attr = attr.map_err(malformed)?;
         let key = attr.key;
+        check_name(key.as_ref())?;
         let value = attr.unescape_value().map_err(malformed)?.into_owned();
         if let Some(decl) = ns_declaration(key.as_ref()) {
             if keep_layout {
@@ -173,6 +175,29 @@ fn start_element(
         });
     }
     Ok(el)
+}
+
+/// A qualified name is `local` or `prefix:local`, each part an XML NCName. quick-xml takes
+/// anything up to a space as the name, and what the writer cannot write back must not be read.
+/// Non-ASCII characters are let through: the writer copies them and they never end a name.
+fn check_name(qname: &[u8]) -> Result<(), XmlError> {
+    fn ncname(part: &[u8]) -> bool {
+        let start = |b: u8| b.is_ascii_alphabetic() || b == b'_' || !b.is_ascii();
+        let rest = |b: u8| start(b) || b.is_ascii_digit() || b == b'-' || b == b'.';
+        matches!(part.split_first(), Some((&first, tail)) if start(first) && tail.iter().all(|&b| rest(b)))
+    }
+    let ok = match qname.iter().position(|&b| b == b':') {
+        Some(i) => ncname(&qname[..i]) && ncname(&qname[i + 1..]),
+        None => ncname(qname),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(XmlError::Malformed(format!(
+            "'{}' is not an XML name",
+            String::from_utf8_lossy(qname)
+        )))
+    }
 }
 
 /// `xmlns` gives `xmlns`, `xmlns:p` gives `p`; other names are not declarations.
@@ -260,6 +285,9 @@ mod tests {
         assert!(parse(b"<p:a/>", Limits::default()).is_err());
         assert!(parse(&[0xff, 0xfe], Limits::default()).is_err());
         assert!(parse(b"<a/><b/>", Limits::default()).is_err());
+        assert!(parse(br#"<r:x="a:b" xmlns:r="urn:r"/>"#, Limits::default()).is_err());
+        assert!(parse(br#"<r xmlns:p="urn:p" p:a:b="1"/>"#, Limits::default()).is_err());
+        assert!(parse("<é-1.x _a=\"1\"/>".as_bytes(), Limits::default()).is_ok());
     }
 
     #[test]
