@@ -203,6 +203,57 @@ async fn a_caller_over_its_rate_is_answered_503_with_retry_after() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_at_its_lifetime_closes_after_the_request_in_flight_and_no_call_fails() {
+    let mut node = TestNode::start();
+    restart_with(&mut node, "connection_lifetime_secs = 1");
+    let client = node.client();
+    let url = node.url("/xds/registry");
+    let body = find_docs_body(&common::new_pid());
+    let until = Instant::now() + Duration::from_secs(4);
+    let mut calls = 0;
+    // Back to back on keep-alive connections: lifetimes end mid-request and between requests.
+    while Instant::now() < until {
+        let env = common::xdsb::envelope(&node, QUERY, &body);
+        let r = client.soap(&url, QUERY, env).await;
+        assert!(r.is_ok(), "call {calls} failed: {:?}", r.err());
+        calls += 1;
+    }
+    let opened = node.metric("ncpeh_connections_total").await;
+    assert!(
+        opened >= 3.0,
+        "{calls} calls over {opened} connections: lifetimes not reached"
+    );
+
+    // A request whose body is still arriving when the lifetime ends is answered, then closed.
+    let env = common::xdsb::envelope(&node, QUERY, &body);
+    let mut s = tls_from(&node, "client", "127.0.0.1")
+        .await
+        .expect("connect");
+    s.write_all(post_head(env.len()).as_bytes())
+        .await
+        .expect("head");
+    let (first, rest) = env.as_bytes().split_at(env.len() / 2);
+    s.write_all(first).await.expect("half the body");
+    s.flush().await.expect("flush");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    s.write_all(rest)
+        .await
+        .expect("the rest, after the lifetime");
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut out))
+        .await
+        .expect("closed after the answer")
+        .ok();
+    let text = String::from_utf8_lossy(&out);
+    let (status, head, _) = common::http_answer(&text);
+    assert_eq!(status, 200, "{text}");
+    assert!(
+        head.to_ascii_lowercase().contains("connection: close"),
+        "{head}"
+    );
+}
+
 /// One attacker connection from 127.0.0.2, again and again until `stop`: silent TCP, a TLS
 /// connection that trickles its headers a byte a second, or one that trickles its body.
 async fn attacker(node: Arc<TestNode>, kind: usize, stop: Arc<AtomicBool>) {

@@ -101,9 +101,9 @@ impl HttpsClient {
                 .to_string();
             let port = uri.port_u16().unwrap_or(443);
             let authority = format!("{host}:{port}");
-            let mut sender = match self.pooled(&authority) {
-                Some(s) => s,
-                None => self.connect(&host, port).await?,
+            let (mut sender, reused) = match self.pooled(&authority) {
+                Some(s) => (s, true),
+                None => (self.connect(&host, port).await?, false),
             };
             let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
             let mut builder = Request::builder()
@@ -116,10 +116,21 @@ impl HttpsClient {
             let req = builder
                 .body(Chunks::many(body))
                 .map_err(|e| ClientError::Http(e.to_string()))?;
-            let resp = sender
-                .send_request(req)
-                .await
-                .map_err(|e| ClientError::Http(e.to_string()))?;
+            let resp = match sender.try_send_request(req).await {
+                Ok(r) => r,
+                Err(mut e) => match e.take_message() {
+                    // A kept-alive connection the server closed just then (idle, or at its
+                    // lifetime): the request never left, so it goes once more on a new one.
+                    Some(req) if reused => {
+                        sender = self.connect(&host, port).await?;
+                        sender
+                            .send_request(req)
+                            .await
+                            .map_err(|e| ClientError::Http(e.to_string()))?
+                    }
+                    _ => return Err(ClientError::Http(e.into_error().to_string())),
+                },
+            };
             let status = resp.status().as_u16();
             let ct = resp
                 .headers()

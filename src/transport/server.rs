@@ -18,6 +18,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
+/// How long a request in flight at the end of its connection's lifetime may still take.
+const LIFETIME_OVERRUN: Duration = Duration::from_secs(600);
+
 /// Limits on connections to the SOAP listener.
 #[derive(Debug, Clone, Copy)]
 pub struct ConnLimits {
@@ -114,10 +117,12 @@ pub async fn serve(
                 .max_buf_size(limits.max_header_bytes)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);
-            let served = shutdown::serve_http1(conn, conn_shutdown);
-            match tokio::time::timeout(limits.lifetime, served).await {
+            // At its lifetime the connection closes after the request in flight; the hard cap
+            // behind it only catches a request that outlives every other timeout.
+            let served = shutdown::serve_http1(conn, conn_shutdown, Some(limits.lifetime));
+            match tokio::time::timeout(limits.lifetime + LIFETIME_OVERRUN, served).await {
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
-                Err(_) => tracing::debug!(%addr, "connection lifetime cap reached"),
+                Err(_) => tracing::info!(%addr, "connection cut: a request outlived its lifetime"),
                 Ok(Ok(())) => {}
             }
             metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
