@@ -6,7 +6,7 @@ use super::setting::Raw;
 use super::{Config, Problems};
 
 /// Variables of the tools around the node (CLI, tests, benches, scripts), not settings.
-const NOT_CONFIG: [&str; 12] = [
+const NOT_CONFIG: [&str; 15] = [
     "NCPEH_CONFIG",
     "NCPEH_SHARED",
     "NCPEH_PYTHON",
@@ -19,6 +19,9 @@ const NOT_CONFIG: [&str; 12] = [
     "NCPEH_FUZZ_ROUNDS",
     "NCPEH_CRASH_KILLS",
     "NCPEH_CRASH_SEED",
+    "NCPEH_SOAK_SECS",
+    "NCPEH_SOAK_PEAK_SECS",
+    "NCPEH_SOAK_OUT",
 ];
 
 pub fn apply(
