@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The long soak: one hour (or NCPEH_SOAK_SECS) of mixed load at 80 % of the measured peak,
+# built in release, writing docs/soak.svg and docs/soak.csv. SQLite unless NCPEH_TEST_PG_URL
+# names a PostgreSQL server (as tests/run.sh sets it). The figures are printed at the end and
+# kept in /tmp/ncpeh-soak.log.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export NCPEH_SOAK_SECS="${NCPEH_SOAK_SECS:-3600}"
+export NCPEH_SOAK_OUT="${NCPEH_SOAK_OUT:-$PWD/docs}"
+mkdir -p "$NCPEH_SOAK_OUT"
+cargo test --release --test soak --no-run
+echo "== soak for $NCPEH_SOAK_SECS s, started $(date -u +%H:%M) UTC"
+cargo test --release --test soak -- --nocapture 2>&1 | tee /tmp/ncpeh-soak.log
