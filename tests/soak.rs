@@ -167,7 +167,10 @@ async fn sample_while(
 async fn mixed_load_at_80_percent_of_peak_keeps_memory_latency_fds_and_connections_flat() {
     let on_pg = std::env::var("NCPEH_TEST_PG_URL").is_ok_and(|u| !u.is_empty());
     if on_pg && std::env::var("NCPEH_SOAK_SECS").is_err() {
-        println!(
+        // Written past the test harness's capture, so that `cargo test --quiet` shows it too.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
             "soak: skipped on PostgreSQL: tests/run.sh has just soaked the same code on SQLite, and \
              doubling would add ~3 minutes; set NCPEH_SOAK_SECS to soak on PostgreSQL too (which \
              also counts pg_stat_activity)"
