@@ -64,7 +64,7 @@ pub async fn serve(listener: TcpListener, admin: Admin, mut shutdown: Shutdown) 
             let _busy = busy;
             let svc = service_fn(move |req| answer(admin.clone(), req));
             let conn = http1::Builder::new().serve_connection(TokioIo::new(tcp), svc);
-            let _ = shutdown::serve_http1(conn, conn_shutdown, None).await;
+            let _ = shutdown::serve_http1(conn, conn_shutdown).await;
         });
     }
 }

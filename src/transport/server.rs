@@ -7,18 +7,19 @@ use super::shutdown::{self, Shutdown};
 use super::tls::ServerTls;
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
+use hyper::header::{HeaderValue, CONNECTION};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use rustls_pki_types::CertificateDer;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_rustls::TlsAcceptor;
 
-/// How long a request in flight at the end of its connection's lifetime may still take.
+/// How long a connection past its lifetime may wait for the request it will end with.
 const LIFETIME_OVERRUN: Duration = Duration::from_secs(600);
 
 /// Limits on connections to the SOAP listener.
@@ -110,19 +111,41 @@ pub async fn serve(
             tracing::debug!(%addr, subject = %peer.subject, issuer = %peer.issuer, "connection");
             metrics.connections_open.fetch_add(1, Ordering::Relaxed);
             metrics.connections_total.fetch_add(1, Ordering::Relaxed);
-            let svc = service_fn(move |req| router.clone().handle(peer.clone(), req));
+            // Past its lifetime a connection ends with its next answer (`Connection: close`), so
+            // no client is racing a close it could not see coming; an idle one ends at the cap.
+            let aged = Arc::new(AtomicBool::new(false));
+            let svc = {
+                let aged = aged.clone();
+                service_fn(move |req| {
+                    let (router, peer, aged) = (router.clone(), peer.clone(), aged.clone());
+                    async move {
+                        let mut resp = router.handle(peer, req).await?;
+                        if aged.load(Ordering::Relaxed) {
+                            resp.headers_mut()
+                                .insert(CONNECTION, HeaderValue::from_static("close"));
+                        }
+                        Ok::<_, std::convert::Infallible>(resp)
+                    }
+                })
+            };
             let conn = http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(limits.header_timeout)
                 .max_buf_size(limits.max_header_bytes)
                 .keep_alive(true)
                 .serve_connection(TokioIo::new(tls), svc);
-            // At its lifetime the connection closes after the request in flight; the hard cap
-            // behind it only catches a request that outlives every other timeout.
-            let served = shutdown::serve_http1(conn, conn_shutdown, Some(limits.lifetime));
-            match tokio::time::timeout(limits.lifetime + LIFETIME_OVERRUN, served).await {
+            let served = shutdown::serve_http1(conn, conn_shutdown);
+            tokio::pin!(served);
+            let ended = tokio::select! {
+                r = &mut served => Ok(r),
+                _ = tokio::time::sleep(limits.lifetime) => {
+                    aged.store(true, Ordering::Relaxed);
+                    tokio::time::timeout(LIFETIME_OVERRUN, &mut served).await
+                }
+            };
+            match ended {
                 Ok(Err(e)) => tracing::debug!(%addr, error = %e, "connection ended with error"),
-                Err(_) => tracing::info!(%addr, "connection cut: a request outlived its lifetime"),
+                Err(_) => tracing::debug!(%addr, "connection closed at its lifetime cap"),
                 Ok(Ok(())) => {}
             }
             metrics.connections_open.fetch_sub(1, Ordering::Relaxed);

@@ -108,14 +108,12 @@ impl Trigger {
     }
 }
 
-/// Serves one HTTP/1.1 connection until it ends. Once shutdown is asked for, or the connection
-/// has lived `lifetime`, the request in flight (its body still arriving included) is finished and
-/// answered, then the connection closes; an idle keep-alive connection closes at once. Cutting
-/// at the lifetime instead would fail a request that happened to be in flight.
+/// Serves one HTTP/1.1 connection until it ends. Once shutdown is asked for, the request in
+/// flight (its body still arriving included) is finished and answered, then the connection
+/// closes; an idle keep-alive connection closes at once.
 pub async fn serve_http1<I, S, B>(
     conn: http1::Connection<I, S>,
     mut shutdown: Shutdown,
-    lifetime: Option<Duration>,
 ) -> hyper::Result<()>
 where
     S: HttpService<Incoming, ResBody = B>,
@@ -125,19 +123,9 @@ where
     B::Error: Into<Box<dyn StdError + Send + Sync>>,
 {
     tokio::pin!(conn);
-    let aged = async {
-        match lifetime {
-            Some(l) => tokio::time::sleep(l).await,
-            None => std::future::pending().await,
-        }
-    };
     tokio::select! {
         r = conn.as_mut() => r,
         _ = shutdown.requested() => {
-            conn.as_mut().graceful_shutdown();
-            conn.await
-        }
-        _ = aged => {
             conn.as_mut().graceful_shutdown();
             conn.await
         }
