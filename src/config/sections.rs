@@ -47,7 +47,7 @@ section! {
             key = "header_timeout_secs", check = seconds;
         body_timeout: Duration = Duration::from_secs(300),
             key = "body_timeout_secs", check = seconds;
-        /// The longest one connection may live, however busy: bounds slow-drip clients.
+        /// After this a connection ends with its next answer (an idle one 10 minutes later).
         connection_lifetime: Duration = Duration::from_secs(1800),
             key = "connection_lifetime_secs", check = seconds;
         /// On SIGTERM or Ctrl-C, how long requests in flight may take to finish before the

@@ -29,7 +29,7 @@ pub struct ConnLimits {
     pub handshake_timeout: Duration,
     pub header_timeout: Duration,
     pub max_header_bytes: usize,
-    /// A hard cap on one connection's life: bounds slow-drip clients.
+    /// After this a connection ends with its next answer (an idle one at `LIFETIME_OVERRUN`).
     pub lifetime: Duration,
 }
 
