@@ -13,6 +13,10 @@ use tokio_rustls::client::TlsStream;
 
 const QUERY: &str = "urn:ihe:iti:2007:RegistryStoredQuery";
 
+/// The tests here measure latency or flood the node; run side by side on a 2-core machine they
+/// would measure each other, so each holds this for its whole run.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn restart_with(node: &mut TestNode, lines: &str) {
     let cfg = std::fs::read_to_string(&node.config).expect("config");
     std::fs::write(
@@ -128,6 +132,7 @@ fn complete(text: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_over_its_requests_in_flight_is_answered_503_at_once_and_others_are_served() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let mut node = TestNode::start();
     restart_with(&mut node, "caller_max_in_flight = 2");
     // Two requests whose bodies never finish hold the caller's two slots.
@@ -177,6 +182,7 @@ async fn a_caller_over_its_requests_in_flight_is_answered_503_at_once_and_others
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_caller_over_its_rate_is_answered_503_with_retry_after() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let mut node = TestNode::start();
     restart_with(&mut node, "caller_max_requests_per_sec = 4");
     let mut statuses = Vec::new();
@@ -205,6 +211,7 @@ async fn a_caller_over_its_rate_is_answered_503_with_retry_after() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_at_its_lifetime_closes_after_the_request_in_flight_and_no_call_fails() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let mut node = TestNode::start();
     restart_with(&mut node, "connection_lifetime_secs = 1");
     let client = node.client();
@@ -312,8 +319,45 @@ async fn honest_p99(node: &TestNode, n: usize) -> Duration {
     lat[lat.len() * 99 / 100]
 }
 
+/// The slow-drip attack from 127.0.0.2, running on a runtime of its own so that it competes
+/// with the honest clients only at the node, not inside the test's scheduler.
+struct Attack {
+    rt: tokio::runtime::Runtime,
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Attack {
+    fn start(node: &Arc<TestNode>, connections: usize) -> Self {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("attack runtime");
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = (0..connections)
+            .map(|k| rt.spawn(attacker(node.clone(), k, stop.clone())))
+            .collect();
+        Attack { rt, stop, tasks }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        self.rt.shutdown_background();
+    }
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_drip_and_idle_connections_do_not_slow_honest_clients() {
+    let _serial = ONE_AT_A_TIME.lock().await;
     let mut node = TestNode::start();
     restart_with(
         &mut node,
@@ -321,41 +365,38 @@ async fn slow_drip_and_idle_connections_do_not_slow_honest_clients() {
     );
     let node = Arc::new(node);
     honest_p99(&node, 50).await; // warm-up
-    let quiet = honest_p99(&node, 400).await;
 
-    let stop = Arc::new(AtomicBool::new(false));
-    // The attack runs on a runtime of its own, so that it competes with the honest clients
-    // only at the node, not inside this test's scheduler.
-    let attack_rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("attack runtime");
-    let attackers: Vec<_> = (0..120)
-        .map(|k| attack_rt.spawn(attacker(node.clone(), k, stop.clone())))
-        .collect();
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let open = node.metric("ncpeh_connections_open").await;
-    let under_attack = honest_p99(&node, 400).await;
-    stop.store(true, Ordering::Relaxed);
-    for a in attackers {
-        let _ = a.await;
+    // Quiet and attacked windows alternate, three of each, and the medians are compared: the
+    // machine is shared, and a burst of other work in one window must not decide the result.
+    let (mut quiet, mut attacked) = (Vec::new(), Vec::new());
+    let (mut open, mut refused_before) = (0.0f64, 0.0f64);
+    for _ in 0..3 {
+        quiet.push(honest_p99(&node, 400).await);
+        let attack = Attack::start(&node, 120);
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        open = open.max(node.metric("ncpeh_connections_open").await);
+        attacked.push(honest_p99(&node, 400).await);
+        attack.stop().await;
+        let refused = node
+            .metric("ncpeh_refused_busy_total{reason=\"per_address\"}")
+            .await;
+        assert!(
+            refused > refused_before,
+            "120 attackers never hit the per-address cap of 60"
+        );
+        refused_before = refused;
     }
-    attack_rt.shutdown_background();
-    let refused = node
-        .metric("ncpeh_refused_busy_total{reason=\"per_address\"}")
-        .await;
     println!(
-        "ITI-18 p99 quiet {quiet:?}, under attack {under_attack:?} ({:.2}x); attack connections \
-         past TLS {open}, refused for the address {refused}",
-        under_attack.as_secs_f64() / quiet.as_secs_f64()
+        "ITI-18 p99 per window: quiet {quiet:?}, under attack {attacked:?}; attack connections \
+         past TLS up to {open}, refused for the address {refused_before}"
+    );
+    let (quiet, attacked) = (median(quiet), median(attacked));
+    println!(
+        "median p99: quiet {quiet:?}, under attack {attacked:?} ({:.2}x)",
+        attacked.as_secs_f64() / quiet.as_secs_f64()
     );
     assert!(
-        refused > 0.0,
-        "120 attackers never hit the per-address cap of 60"
-    );
-    assert!(
-        under_attack <= quiet * 2,
-        "p99 under attack {under_attack:?} is more than 2x the quiet {quiet:?}"
+        attacked <= quiet * 2,
+        "p99 under attack {attacked:?} is more than 2x the quiet {quiet:?}"
     );
 }
