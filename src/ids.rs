@@ -22,6 +22,19 @@ pub mod action {
     /// ITI-39 Cross Gateway Retrieve.
     pub const XC_RETRIEVE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieve";
     pub const XC_RETRIEVE_RESPONSE: &str = "urn:ihe:iti:2007:CrossGatewayRetrieveResponse";
+    /// ITI-57 Update Document Set (XDS Metadata Update).
+    pub const UPDATE: &str = "urn:ihe:iti:2010:UpdateDocumentSet";
+    pub const UPDATE_RESPONSE: &str = "urn:ihe:iti:2010:UpdateDocumentSetResponse";
+    /// ITI-92 Restricted Update Document Set (also across communities, to a responding gateway).
+    pub const RESTRICTED_UPDATE: &str = "urn:ihe:iti:2018:RestrictedUpdateDocumentSet";
+    pub const RESTRICTED_UPDATE_RESPONSE: &str =
+        "urn:ihe:iti:2018:RestrictedUpdateDocumentSetResponse";
+    /// ITI-62 Remove Metadata (the action keeps its old name, Delete Document Set).
+    pub const REMOVE_METADATA: &str = "urn:ihe:iti:2010:DeleteDocumentSet";
+    pub const REMOVE_METADATA_RESPONSE: &str = "urn:ihe:iti:2010:DeleteDocumentSetResponse";
+    /// ITI-86 Remove Documents.
+    pub const REMOVE_DOCUMENTS: &str = "urn:ihe:iti:2017:RemoveDocuments";
+    pub const REMOVE_DOCUMENTS_RESPONSE: &str = "urn:ihe:iti:2017:RemoveDocumentsResponse";
     /// ITI-55 Cross Gateway Patient Discovery.
     pub const XCPD: &str = "urn:hl7-org:v3:PRPA_IN201305UV02:CrossGatewayPatientDiscovery";
     pub const XCPD_RESPONSE: &str = "urn:hl7-org:v3:PRPA_IN201306UV02:CrossGatewayPatientDiscovery";

@@ -189,6 +189,19 @@ pub struct Peer {
     pub remote_addr: Option<String>,
 }
 
+impl AuditEvent {
+    /// Who a registry records as the source of what this request stores: the certificate
+    /// subject, and the assertion's organisation when there is one. Updates and removals over
+    /// SOAP must come from the same source.
+    pub fn submitter(&self) -> String {
+        let subject = self.peer.as_ref().map(|p| p.subject.as_str()).unwrap_or("");
+        match self.user.as_ref().and_then(|u| u.organisation_id.as_deref()) {
+            Some(org) => format!("{subject} | org {org}"),
+            None => subject.to_string(),
+        }
+    }
+}
+
 impl From<&crate::pki::PeerIdentity> for Peer {
     fn from(p: &crate::pki::PeerIdentity) -> Peer {
         Peer {

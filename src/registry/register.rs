@@ -31,7 +31,8 @@ impl Registry {
         expect: Expect,
         audit: Option<AuditEvent>,
     ) -> Result<Vec<XdsError>, RegistryFailure> {
-        let sub = prepare(objects, &self.policy, expect).map_err(RegistryFailure::Xds)?;
+        let mut sub = prepare(objects, &self.policy, expect).map_err(RegistryFailure::Xds)?;
+        sub.submitted_by = audit.as_ref().map(AuditEvent::submitter).unwrap_or_default();
         let allow_unknown = self.cfg.allow_unknown_patients;
         self.store
             .write(move |conn| {
@@ -86,7 +87,7 @@ pub fn store_submission(
     let now = time::now_dtm();
     let now_i = time::dtm_to_i64(&now).unwrap_or_default();
     for e in sub.entries() {
-        insert_entry(conn, e, now_i)?;
+        insert_entry(conn, e, now_i, 1, &sub.submitted_by)?;
     }
     let assocs: Vec<NewAssoc> = sub
         .assocs
@@ -289,7 +290,14 @@ fn check_membership(
     }
 }
 
-fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFailure> {
+/// Stores one entry as `version` of its logical object (`e.object.lid`).
+pub fn insert_entry(
+    conn: &mut DbConn,
+    e: &Entry,
+    now: i64,
+    version: i32,
+    submitted_by: &str,
+) -> Result<(), RegistryFailure> {
     let o = &e.object;
     let new = NewObject {
         uuid: e.uuid().to_string(),
@@ -310,6 +318,8 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
             .and_then(|s| s.trim().parse().ok()),
         repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
         xml: object_xml(o),
+        version,
+        submitted_by: submitted_by.to_string(),
     };
     let codes: Vec<(CodeKind, &str, &str)> = e
         .codes
@@ -335,7 +345,7 @@ fn insert_entry(conn: &mut DbConn, e: &Entry, now: i64) -> Result<(), RegistryFa
     Ok(())
 }
 
-fn new_assoc(a: &RegistryObject) -> NewAssoc {
+pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
     let mut stored = a.clone();
     stored.status = None;
     stored.home = None;

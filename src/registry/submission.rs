@@ -17,6 +17,8 @@ pub struct Submission {
     pub assocs: Vec<RegistryObject>,
     /// Old (possibly symbolic) id to assigned UUID, for the caller (the repository needs it).
     pub id_map: HashMap<String, String>,
+    /// Who sends it (`AuditEvent::submitter`); stored with every entry. Empty for local tools.
+    pub submitted_by: String,
     /// Where each id of the submission is: associations are checked against it one by one,
     /// and a client decides how many objects there are.
     index: HashMap<String, Slot>,
@@ -56,6 +58,7 @@ impl Submission {
             folders,
             assocs,
             id_map,
+            submitted_by: String::new(),
             index,
         }
     }
@@ -155,9 +158,9 @@ pub fn prepare(
                     {
                         o.lid = Some(o.id.clone());
                     }
-                    if o.version_name.is_none() {
-                        o.version_name = Some("1".into());
-                    }
+                    // The registry numbers versions: a first version is 1 whatever was sent;
+                    // an update renumbers its entries before storing them.
+                    o.version_name = Some("1".into());
                     if kind == EntryKind::Folder {
                         // lastUpdateTime belongs to the registry; it is kept in its own column.
                         o.slots.retain(|s| s.name != "lastUpdateTime");

@@ -212,7 +212,7 @@ impl Repository {
         F: FnOnce(&mut DbConn) -> Result<(), RegistryFailure> + Send + 'static,
     {
         let reg = &self.registry;
-        let sub = prepare(
+        let mut sub = prepare(
             objects,
             &reg.policy,
             Expect {
@@ -220,6 +220,7 @@ impl Repository {
             },
         )
         .map_err(RegistryFailure::Xds)?;
+        sub.submitted_by = audit.as_ref().map(AuditEvent::submitter).unwrap_or_default();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let docs: Vec<(DocumentRow, Bytes)> = facts
             .into_iter()

@@ -57,6 +57,10 @@ pub struct NewObject {
     pub size: Option<i64>,
     pub repository_uid: Option<String>,
     pub xml: String,
+    /// VersionInfo/@versionName: 1 for a first version, one more for each update.
+    pub version: i32,
+    /// Who registered this version (`Principal::source_id`); empty before that was kept.
+    pub submitted_by: String,
 }
 
 /// A stored association: its row number and the columns it was inserted with.

@@ -30,6 +30,8 @@ diesel::table! {
         size -> Nullable<BigInt>,
         repository_uid -> Nullable<Text>,
         xml -> Text,
+        version -> Integer,
+        submitted_by -> Text,
     }
 }
 

@@ -28,6 +28,26 @@ pub enum ErrorCode {
     UnavailableCommunity,
     RegistryBusy,
     RegistryNotAvailable,
+    /// ITI-57/92: an update that the registry cannot apply (no such logical object, ...).
+    MetadataUpdateError,
+    /// ITI-57/92: PreviousVersion is not the registry's latest version.
+    MetadataVersionError,
+    /// ITI-57/92: the submission mixes or repeats operations in a way the rules forbid.
+    MetadataUpdateOperationError,
+    /// ITI-92: the uniqueId of a new version differs from the previous one.
+    MetadataIdentifierError,
+    /// ITI-57/92: an update would join objects of two patients.
+    PatientIdReconciliationError,
+    /// ITI-92: an attribute the restricted update may not change.
+    UnmodifiableMetadataError,
+    /// ITI-62: an object to remove is still referenced.
+    ReferencesExist,
+    /// ITI-62: an object to remove is not in the registry (ITI-62 uses the bare ebRS name).
+    RemoveUnresolvedReference,
+    /// ITI-62: removing these would leave an association pointing at nothing.
+    UnreferencedObject,
+    /// ITI-62: the removal would break the metadata model (e.g. a lone lifecycle association).
+    MetadataModel,
 }
 
 impl ErrorCode {
@@ -61,6 +81,16 @@ impl ErrorCode {
             ErrorCode::UnavailableCommunity => "XDSUnavailableCommunity",
             ErrorCode::RegistryBusy => "XDSRegistryBusy",
             ErrorCode::RegistryNotAvailable => "XDSRegistryNotAvailable",
+            ErrorCode::MetadataUpdateError => "XDSMetadataUpdateError",
+            ErrorCode::MetadataVersionError => "XDSMetadataVersionError",
+            ErrorCode::MetadataUpdateOperationError => "XDSMetadataUpdateOperationError",
+            ErrorCode::MetadataIdentifierError => "XDSMetadataIdentifierError",
+            ErrorCode::PatientIdReconciliationError => "XDSPatientIDReconciliationError",
+            ErrorCode::UnmodifiableMetadataError => "UnmodifiableMetadataError",
+            ErrorCode::ReferencesExist => "ReferencesExistException",
+            ErrorCode::RemoveUnresolvedReference => "UnresolvedReferenceException",
+            ErrorCode::UnreferencedObject => "XDSUnreferencedObjectException",
+            ErrorCode::MetadataModel => "XDSMetadataModelException",
         }
     }
 }
