@@ -88,6 +88,13 @@ pub fn event_codes(ev: &AuditEvent) -> EventCodes {
         ProvideAndRegister => c(IMPORT, "C", pnr, None),
         RegisterDocumentSet => c(IMPORT, "C", ihe("ITI-42", "Register Document Set-b"), None),
         RetrieveDocumentSet => c(EXPORT, "R", ihe("ITI-43", "Retrieve Document Set"), None),
+        UpdateDocumentSet => c(IMPORT, "U", ihe("ITI-57", "Update Document Set"), None),
+        RestrictedUpdateDocumentSet => c(
+            IMPORT,
+            "U",
+            ihe("ITI-92", "Restricted Update Document Set"),
+            None,
+        ),
         CrossGatewayQuery(_) => c(
             QUERY,
             "E",

@@ -79,6 +79,10 @@ pub enum EventType {
     RegisterDocumentSet,
     /// ITI-43 Retrieve Document Set (repository side).
     RetrieveDocumentSet,
+    /// ITI-57 Update Document Set (registry side).
+    UpdateDocumentSet,
+    /// ITI-92 Restricted Update Document Set (registry side).
+    RestrictedUpdateDocumentSet,
     /// ITI-38 Cross Gateway Query.
     CrossGatewayQuery(Direction),
     /// ITI-39 Cross Gateway Retrieve.
@@ -96,7 +100,7 @@ pub enum EventType {
     AccessDenied,
 }
 
-const EVENT_NAMES: [(EventType, &str); 14] = {
+const EVENT_NAMES: [(EventType, &str); 16] = {
     use Direction::*;
     use EventType::*;
     [
@@ -104,6 +108,8 @@ const EVENT_NAMES: [(EventType, &str); 14] = {
         (ProvideAndRegister, "ITI-41"),
         (RegisterDocumentSet, "ITI-42"),
         (RetrieveDocumentSet, "ITI-43"),
+        (UpdateDocumentSet, "ITI-57"),
+        (RestrictedUpdateDocumentSet, "ITI-92"),
         (CrossGatewayQuery(Responding), "ITI-38"),
         (CrossGatewayQuery(Initiating), "ITI-38-initiating"),
         (CrossGatewayRetrieve(Responding), "ITI-39"),

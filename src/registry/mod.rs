@@ -6,6 +6,9 @@ pub mod query;
 pub mod register;
 pub mod service;
 pub mod submission;
+pub mod update;
+mod update_apply;
+mod update_restricted;
 
 use crate::config::RegistryConfig;
 use crate::store::{Store, StoreError};

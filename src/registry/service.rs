@@ -1,6 +1,7 @@
-//! The /xds/registry SOAP service: ITI-42 Register Document Set-b and ITI-18 Registry Stored
-//! Query.
+//! The /xds/registry SOAP service: ITI-42 Register Document Set-b, ITI-18 Registry Stored
+//! Query, ITI-57 Update Document Set and ITI-92 Restricted Update Document Set.
 
+use super::update::UpdateKind;
 use super::Registry;
 use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
 use crate::ebxml::response::{write_registry_response, RegistryError};
@@ -20,7 +21,12 @@ pub struct RegistryService {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/registry",
     wsdl: include_str!("../../wsdl/registry.wsdl"),
-    actions: &[action::REGISTER, action::STORED_QUERY],
+    actions: &[
+        action::REGISTER,
+        action::STORED_QUERY,
+        action::UPDATE,
+        action::RESTRICTED_UPDATE,
+    ],
     access: Access::National { xds: true },
 };
 
@@ -34,6 +40,8 @@ impl SoapService for RegistryService {
             match call.action() {
                 action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
+                action::UPDATE => Ok(update(self, call, UpdateKind::Full).await),
+                action::RESTRICTED_UPDATE => Ok(update(self, call, UpdateKind::Restricted).await),
                 other => Err(Fault::action_not_supported(other)),
             }
         })
@@ -65,6 +73,35 @@ async fn register(svc: &RegistryService, call: SoapCall) -> SoapReply {
     };
     let body = write_registry_response(status, &registry_errors(&errs));
     SoapReply::new(action::REGISTER_RESPONSE, body, status.label())
+}
+
+/// ITI-57 / ITI-92: the answer is a RegistryResponse, like ITI-42's.
+async fn update(svc: &RegistryService, call: SoapCall, kind: UpdateKind) -> SoapReply {
+    let (event, response_action) = match kind {
+        UpdateKind::Full => (EventType::UpdateDocumentSet, action::UPDATE_RESPONSE),
+        UpdateKind::Restricted => (
+            EventType::RestrictedUpdateDocumentSet,
+            action::RESTRICTED_UPDATE_RESPONSE,
+        ),
+    };
+    let ev = svc.auditor.event(event, ENDPOINT.path, &call);
+    let result = match parse_submit_objects(call.body()) {
+        Ok(objects) => svc
+            .registry
+            .update_audited(objects, kind, Some(ev.clone()))
+            .await
+            .map_err(|f| f.into_errors()),
+        Err(e) => Err(vec![XdsError::metadata(e.to_string())]),
+    };
+    if let Err(errs) = &result {
+        svc.auditor.failed(ev, &registry_errors(errs)).await;
+    }
+    let (status, errs) = match result {
+        Ok(warnings) => (ResponseStatus::Success, warnings),
+        Err(e) => (ResponseStatus::Failure, e),
+    };
+    let body = write_registry_response(status, &registry_errors(&errs));
+    SoapReply::new(response_action, body, status.label())
 }
 
 /// An ITI-18 (or ITI-38) answer: the objects found, or the errors.

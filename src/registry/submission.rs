@@ -151,11 +151,11 @@ pub fn prepare(
                 Some(kind) => {
                     o.status = None;
                     o.home = None;
-                    if o.lid
-                        .as_deref()
-                        .map(|l| !l.starts_with("urn:uuid:"))
-                        .unwrap_or(true)
-                    {
+                    // A logicalID of its own belongs to a new version (ITI-57/92 only); a
+                    // first version is its own logical object.
+                    let keeps_lid = expect.metadata_update
+                        && o.lid.as_deref().is_some_and(|l| l.starts_with("urn:uuid:"));
+                    if !keeps_lid {
                         o.lid = Some(o.id.clone());
                     }
                     // The registry numbers versions: a first version is 1 whatever was sent;
@@ -227,7 +227,7 @@ pub fn prepare(
                 format!("id {} appears more than once in the submission", a.id),
             ));
         }
-        check_association_shape(a, &mut errs);
+        check_association_shape(a, expect, &mut errs);
     }
 
     if let Some(set) = &set {
@@ -278,7 +278,7 @@ pub fn patient_mismatch(assoc: &str, member: &str, owner: &str) -> XdsError {
     )
 }
 
-fn check_association_shape(a: &RegistryObject, errs: &mut Vec<XdsError>) {
+fn check_association_shape(a: &RegistryObject, expect: Expect, errs: &mut Vec<XdsError>) {
     let t = a.association_type.as_deref().unwrap_or_default();
     if a.source_object.as_deref().unwrap_or_default().is_empty()
         || a.target_object.as_deref().unwrap_or_default().is_empty()
@@ -288,7 +288,15 @@ fn check_association_shape(a: &RegistryObject, errs: &mut Vec<XdsError>) {
             a.id
         )));
     }
-    if t != ids::HAS_MEMBER && !ids::LIFECYCLE_TYPES.contains(&t) {
+    let update_op = expect.metadata_update
+        && (t == ids::UPDATE_AVAILABILITY_STATUS || t == ids::SUBMIT_ASSOCIATION);
+    if a.source_object.is_some() && a.source_object == a.target_object {
+        errs.push(XdsError::metadata(format!(
+            "Association {} links an object to itself",
+            a.id
+        )));
+    }
+    if t != ids::HAS_MEMBER && !ids::LIFECYCLE_TYPES.contains(&t) && !update_op {
         errs.push(XdsError::metadata(format!(
             "Association {} has unsupported associationType '{t}'",
             a.id

@@ -217,6 +217,7 @@ impl Repository {
             &reg.policy,
             Expect {
                 repository_fields: true,
+                ..Expect::default()
             },
         )
         .map_err(RegistryFailure::Xds)?;

@@ -370,3 +370,32 @@ pub fn uuid_taken(conn: &mut DbConn, uuid: &str) -> QueryResult<bool> {
         .get_result(conn)?;
     Ok(b > 0)
 }
+
+pub fn set_assoc_status(
+    conn: &mut DbConn,
+    uuids: &[String],
+    status: AvailabilityStatus,
+) -> QueryResult<usize> {
+    each_chunk(uuids, |chunk| {
+        diesel::update(associations::table.filter(associations::uuid.eq_any(chunk)))
+            .set(associations::status.eq(status))
+            .execute(conn)
+    })
+}
+
+/// The newest version of each logical object in `lids` (by the `(lid, version)` index).
+pub fn latest_versions(
+    conn: &mut DbConn,
+    lids: &[String],
+) -> QueryResult<std::collections::HashMap<String, ObjectRow>> {
+    let mut latest: std::collections::HashMap<String, ObjectRow> = Default::default();
+    for row in objects_by_lids(conn, lids)? {
+        match latest.get(&row.lid) {
+            Some(have) if have.version >= row.version => {}
+            _ => {
+                latest.insert(row.lid.clone(), row);
+            }
+        }
+    }
+    Ok(latest)
+}

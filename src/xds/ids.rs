@@ -43,6 +43,11 @@ pub const APND: &str = "urn:ihe:iti:2007:AssociationType:APND";
 pub const XFRM: &str = "urn:ihe:iti:2007:AssociationType:XFRM";
 pub const XFRM_RPLC: &str = "urn:ihe:iti:2007:AssociationType:XFRM_RPLC";
 pub const SIGNS: &str = "urn:ihe:iti:2007:AssociationType:signs";
+/// ITI-57: an availability status change, from the SubmissionSet to the object it changes.
+pub const UPDATE_AVAILABILITY_STATUS: &str =
+    "urn:ihe:iti:2010:AssociationType:UpdateAvailabilityStatus";
+/// ITI-57: the SubmissionSet's link to a new association between registered objects.
+pub const SUBMIT_ASSOCIATION: &str = "urn:ihe:iti:2010:AssociationType:SubmitAssociation";
 pub const IS_SNAPSHOT_OF: &str = "urn:ihe:iti:2010:AssociationType:IsSnapshotOf";
 
 pub const REFERENCE_ID_LIST: &str = "urn:ihe:iti:xds:2013:referenceIdList";

@@ -32,6 +32,8 @@ const SINGLE_SLOTS: [&str; 10] = [
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Expect {
     pub repository_fields: bool,
+    /// ITI-57/92: UpdateAvailabilityStatus associations are operations, not errors.
+    pub metadata_update: bool,
 }
 
 pub fn check_entry(e: &Entry, policy: &CodePolicy, expect: Expect) -> Vec<XdsError> {

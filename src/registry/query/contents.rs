@@ -9,7 +9,7 @@ use crate::registry::gate::Gate;
 use crate::registry::RegistryFailure;
 use crate::store::registry::{self as rs, AssocRow, ObjectRow, TimeFilter};
 use crate::store::DbConn;
-use crate::xds::model::{CodeKind, EntryKind};
+use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use crate::xds::{ids, ErrorCode, XdsError};
 use std::collections::HashSet;
 
@@ -132,7 +132,19 @@ pub fn get_folder_and_contents(
     p: &Params,
     gate: &mut Gate,
 ) -> Result<Found, RegistryFailure> {
-    match single(load_entries(conn, p, EntryKind::Folder, gate)?, "Folder")? {
+    let folders = load_entries(conn, p, EntryKind::Folder, gate)?;
+    // At $MetadataLevel 2 a uniqueId or logicalID names every version of one Folder.
+    let one_lid = folders.windows(2).all(|w| w[0].lid == w[1].lid);
+    if folders.len() > 1 && one_lid {
+        let mut found = Found::default();
+        for f in folders {
+            let part = contents_of(conn, p, f)?;
+            found.push_objects(part.objects);
+            found.push_assocs(part.assocs);
+        }
+        return Ok(found);
+    }
+    match single(folders, "Folder")? {
         None => Ok(Found::default()),
         Some(folder) => contents_of(conn, p, folder),
     }
@@ -175,6 +187,10 @@ pub fn get_related_documents(
     let id = [doc.uuid.clone()];
     let mut links = rs::assocs_touching(conn, &id, false, Some(&type_refs))?;
     links.extend(rs::assocs_touching(conn, &id, true, Some(&type_refs))?);
+    // At $MetadataLevel 1 a Deprecated relationship relates nothing.
+    if p.metadata_level()? == 1 {
+        links.retain(|a| a.status == AvailabilityStatus::Approved);
+    }
     let others: Vec<String> = links
         .iter()
         .map(|a| {

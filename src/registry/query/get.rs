@@ -1,36 +1,89 @@
 //! GetDocuments, GetFolders, GetAssociations, GetDocumentsAndAssociations, GetSubmissionSets:
 //! lookups by entryUUID or uniqueId.
 
-use super::params::Params;
+use super::params::{param_number, Params};
 use super::Found;
 use crate::registry::gate::Gate;
 use crate::registry::RegistryFailure;
 use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
 use crate::xds::ids;
-use crate::xds::model::EntryKind;
+use crate::xds::model::{AvailabilityStatus, EntryKind};
 
-/// Entries of one kind by `$X...EntryUUID` or `$X...UniqueId`, those the caller may see: a
-/// hidden entry is not found, and nothing is reached through it.
+/// Entries of one kind by `$X...EntryUUID`, `$X...UniqueId` or (DocumentEntries and
+/// Folders) `$X...LogicalID`, those the caller may see: a hidden entry is not found, and
+/// nothing is reached through it. At `$MetadataLevel` 1 only newest versions are found.
 pub fn load_entries(
     conn: &mut DbConn,
     p: &Params,
     kind: EntryKind,
     gate: &mut Gate,
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
-    let (uuid_param, uid_param) = match kind {
-        EntryKind::DocumentEntry => ("$XDSDocumentEntryEntryUUID", "$XDSDocumentEntryUniqueId"),
-        EntryKind::Folder => ("$XDSFolderEntryUUID", "$XDSFolderUniqueId"),
-        EntryKind::SubmissionSet => ("$XDSSubmissionSetEntryUUID", "$XDSSubmissionSetUniqueId"),
+    let (uuid_param, uid_param, lid_param) = match kind {
+        EntryKind::DocumentEntry => (
+            "$XDSDocumentEntryEntryUUID",
+            "$XDSDocumentEntryUniqueId",
+            Some("$XDSDocumentEntryLogicalID"),
+        ),
+        EntryKind::Folder => (
+            "$XDSFolderEntryUUID",
+            "$XDSFolderUniqueId",
+            Some("$XDSFolderLogicalID"),
+        ),
+        EntryKind::SubmissionSet => ("$XDSSubmissionSetEntryUUID", "$XDSSubmissionSetUniqueId", None),
     };
-    let (by_uuid, values) = p.one_of(uuid_param, uid_param)?;
-    let rows = if by_uuid {
-        rs::objects_by_uuids(conn, &values)?
-    } else {
-        rs::objects_by_unique_ids(conn, &values)?
+    let level = p.metadata_level()?;
+    let by_lid = match lid_param {
+        Some(name) if p.has(name) => {
+            if p.has(uuid_param) || p.has(uid_param) {
+                return Err(param_number(format!(
+                    "{name} may not be given with {uuid_param} or {uid_param}"
+                ))
+                .into());
+            }
+            Some(p.required_list(name)?)
+        }
+        _ => None,
     };
-    let rows = rows.into_iter().filter(|r| r.kind == kind).collect();
+    let rows = match by_lid {
+        Some(lids) => rs::objects_by_lids(conn, &lids)?,
+        None => {
+            let (by_uuid, values) = p.one_of(uuid_param, uid_param)?;
+            if by_uuid {
+                rs::objects_by_uuids(conn, &values)?
+            } else {
+                rs::objects_by_unique_ids(conn, &values)?
+            }
+        }
+    };
+    let mut rows: Vec<ObjectRow> = rows.into_iter().filter(|r| r.kind == kind).collect();
+    if level == 1 {
+        rows = newest_only(conn, rows)?;
+    }
     Ok(gate.keep_rows(conn, rows)?)
+}
+
+/// Leaves out versions that a newer one replaced. A replaced version is always Deprecated,
+/// so only Deprecated rows cost a lookup (by the `(lid, version)` index).
+pub fn newest_only(
+    conn: &mut DbConn,
+    rows: Vec<ObjectRow>,
+) -> Result<Vec<ObjectRow>, RegistryFailure> {
+    let mut lids: Vec<String> = rows
+        .iter()
+        .filter(|r| r.status == AvailabilityStatus::Deprecated && r.kind != EntryKind::SubmissionSet)
+        .map(|r| r.lid.clone())
+        .collect();
+    if lids.is_empty() {
+        return Ok(rows);
+    }
+    lids.sort_unstable();
+    lids.dedup();
+    let newest = rs::latest_versions(conn, &lids)?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| newest.get(&r.lid).is_none_or(|n| n.uuid == r.uuid))
+        .collect())
 }
 
 pub fn get_entries(

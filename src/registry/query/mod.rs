@@ -164,6 +164,11 @@ fn run(
             return Err(XdsError::registry(format!("unknown stored query id '{other}'")).into());
         }
     };
+    let found = if p.metadata_level()? == 1 {
+        level_one(conn, found)?
+    } else {
+        found
+    };
     // Before the patient check: a hidden object must not make an answer fail either.
     let found = hide(conn, found, gate)?;
     // Only full metadata discloses patient data; ObjectRefs may span patients.
@@ -201,6 +206,25 @@ fn hide(conn: &mut DbConn, mut found: Found, gate: &mut Gate) -> Result<Found, R
             return Ok(found);
         }
     }
+}
+
+/// `$MetadataLevel` 1: no replaced versions, no Deprecated Folders or associations, and no
+/// association that names an object left out.
+fn level_one(conn: &mut DbConn, mut found: Found) -> Result<Found, RegistryFailure> {
+    let objects = std::mem::take(&mut found.objects);
+    let before: HashSet<String> = objects.iter().map(|o| o.uuid.clone()).collect();
+    found.objects = get::newest_only(conn, objects)?
+        .into_iter()
+        .filter(|o| !(o.kind == EntryKind::Folder && o.status == AvailabilityStatus::Deprecated))
+        .collect();
+    let kept: HashSet<&str> = found.objects.iter().map(|o| o.uuid.as_str()).collect();
+    found.assocs.retain(|a| {
+        a.status == AvailabilityStatus::Approved
+            && [&a.source, &a.target]
+                .iter()
+                .all(|e| kept.contains(e.as_str()) || !before.contains(e.as_str()))
+    });
+    Ok(found)
 }
 
 /// A stored query answer may concern one patient only.

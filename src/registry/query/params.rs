@@ -103,6 +103,18 @@ impl Params {
             .unwrap_or_else(|| Ok(Vec::new()))
     }
 
+    /// `$MetadataLevel`: 1 (the default) hides what only a Metadata Update aware consumer
+    /// understands; 2 shows every version.
+    pub fn metadata_level(&self) -> Result<u8, XdsError> {
+        match self.single("$MetadataLevel")?.as_deref().map(str::trim) {
+            None | Some("1") => Ok(1),
+            Some("2") => Ok(2),
+            Some(other) => Err(XdsError::registry(format!(
+                "$MetadataLevel must be 1 or 2, not '{other}'"
+            ))),
+        }
+    }
+
     /// Exactly one of two alternative parameters (e.g. EntryUUID or UniqueId).
     pub fn one_of(&self, a: &str, b: &str) -> Result<(bool, Vec<String>), XdsError> {
         match (self.list(a)?, self.list(b)?) {
