@@ -324,6 +324,7 @@ fn services(
             repository: repository.clone(),
             ehdsi: Arc::new(cfg.ehdsi.clone()),
             terminology,
+            auditor: auditor.clone(),
         }),
         Arc::new(xca_initiating::XcaInitiating {
             peers: peers.clone(),

@@ -52,12 +52,18 @@ pub struct XcaResponding {
     pub repository: Repository,
     pub ehdsi: Arc<crate::config::EhdsiConfig>,
     pub terminology: &'static crate::translate::Terminology,
+    /// ITI-92 at this gateway is audited with the change it makes.
+    pub auditor: crate::audit::Auditor,
 }
 
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xca",
     wsdl: include_str!("../../wsdl/xca.wsdl"),
-    actions: &[action::XC_QUERY, action::XC_RETRIEVE],
+    actions: &[
+        action::XC_QUERY,
+        action::XC_RETRIEVE,
+        action::RESTRICTED_UPDATE,
+    ],
     access: Access::CrossBorder {
         trc: true,
         permissions: &["PRD-010"],
@@ -77,9 +83,36 @@ impl SoapService for XcaResponding {
                     let answer = self.retrieve(call).await;
                     Ok(answer.into_reply(action::XC_RETRIEVE_RESPONSE))
                 }
+                action::RESTRICTED_UPDATE => Ok(self.restricted_update(call).await),
                 other => Err(Fault::action_not_supported(other)),
             }
         })
+    }
+}
+
+impl XcaResponding {
+    /// ITI-92 from another community of the affinity domain. A foreign contact point reads
+    /// Norwegian records and never changes them.
+    async fn restricted_update(&self, call: SoapCall) -> SoapReply {
+        if call.principal.is_foreign() {
+            let errs = [RegistryError::from(&XdsError::registry(
+                "a foreign contact point may not update Norwegian metadata",
+            ))];
+            let body = crate::ebxml::response::write_registry_response(ResponseStatus::Failure, &errs);
+            return SoapReply::new(
+                action::RESTRICTED_UPDATE_RESPONSE,
+                body,
+                ResponseStatus::Failure.label(),
+            );
+        }
+        crate::registry::service::update(
+            &self.registry,
+            &self.auditor,
+            ENDPOINT.path,
+            call,
+            crate::registry::update::UpdateKind::Restricted,
+        )
+        .await
     }
 }
 

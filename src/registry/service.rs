@@ -40,8 +40,15 @@ impl SoapService for RegistryService {
             match call.action() {
                 action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
-                action::UPDATE => Ok(update(self, call, UpdateKind::Full).await),
-                action::RESTRICTED_UPDATE => Ok(update(self, call, UpdateKind::Restricted).await),
+                action::UPDATE => Ok(update(&self.registry, &self.auditor, ENDPOINT.path, call, UpdateKind::Full).await),
+                action::RESTRICTED_UPDATE => Ok(update(
+                    &self.registry,
+                    &self.auditor,
+                    ENDPOINT.path,
+                    call,
+                    UpdateKind::Restricted,
+                )
+                .await),
                 other => Err(Fault::action_not_supported(other)),
             }
         })
@@ -75,8 +82,15 @@ async fn register(svc: &RegistryService, call: SoapCall) -> SoapReply {
     SoapReply::new(action::REGISTER_RESPONSE, body, status.label())
 }
 
-/// ITI-57 / ITI-92: the answer is a RegistryResponse, like ITI-42's.
-async fn update(svc: &RegistryService, call: SoapCall, kind: UpdateKind) -> SoapReply {
+/// ITI-57 / ITI-92 (also at a responding gateway): the answer is a RegistryResponse, like
+/// ITI-42's, and the audit record is written with the changes.
+pub async fn update(
+    registry: &Registry,
+    auditor: &Auditor,
+    path: &str,
+    call: SoapCall,
+    kind: UpdateKind,
+) -> SoapReply {
     let (event, response_action) = match kind {
         UpdateKind::Full => (EventType::UpdateDocumentSet, action::UPDATE_RESPONSE),
         UpdateKind::Restricted => (
@@ -84,17 +98,16 @@ async fn update(svc: &RegistryService, call: SoapCall, kind: UpdateKind) -> Soap
             action::RESTRICTED_UPDATE_RESPONSE,
         ),
     };
-    let ev = svc.auditor.event(event, ENDPOINT.path, &call);
+    let ev = auditor.event(event, path, &call);
     let result = match parse_submit_objects(call.body()) {
-        Ok(objects) => svc
-            .registry
+        Ok(objects) => registry
             .update_audited(objects, kind, Some(ev.clone()))
             .await
             .map_err(|f| f.into_errors()),
         Err(e) => Err(vec![XdsError::metadata(e.to_string())]),
     };
     if let Err(errs) = &result {
-        svc.auditor.failed(ev, &registry_errors(errs)).await;
+        auditor.failed(ev, &registry_errors(errs)).await;
     }
     let (status, errs) = match result {
         Ok(warnings) => (ResponseStatus::Success, warnings),
