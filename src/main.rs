@@ -34,6 +34,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: PatientCmd,
     },
+    /// Registered documents: the operator's changes (audited).
+    Document {
+        #[command(subcommand)]
+        cmd: ncpeh::registry::operator::DocumentCmd,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// The configuration (file and NCPEH_* variables).
@@ -86,6 +91,17 @@ enum PkiCmd {
         /// Days until nextUpdate: past it the node refuses the CA's clients.
         #[arg(long, default_value_t = 30)]
         days: i64,
+    },
+    /// A client certificate from the dev CA for another Norwegian organisation (a second
+    /// health trust, say): <dir>/<NAME>.pem and <dir>/<NAME>.key.
+    Client {
+        name: String,
+        /// The organisation (certificate CN and O).
+        #[arg(long)]
+        org: String,
+        /// The PKI directory (default: <data_dir>/pki).
+        #[arg(long)]
+        dir: Option<PathBuf>,
     },
     /// A new key and server certificate from the dev CA; send the node SIGHUP to use them.
     RenewServer {
@@ -174,6 +190,11 @@ fn main() -> ExitCode {
             })
             .map_err(|e| e.to_string()),
         Cmd::Pki {
+            cmd: PkiCmd::Client { name, org, dir },
+        } => ncpeh::pki::ca::issue_client(&dir.unwrap_or_else(|| cfg.pki_dir()), &name, &org)
+            .map(|p| println!("client certificate {}", p.display()))
+            .map_err(|e| e.to_string()),
+        Cmd::Pki {
             cmd: PkiCmd::RenewServer { dir },
         } => ncpeh::pki::ca::renew_server(&dir.unwrap_or_else(|| cfg.pki_dir()))
             .map(|p| println!("new server key and certificate in {}", p.dir.display()))
@@ -206,6 +227,7 @@ fn main() -> ExitCode {
         Cmd::Conformance(a) => return conformance(a),
         Cmd::Translate(a) => ncpeh::translate::cli::run(a).map_err(|e| e.to_string()),
         Cmd::Audit { cmd } => return ncpeh::audit::cli::run(&cfg, cmd),
+        Cmd::Document { cmd } => return ncpeh::registry::operator::run(&cfg, cmd),
         Cmd::Xua { cmd } => return ncpeh::trust::cli::run(&cfg, cmd),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {

@@ -344,7 +344,7 @@ fn make_ca(cn: &str, org: &str, country: &str) -> Result<(Certificate, KeyPair),
 }
 
 /// Parameters and key for an end-entity certificate; signed later by the chosen CA.
-fn leaf(
+pub(crate) fn leaf(
     names: &[(DnType, &str)],
     country: &str,
     ekus: &[ExtendedKeyUsagePurpose],

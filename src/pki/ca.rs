@@ -1,7 +1,7 @@
 //! Operator tasks on the dev CA that a running node picks up on SIGHUP: revoking a certificate
 //! (a new CRL) and a fresh server certificate (rotation without a restart).
 
-use super::{io_err, load_certs, server_leaf, write_file, PkiError, PkiPaths};
+use super::{io_err, leaf, load_certs, server_leaf, write_file, PkiError, PkiPaths};
 use rcgen::{
     Certificate, CertificateParams, CertificateRevocationListParams, KeyIdMethod, KeyPair,
     RevocationReason, RevokedCertParams, SerialNumber,
@@ -115,6 +115,41 @@ pub fn renew_server(dir: &Path) -> Result<PkiPaths, PkiError> {
     replace(&paths.server_key, key.serialize_pem().as_bytes(), true)?;
     replace(&paths.server_cert, cert.pem().as_bytes(), false)?;
     Ok(paths)
+}
+
+/// A client certificate for another Norwegian organisation (`<dir>/<name>.pem` and `.key`),
+/// e.g. a second health trust: the registry tells sources apart by certificate subject.
+pub fn issue_client(dir: &Path, name: &str, organisation: &str) -> Result<PathBuf, PkiError> {
+    let ok_name = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !ok_name || organisation.trim().is_empty() {
+        return Err(PkiError::X509(format!(
+            "a client name is letters, digits, '-' and '_' ('{name}'), and the organisation is not empty"
+        )));
+    }
+    let paths = PkiPaths::in_dir(dir);
+    let ca = open_ca(&paths)?;
+    let org = organisation.trim();
+    let (params, key) = leaf(
+        &[
+            (rcgen::DnType::CommonName, org),
+            (rcgen::DnType::OrganizationName, org),
+        ],
+        "NO",
+        &[rcgen::ExtendedKeyUsagePurpose::ClientAuth],
+        false,
+    )?;
+    let cert = params.signed_by(&key, &ca.cert, &ca.key)?;
+    let cert_path = dir.join(format!("{name}.pem"));
+    replace(
+        &dir.join(format!("{name}.key")),
+        key.serialize_pem().as_bytes(),
+        true,
+    )?;
+    replace(&cert_path, cert.pem().as_bytes(), false)?;
+    Ok(cert_path)
 }
 
 /// Writes beside `path` and renames over it, so a reader never sees half a file.

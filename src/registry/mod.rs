@@ -2,6 +2,8 @@
 
 pub mod gate;
 pub mod lifecycle;
+pub mod operator;
+pub mod ownership;
 pub mod query;
 pub mod register;
 pub mod service;

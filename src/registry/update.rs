@@ -2,17 +2,11 @@
 //! asks for, read from its associations before any database work. Each DocumentEntry or
 //! Folder in it is a new version of a registered logical object; an UpdateAvailabilityStatus
 //! association changes a status; any other association links objects already registered.
-//! `update_apply` checks these against the registry and stores them.
+//! `update_apply` checks these against the registry and stores them (`Registry::update_audited`).
 
-use super::register::audit_submission;
-use super::submission::{prepare, Submission};
-use super::update_apply::apply;
-use super::{Registry, RegistryFailure};
-use crate::audit::AuditEvent;
+use super::submission::Submission;
 use crate::ebxml::{RegistryObject, RimTag};
-use crate::store::StoreError;
 use crate::xds::model::{AvailabilityStatus, EntryKind};
-use crate::xds::validate::Expect;
 use crate::xds::{ids, ErrorCode, XdsError};
 use std::collections::HashMap;
 
@@ -53,62 +47,8 @@ pub struct Ops {
     pub links: Vec<String>,
 }
 
-impl Registry {
-    /// Applies an ITI-57 or ITI-92 submission with its audit record, all or nothing.
-    pub async fn update_audited(
-        &self,
-        objects: Vec<RegistryObject>,
-        kind: UpdateKind,
-        audit: Option<AuditEvent>,
-    ) -> Result<Vec<XdsError>, RegistryFailure> {
-        let repeated = repeated_lids(&objects);
-        let expect = Expect {
-            metadata_update: true,
-            ..Expect::default()
-        };
-        let mut sub = match prepare(objects, &self.policy, expect) {
-            Ok(sub) if repeated.is_empty() => sub,
-            Ok(_) => return Err(RegistryFailure::Xds(repeated)),
-            Err(mut errs) => {
-                errs.extend(repeated);
-                return Err(RegistryFailure::Xds(errs));
-            }
-        };
-        sub.submitted_by = audit
-            .as_ref()
-            .map(AuditEvent::submitter)
-            .unwrap_or_default();
-        let ops = plan(&sub, kind).map_err(RegistryFailure::Xds)?;
-        let allow_unknown = self.cfg.allow_unknown_patients;
-        self.store
-            .write(move |conn| {
-                let warnings = apply(conn, &sub, &ops, kind, allow_unknown)?;
-                audit_submission(conn, &sub, audit)?;
-                Ok(warnings)
-            })
-            .await
-            .map_err(lost_race)
-    }
-}
-
-/// Two updates of one version at once: the unique (lid, version) index refuses the second,
-/// which is told so as a version error rather than a storage failure.
-fn lost_race(f: RegistryFailure) -> RegistryFailure {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match f {
-        RegistryFailure::Store(StoreError::Db(Error::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => RegistryFailure::Xds(vec![XdsError::new(
-            ErrorCode::MetadataVersionError,
-            "another update of the same version was stored first; query the newest version and try again",
-        )]),
-        other => other,
-    }
-}
-
 /// Two new versions of one logical object in one request (ITI-57 common rules).
-fn repeated_lids(objects: &[RegistryObject]) -> Vec<XdsError> {
+pub fn repeated_lids(objects: &[RegistryObject]) -> Vec<XdsError> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for o in objects.iter().filter(|o| {
         matches!(o.tag, RimTag::ExtrinsicObject | RimTag::RegistryPackage)

@@ -1,18 +1,76 @@
-//! Checks the operations of an ITI-57/92 submission against the registry and stores them, in
-//! the caller's transaction. Every check runs before the first write, so a refused request
+//! `Registry::update_audited`: checks the operations of an ITI-57/92 submission against the
+//! registry and stores them with the audit record, in one transaction. Every check runs before the first write, so a refused request
 //! changes nothing; concurrent updates of one logical object are decided by the database
 //! (the write lock on SQLite, the unique (lid, version) pair on PostgreSQL and SQLite alike).
 
-use super::register::{insert_entry, new_assoc};
-use super::submission::{patient_mismatch, unresolved, Submission};
-use super::update::{NewVersion, Ops, StatusChange, UpdateKind};
-use super::RegistryFailure;
+use super::ownership::refuse_foreign_source;
+use super::register::{audit_submission, insert_entry, new_assoc};
+use super::submission::{patient_mismatch, prepare, unresolved, Submission};
+use super::update::{plan, repeated_lids, NewVersion, Ops, StatusChange, UpdateKind};
+use super::{Registry, RegistryFailure};
+use crate::audit::AuditEvent;
+use crate::store::StoreError;
+use crate::xds::validate::Expect;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, AssocRow, NewAssoc, ObjectRow};
 use crate::store::{patients, DbConn};
 use crate::xds::model::{AvailabilityStatus, EntryKind};
 use crate::xds::{ids, time, ErrorCode, XdsError};
 use std::collections::{HashMap, HashSet};
+
+impl Registry {
+    /// Applies an ITI-57 or ITI-92 submission with its audit record, all or nothing.
+    pub async fn update_audited(
+        &self,
+        objects: Vec<RegistryObject>,
+        kind: UpdateKind,
+        audit: Option<AuditEvent>,
+    ) -> Result<Vec<XdsError>, RegistryFailure> {
+        let repeated = repeated_lids(&objects);
+        let expect = Expect {
+            metadata_update: true,
+            ..Expect::default()
+        };
+        let mut sub = match prepare(objects, &self.policy, expect) {
+            Ok(sub) if repeated.is_empty() => sub,
+            Ok(_) => return Err(RegistryFailure::Xds(repeated)),
+            Err(mut errs) => {
+                errs.extend(repeated);
+                return Err(RegistryFailure::Xds(errs));
+            }
+        };
+        sub.submitted_by = audit
+            .as_ref()
+            .map(AuditEvent::submitter)
+            .unwrap_or_default();
+        let ops = plan(&sub, kind).map_err(RegistryFailure::Xds)?;
+        let allow_unknown = self.cfg.allow_unknown_patients;
+        self.store
+            .write(move |conn| {
+                let warnings = apply(conn, &sub, &ops, kind, allow_unknown)?;
+                audit_submission(conn, &sub, audit)?;
+                Ok(warnings)
+            })
+            .await
+            .map_err(lost_race)
+    }
+}
+
+/// Two updates of one version at once: the unique (lid, version) index refuses the second,
+/// which is told so as a version error rather than a storage failure.
+fn lost_race(f: RegistryFailure) -> RegistryFailure {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match f {
+        RegistryFailure::Store(StoreError::Db(Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => RegistryFailure::Xds(vec![XdsError::new(
+            ErrorCode::MetadataVersionError,
+            "another update of the same version was stored first; query the newest version and try again",
+        )]),
+        other => other,
+    }
+}
 
 /// The writes a checked submission makes.
 #[derive(Default)]
@@ -55,7 +113,7 @@ pub fn apply(
         .filter_map(|v| latest.get(&v.lid).map(|l| (l.uuid.as_str(), v.uuid.as_str())))
         .collect();
     for s in &ops.statuses {
-        check_status(conn, s, &replaced, &mut errs, &mut w)?;
+        check_status(conn, s, &sub.submitted_by, &replaced, &mut errs, &mut w)?;
     }
     check_links(conn, sub, ops, &mut errs, &mut w)?;
     if !errs.is_empty() {
@@ -124,6 +182,10 @@ fn check_version(
             ErrorCode::MetadataUpdateError,
             format!("{label} {}: logical object {} is a {}", v.uuid, v.lid, latest.kind.label()),
         ));
+        return Ok(());
+    }
+    if let Some(e) = refuse_foreign_source(latest, &sub.submitted_by, "update") {
+        errs.push(e);
         return Ok(());
     }
     if latest.version != v.previous {
@@ -253,6 +315,7 @@ fn propagate(
 fn check_status(
     conn: &mut DbConn,
     s: &StatusChange,
+    caller: &str,
     replaced: &HashMap<&str, &str>,
     errs: &mut Vec<XdsError>,
     w: &mut Writes,
@@ -264,6 +327,10 @@ fn check_status(
                 ErrorCode::MetadataUpdateError,
                 format!("Association {}: a SubmissionSet's status cannot change", s.assoc),
             ));
+            return Ok(());
+        }
+        if let Some(e) = refuse_foreign_source(&o, caller, "change the status of") {
+            errs.push(e);
             return Ok(());
         }
         let newest = rs::latest_versions(conn, std::slice::from_ref(&o.lid))?;
@@ -279,6 +346,13 @@ fn check_status(
         }
         o.status
     } else if let Some(a) = rs::assocs_by_uuids(conn, target)?.pop() {
+        // An association belongs to the source of the object it starts from.
+        if let Some(src) = rs::objects_by_uuids(conn, std::slice::from_ref(&a.source))?.pop() {
+            if let Some(e) = refuse_foreign_source(&src, caller, "change the associations of") {
+                errs.push(e);
+                return Ok(());
+            }
+        }
         a.status
     } else {
         errs.push(
@@ -366,6 +440,13 @@ fn check_links(
                 ErrorCode::MetadataUpdateError,
                 format!("Association {}: {} is not Approved", a.id, dep.uuid),
             ));
+            continue;
+        }
+        if let Some(e) = found
+            .get(src)
+            .and_then(|r| refuse_foreign_source(r, &sub.submitted_by, "link from"))
+        {
+            errs.push(e);
             continue;
         }
         if ps != pt {

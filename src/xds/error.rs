@@ -48,6 +48,8 @@ pub enum ErrorCode {
     UnreferencedObject,
     /// ITI-62: the removal would break the metadata model (e.g. a lone lifecycle association).
     MetadataModel,
+    /// ITI-57/62/92: the caller is not the source of what it tries to change.
+    LocalPolicyRestriction,
 }
 
 impl ErrorCode {
@@ -91,6 +93,7 @@ impl ErrorCode {
             ErrorCode::RemoveUnresolvedReference => "UnresolvedReferenceException",
             ErrorCode::UnreferencedObject => "XDSUnreferencedObjectException",
             ErrorCode::MetadataModel => "XDSMetadataModelException",
+            ErrorCode::LocalPolicyRestriction => "LocalPolicyRestrictionError",
         }
     }
 }
