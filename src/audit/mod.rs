@@ -85,6 +85,10 @@ pub enum EventType {
     CrossGatewayRetrieve(Direction),
     /// ITI-55 Cross Gateway Patient Discovery.
     PatientDiscovery(Direction),
+    /// ITI-62 Remove Metadata (registry side).
+    RemoveMetadata,
+    /// ITI-86 Remove Documents (repository side).
+    RemoveDocuments,
     /// An eDispensation received over XDR (eHDSI dispensation service, initialize).
     DispensationReceived,
     /// An eDispensation discarded over XDR (eHDSI dispensation service, discard).
@@ -96,7 +100,7 @@ pub enum EventType {
     AccessDenied,
 }
 
-const EVENT_NAMES: [(EventType, &str); 14] = {
+const EVENT_NAMES: [(EventType, &str); 16] = {
     use Direction::*;
     use EventType::*;
     [
@@ -104,6 +108,8 @@ const EVENT_NAMES: [(EventType, &str); 14] = {
         (ProvideAndRegister, "ITI-41"),
         (RegisterDocumentSet, "ITI-42"),
         (RetrieveDocumentSet, "ITI-43"),
+        (RemoveMetadata, "ITI-62"),
+        (RemoveDocuments, "ITI-86"),
         (CrossGatewayQuery(Responding), "ITI-38"),
         (CrossGatewayQuery(Initiating), "ITI-38-initiating"),
         (CrossGatewayRetrieve(Responding), "ITI-39"),

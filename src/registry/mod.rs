@@ -4,6 +4,7 @@ pub mod gate;
 pub mod lifecycle;
 pub mod query;
 pub mod register;
+pub mod remove;
 pub mod service;
 pub mod submission;
 

@@ -20,7 +20,7 @@ pub struct RegistryService {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/registry",
     wsdl: include_str!("../../wsdl/registry.wsdl"),
-    actions: &[action::REGISTER, action::STORED_QUERY],
+    actions: &[action::REGISTER, action::STORED_QUERY, action::REMOVE_METADATA],
     access: Access::National { xds: true },
 };
 
@@ -34,6 +34,7 @@ impl SoapService for RegistryService {
             match call.action() {
                 action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
+                action::REMOVE_METADATA => Ok(super::remove::handle(self, call).await),
                 other => Err(Fault::action_not_supported(other)),
             }
         })
