@@ -9,14 +9,13 @@
 //! Lifecycle associations (RPLC, XFRM, APND, ...) are removed like any other; the status of
 //! the objects they joined is left as it is.
 
-use super::service::{registry_errors, RegistryService};
 use super::{Registry, RegistryFailure};
-use crate::audit::{AuditEvent, EventType};
+use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ebxml::remove::{parse_remove_objects, RemoveObjects, DELETE_ALL};
-use crate::ebxml::response::write_registry_response;
+use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::ResponseStatus;
 use crate::ids::action;
-use crate::soap::{SoapCall, SoapReply, SoapService};
+use crate::soap::{SoapCall, SoapReply};
 use crate::store::registry::{self as rs, AssocRow, ObjectRow};
 use crate::store::remove as rm;
 use crate::store::DbConn;
@@ -210,15 +209,12 @@ fn audit_removal(
     Ok(())
 }
 
-/// The ITI-62 call on /xds/registry: parse, remove, answer with a RegistryResponse. A failed
-/// removal is audited after its rollback.
-pub(super) async fn handle(svc: &RegistryService, call: SoapCall) -> SoapReply {
-    let ev = svc
-        .auditor
-        .event(EventType::RemoveMetadata, svc.endpoint().path, &call);
+/// The ITI-62 call on the registry endpoint at `path`: parse, remove, answer with a
+/// RegistryResponse. A failed removal is audited after its rollback.
+pub async fn handle(reg: &Registry, auditor: &Auditor, path: &str, call: SoapCall) -> SoapReply {
+    let ev = auditor.event(EventType::RemoveMetadata, path, &call);
     let result = match parse_remove_objects(call.body()) {
-        Ok(req) => svc
-            .registry
+        Ok(req) => reg
             .remove_metadata(req, Some(ev.clone()))
             .await
             .map_err(|f| f.into_errors()),
@@ -227,10 +223,11 @@ pub(super) async fn handle(svc: &RegistryService, call: SoapCall) -> SoapReply {
     let (status, errs) = match result {
         Ok(_) => (ResponseStatus::Success, Vec::new()),
         Err(e) => {
-            svc.auditor.failed(ev, &registry_errors(&e)).await;
-            (ResponseStatus::Failure, e)
+            let errs: Vec<RegistryError> = e.iter().map(RegistryError::from).collect();
+            auditor.failed(ev, &errs).await;
+            (ResponseStatus::Failure, errs)
         }
     };
-    let body = write_registry_response(status, &registry_errors(&errs));
+    let body = write_registry_response(status, &errs);
     SoapReply::new(action::REMOVE_METADATA_RESPONSE, body, status.label())
 }

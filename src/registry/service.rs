@@ -34,7 +34,13 @@ impl SoapService for RegistryService {
             match call.action() {
                 action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
-                action::REMOVE_METADATA => Ok(super::remove::handle(self, call).await),
+                action::REMOVE_METADATA => Ok(super::remove::handle(
+                    &self.registry,
+                    &self.auditor,
+                    ENDPOINT.path,
+                    call,
+                )
+                .await),
                 other => Err(Fault::action_not_supported(other)),
             }
         })

@@ -4,16 +4,15 @@
 //! error (another repository's id, a document not here); the others are still removed, and
 //! the answer is then PartialSuccess.
 
-use super::service::RepositoryService;
 use super::Repository;
-use crate::audit::{outcome_of, AuditEvent, EventType};
+use crate::audit::{outcome_of, AuditEvent, Auditor, EventType};
 use crate::ebxml::remove::parse_remove_documents;
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::retrieve::DocumentRequest;
 use crate::ebxml::ResponseStatus;
 use crate::ids::action;
 use crate::registry::RegistryFailure;
-use crate::soap::{SoapCall, SoapReply, SoapService};
+use crate::soap::{SoapCall, SoapReply};
 use crate::store::registry as rs;
 use crate::xds::{ErrorCode, XdsError};
 use std::collections::{BTreeSet, HashSet};
@@ -114,19 +113,23 @@ fn reason(errors: &[XdsError]) -> String {
     codes.into_iter().collect::<Vec<_>>().join(" ")
 }
 
-/// The ITI-86 call on /xds/repository: parse, remove, answer with a RegistryResponse.
-pub(super) async fn handle(svc: &RepositoryService, call: SoapCall) -> SoapReply {
-    let ev = svc
-        .auditor
-        .event(EventType::RemoveDocuments, svc.endpoint().path, &call);
+/// The ITI-86 call on the repository endpoint at `path`: parse, remove, answer with a
+/// RegistryResponse.
+pub async fn handle(
+    repo: &Repository,
+    auditor: &Auditor,
+    path: &str,
+    call: SoapCall,
+) -> SoapReply {
+    let ev = auditor.event(EventType::RemoveDocuments, path, &call);
     let (status, errors) = match parse_remove_documents(call.body()) {
-        Ok(reqs) => match svc.repository.remove_documents(reqs, Some(ev.clone())).await {
+        Ok(reqs) => match repo.remove_documents(reqs, Some(ev.clone())).await {
             Ok(a) => (a.status, a.errors),
-            Err(f) => failed(svc, ev, f.into_errors()).await,
+            Err(f) => failed(auditor, ev, f.into_errors()).await,
         },
         Err(e) => {
             let errs = vec![XdsError::new(ErrorCode::RepositoryError, e.to_string())];
-            failed(svc, ev, errs).await
+            failed(auditor, ev, errs).await
         }
     };
     let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
@@ -136,11 +139,11 @@ pub(super) async fn handle(svc: &RepositoryService, call: SoapCall) -> SoapReply
 
 /// A request that removed nothing and left no audit record of its own: record it now.
 async fn failed(
-    svc: &RepositoryService,
+    auditor: &Auditor,
     ev: AuditEvent,
     errors: Vec<XdsError>,
 ) -> (ResponseStatus, Vec<XdsError>) {
     let errs: Vec<RegistryError> = errors.iter().map(RegistryError::from).collect();
-    svc.auditor.failed(ev, &errs).await;
+    auditor.failed(ev, &errs).await;
     (ResponseStatus::Failure, errors)
 }

@@ -42,7 +42,9 @@ impl SoapService for RepositoryService {
                 action::RETRIEVE => Ok(retrieve(repo, call)
                     .await
                     .into_reply(action::RETRIEVE_RESPONSE)),
-                action::REMOVE_DOCUMENTS => Ok(super::remove::handle(self, call).await),
+                action::REMOVE_DOCUMENTS => {
+                    Ok(super::remove::handle(repo, &self.auditor, ENDPOINT.path, call).await)
+                }
                 other => Err(Fault::action_not_supported(other)),
             }
         })
