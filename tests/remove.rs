@@ -194,6 +194,13 @@ async fn removed_document_is_gone_from_query_and_retrieve_at_once() {
     assert_eq!(codes(&r), vec!["XDSUnknownRepositoryId"]);
     let r = xdsb::retrieve(&node, &[(REPO_UID, &b.uid)]).await;
     assert_eq!(xdsb::documents(&r).len(), 1, "b is still there");
+
+    let first = audit_list(&node)
+        .into_iter()
+        .find(|r| r["event"] == "ITI-86")
+        .expect("an ITI-86 record");
+    assert_eq!(first["outcome"], "minor-failure");
+    assert_eq!(first["documents"][0], a.uid.as_str());
 }
 
 #[tokio::test]
@@ -222,6 +229,35 @@ async fn one_unknown_id_removes_nothing() {
     let r = remove_metadata(&node, &[&ss, &d.id, &a1]).await;
     assert_eq!(answer::status(&r), answer::SUCCESS, "{:?}", codes(&r));
     assert!(xdsb::find_documents(&node, &pid).await.is_empty());
+
+    // Both are on the audit trail: the refusal with its reason, the removal with what went.
+    let removals: Vec<serde_json::Value> = audit_list(&node)
+        .into_iter()
+        .filter(|r| r["event"] == "ITI-62")
+        .collect();
+    assert_eq!(removals.len(), 2, "{removals:?}");
+    assert_eq!(removals[0]["outcome"], "serious-failure");
+    assert_eq!(removals[0]["reason"], "UnresolvedReferenceException");
+    assert_eq!(removals[1]["outcome"], "success");
+    assert_eq!(removals[1]["documents"][0], d.uid.as_str());
+    assert_eq!(removals[1]["patients"][0], pid.as_str());
+}
+
+/// Every audit record of the node, oldest first (`ncpeh audit list --json`).
+fn audit_list(node: &TestNode) -> Vec<serde_json::Value> {
+    let out = std::process::Command::new(common::BIN)
+        .arg("--config")
+        .arg(&node.config)
+        .args(["audit", "list", "--json"])
+        .output()
+        .expect("run ncpeh audit list");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    all.as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test]
