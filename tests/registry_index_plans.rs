@@ -1,6 +1,6 @@
 //! Every SQL statement the registry runs for ITI-42 and all 14 stored queries (for a national and
-//! a cross-border caller, with the confidentiality and consent lookups that hide documents), and
-//! the repository for ITI-43, must be driven by an index: SQLite's EXPLAIN QUERY PLAN may not
+//! a cross-border caller, with the confidentiality and consent lookups that hide documents), for
+//! ITI-62, and the repository for ITI-43 and ITI-86, must be driven by an index: SQLite's EXPLAIN QUERY PLAN may not
 //! show a table scan for any of them.
 
 mod common;
@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use ncpeh::ebxml::parse_submit_objects;
 use ncpeh::ebxml::query::parse_adhoc_query;
+use ncpeh::ebxml::remove::{parse_remove_objects, write_remove_objects};
 use ncpeh::ebxml::retrieve::DocumentRequest;
 use ncpeh::registry::query as sq;
 use ncpeh::repository::provide::DocFacts;
@@ -269,6 +270,42 @@ async fn registry_sql_uses_indexes() {
         assert_eq!(answer.docs.len(), 1, "the N document is retrieved");
     }
 
+    // ITI-62 of the second submission with every association to it (the RPLC, and the folder
+    // membership the registry gave b), then ITI-86 of a's document: the lookups that check
+    // for dangling references and the deletes.
+    let set_and_doc = vec![
+        "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000t".to_string(),
+        b.id.clone(),
+    ];
+    let mut ids = set_and_doc.clone();
+    let ends = set_and_doc.clone();
+    let links = reg
+        .store
+        .read(move |c| {
+            let mut v = ncpeh::store::registry::assocs_touching(c, &ends, false, None)?;
+            v.extend(ncpeh::store::registry::assocs_touching(
+                c, &ends, true, None,
+            )?);
+            Ok::<_, ncpeh::store::StoreError>(v)
+        })
+        .await
+        .unwrap();
+    ids.extend(links.iter().map(|l| l.uuid.clone()));
+    ids.sort();
+    ids.dedup();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let removal = parse_remove_objects(&xml(&write_remove_objects(&refs))).unwrap();
+    let removed = reg.remove_metadata(removal, None).await.unwrap();
+    assert_eq!(removed.objects.len(), 2);
+    assert!(removed.assocs.len() >= 2, "b1 and the RPLC at least");
+    let req = DocumentRequest {
+        home: None,
+        repository_uid: cfg.repository.unique_id.clone(),
+        document_uid: a.uid.clone(),
+    };
+    let answer = repo.remove_documents(vec![req], None).await.unwrap();
+    assert_eq!(answer.removed, vec![a.uid.clone()]);
+
     let seen: Vec<String> = std::mem::take(&mut *SEEN.lock().unwrap());
     // The lookups that hide documents are among the statements checked.
     for table in ["LEFT OUTER JOIN `object_codes`", "FROM `consent_denials`"] {
@@ -278,11 +315,26 @@ async fn registry_sql_uses_indexes() {
             "no statement with {table} was run"
         );
     }
+    // So are the deletes of ITI-62 and ITI-86, from every table they touch.
+    for table in [
+        "`registry_objects`",
+        "`object_codes`",
+        "`object_values`",
+        "`associations`",
+        "`documents`",
+        "`document_chunks`",
+    ] {
+        assert!(
+            seen.iter()
+                .any(|s| s.starts_with(&format!("DELETE FROM {table}"))),
+            "no DELETE from {table} was run"
+        );
+    }
     let mut conn = SqliteConnection::establish(&db).unwrap();
     let mut checked = 0;
     for sql in seen.iter().filter(|s| {
         let l = s.trim_start().to_ascii_uppercase();
-        (l.starts_with("SELECT") || l.starts_with("UPDATE"))
+        (l.starts_with("SELECT") || l.starts_with("UPDATE") || l.starts_with("DELETE"))
             && !l.contains("__DIESEL_SCHEMA_MIGRATIONS")
     }) {
         let plan: Vec<PlanRow> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))

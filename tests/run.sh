@@ -68,7 +68,7 @@ fi
 export NCPEH_TEST_PG_TLS_CA="$pg_dir/pki/ca.pem"
 NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test -p ncpeh --quiet --tests 2>&1 | tee /tmp/ncpeh-test-pg.log
 
-collections="R.b,SQ.b,PR.b,Ret.b,rg(xca),rg,reg_mu,reg_rmu,rg(xca)_rmu,reg_catlifecycle,reg_catfolder"
+collections="R.b,SQ.b,PR.b,Ret.b,rg(xca),rg,reg_mu,reg_rmu,rg(xca)_rmu,reg_catlifecycle,reg_catfolder,reg_rm,reg_rmd_rm,rep_rd"
 echo "== NIST conformance ($collections) on SQLite"
 ./tests/conformance.sh "" -- --collections "$collections" --junit /tmp/ncpeh-conformance-sqlite.xml 2>&1 | tee /tmp/ncpeh-conf-sqlite.log | tail -n 3
 echo "== NIST conformance ig(xca)_ad: initiating gateway in front of two responding ncpeh nodes (SQLite)"

@@ -42,6 +42,8 @@ const fn ihe(code: &'static str, text: &'static str) -> Code {
 const QUERY: Code = dcm("110112", "Query");
 const IMPORT: Code = dcm("110107", "Import");
 const EXPORT: Code = dcm("110106", "Export");
+/// ITI-62 and ITI-86 audit a deletion as an event on the patient record.
+const PATIENT_RECORD: Code = dcm("110110", "Patient Record");
 
 /// What identifies an event in its AuditMessage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +97,8 @@ pub fn event_codes(ev: &AuditEvent) -> EventCodes {
             ihe("ITI-92", "Restricted Update Document Set"),
             None,
         ),
+        RemoveMetadata => c(PATIENT_RECORD, "D", ihe("ITI-62", "Remove Metadata"), None),
+        RemoveDocuments => c(PATIENT_RECORD, "D", ihe("ITI-86", "Remove Documents"), None),
         CrossGatewayQuery(_) => c(
             QUERY,
             "E",

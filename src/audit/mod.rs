@@ -89,6 +89,10 @@ pub enum EventType {
     CrossGatewayRetrieve(Direction),
     /// ITI-55 Cross Gateway Patient Discovery.
     PatientDiscovery(Direction),
+    /// ITI-62 Remove Metadata (registry side).
+    RemoveMetadata,
+    /// ITI-86 Remove Documents (repository side).
+    RemoveDocuments,
     /// An eDispensation received over XDR (eHDSI dispensation service, initialize).
     DispensationReceived,
     /// An eDispensation discarded over XDR (eHDSI dispensation service, discard).
@@ -100,7 +104,7 @@ pub enum EventType {
     AccessDenied,
 }
 
-const EVENT_NAMES: [(EventType, &str); 16] = {
+const EVENT_NAMES: [(EventType, &str); 18] = {
     use Direction::*;
     use EventType::*;
     [
@@ -110,6 +114,8 @@ const EVENT_NAMES: [(EventType, &str); 16] = {
         (RetrieveDocumentSet, "ITI-43"),
         (UpdateDocumentSet, "ITI-57"),
         (RestrictedUpdateDocumentSet, "ITI-92"),
+        (RemoveMetadata, "ITI-62"),
+        (RemoveDocuments, "ITI-86"),
         (CrossGatewayQuery(Responding), "ITI-38"),
         (CrossGatewayQuery(Initiating), "ITI-38-initiating"),
         (CrossGatewayRetrieve(Responding), "ITI-39"),

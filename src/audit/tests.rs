@@ -60,6 +60,8 @@ fn every_event_renders_well_formed_with_its_codes() {
         (ProvideAndRegister, "/xds/repository", "110107", "ITI-41", None),
         (RegisterDocumentSet, "/xds/registry", "110107", "ITI-42", None),
         (RetrieveDocumentSet, "/xds/repository", "110106", "ITI-43", None),
+        (RemoveMetadata, "/xds/registry", "110110", "ITI-62", None),
+        (RemoveDocuments, "/xds/repository", "110110", "ITI-86", None),
         (CrossGatewayQuery(Responding), "/xca", "110112", "ITI-38", Some("EHDSI-21")),
         (CrossGatewayQuery(Initiating), "/xca/initiating", "110112", "ITI-38", Some("EHDSI-21")),
         (CrossGatewayRetrieve(Responding), "/xca", "110106", "ITI-39", Some("EHDSI-22")),
@@ -191,6 +193,8 @@ fn event_names_and_outcomes_round_trip() {
         CrossGatewayRetrieve(Initiating),
         PatientDiscovery(Responding),
         DispensationDiscarded,
+        RemoveMetadata,
+        RemoveDocuments,
         AccessDenied,
     ] {
         assert_eq!(EventType::from_name(e.as_str()), Some(e));

@@ -4,6 +4,7 @@ pub mod document;
 pub mod parse;
 pub mod provide;
 pub mod query;
+pub mod remove;
 pub mod response;
 pub mod retrieve;
 pub mod rim;

@@ -35,6 +35,12 @@ pub fn parse_retrieve_request(body: &Element) -> Result<Vec<DocumentRequest>, Pa
             found: body.name.clone(),
         });
     }
+    document_requests(body)
+}
+
+/// The `xdsb:DocumentRequest` children of `body` (ITI-43 and ITI-86 share them), at least one
+/// and at most [`MAX_DOCUMENT_REQUESTS`].
+pub(super) fn document_requests(body: &Element) -> Result<Vec<DocumentRequest>, ParseError> {
     let reqs: Vec<DocumentRequest> = body
         .children_named(XDSB, "DocumentRequest")
         .take(MAX_DOCUMENT_REQUESTS + 1)

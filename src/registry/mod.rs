@@ -6,6 +6,7 @@ pub mod operator;
 pub mod ownership;
 pub mod query;
 pub mod register;
+pub mod remove;
 pub mod service;
 pub mod submission;
 pub mod update;

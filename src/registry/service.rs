@@ -26,6 +26,7 @@ const ENDPOINT: Endpoint = Endpoint {
         action::STORED_QUERY,
         action::UPDATE,
         action::RESTRICTED_UPDATE,
+        action::REMOVE_METADATA,
     ],
     access: Access::National { xds: true },
 };
@@ -40,13 +41,27 @@ impl SoapService for RegistryService {
             match call.action() {
                 action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
-                action::UPDATE => Ok(update(&self.registry, &self.auditor, ENDPOINT.path, call, UpdateKind::Full).await),
+                action::UPDATE => Ok(update(
+                    &self.registry,
+                    &self.auditor,
+                    ENDPOINT.path,
+                    call,
+                    UpdateKind::Full,
+                )
+                .await),
                 action::RESTRICTED_UPDATE => Ok(update(
                     &self.registry,
                     &self.auditor,
                     ENDPOINT.path,
                     call,
                     UpdateKind::Restricted,
+                )
+                .await),
+                action::REMOVE_METADATA => Ok(super::remove::handle(
+                    &self.registry,
+                    &self.auditor,
+                    ENDPOINT.path,
+                    call,
                 )
                 .await),
                 other => Err(Fault::action_not_supported(other)),

@@ -18,6 +18,9 @@ pub trait BlobStore: Send + Sync {
     ) -> Result<Vec<DocumentRow>, StoreError>;
     /// The bytes of a found row, exactly `row.size` long.
     fn get(&self, conn: &mut DbConn, row: &DocumentRow) -> Result<Bytes, StoreError>;
+    /// Removes these documents (row and bytes) inside the caller's transaction; returns how
+    /// many rows it removed.
+    fn remove(&self, conn: &mut DbConn, unique_ids: &[String]) -> Result<usize, StoreError>;
 }
 
 /// Documents in the `documents`/`document_chunks` tables.
@@ -39,5 +42,9 @@ impl BlobStore for DbBlobs {
 
     fn get(&self, conn: &mut DbConn, row: &DocumentRow) -> Result<Bytes, StoreError> {
         documents::read_bytes(conn, row)
+    }
+
+    fn remove(&self, conn: &mut DbConn, unique_ids: &[String]) -> Result<usize, StoreError> {
+        Ok(crate::store::remove::delete_documents(conn, unique_ids)?)
     }
 }

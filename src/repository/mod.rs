@@ -5,6 +5,7 @@
 pub mod blob;
 pub mod provide;
 pub mod remote;
+pub mod remove;
 pub mod retrieve;
 pub mod service;
 

@@ -21,7 +21,11 @@ pub struct RepositoryService {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/repository",
     wsdl: include_str!("../../wsdl/repository.wsdl"),
-    actions: &[action::PROVIDE_AND_REGISTER, action::RETRIEVE],
+    actions: &[
+        action::PROVIDE_AND_REGISTER,
+        action::RETRIEVE,
+        action::REMOVE_DOCUMENTS,
+    ],
     access: Access::National { xds: true },
 };
 
@@ -38,6 +42,9 @@ impl SoapService for RepositoryService {
                 action::RETRIEVE => Ok(retrieve(repo, call)
                     .await
                     .into_reply(action::RETRIEVE_RESPONSE)),
+                action::REMOVE_DOCUMENTS => {
+                    Ok(super::remove::handle(repo, &self.auditor, ENDPOINT.path, call).await)
+                }
                 other => Err(Fault::action_not_supported(other)),
             }
         })

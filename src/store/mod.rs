@@ -6,6 +6,7 @@ pub mod dispensations;
 pub mod documents;
 pub mod patients;
 pub mod registry;
+pub mod remove;
 pub mod schema;
 mod small_int;
 
