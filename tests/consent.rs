@@ -2,7 +2,9 @@
 //! nowhere and its retrieve is answered exactly as for an unknown document; a NORS document is
 //! seen in Norway but not by a foreign contact point (the `foreign-se` certificate); a plain N
 //! crosses; a patient who refused the eHDSI exchange gets eHDSI's no-consent XCPD answer and
-//! no PS/eP abroad until the refusal is taken back.
+//! no PS/eP abroad until the refusal is taken back. A Norwegian source that is deprecated takes
+//! the pivot made from it along: it can no longer be retrieved, and the next query translates
+//! afresh.
 
 mod cda;
 mod common;
@@ -550,4 +552,72 @@ async fn a_restricted_source_feeds_no_pivot_abroad() {
     provide(&node, &set_of(&uuid(), &pid, &[&source]), &contents).await;
     assert_eq!(pivots(&node, NATIONAL, &pid, "60591-5").await, 1);
     assert_eq!(pivots(&node, &foreign(&pid), &pid, "60591-5").await, 0);
+}
+
+/// The uniqueIds of the PS pivots offered to `who`.
+async fn ps_pivots(node: &TestNode, who: &str, pid: &str) -> Vec<String> {
+    let class = "('60591-5^^2.16.840.1.113883.6.1')";
+    let q = find_docs(pid, &[("$XDSDocumentEntryClassCode", class)]);
+    query(node, who, "/xca", &q).await.0
+}
+
+#[tokio::test]
+async fn a_deprecated_source_takes_its_pivot_along() {
+    let Some(ips) = ips_bundle() else { return };
+    let node = TestNode::start_with_foreign_peer("");
+    let (_, pid) = fnr_patient(&node);
+    let source = ips_source(&pid, "N", VOLVEN_9603);
+    let contents = [(source.id.as_str(), Content::Inline(&ips))];
+    provide(&node, &set_of(&uuid(), &pid, &[&source]), &contents).await;
+    let pivots = ps_pivots(&node, &foreign(&pid), &pid).await;
+    assert_eq!(pivots.len(), 1);
+    assert_eq!(
+        retrieve(&node, &foreign(&pid), "/xca", &pivots[0]).await,
+        Ok(1)
+    );
+
+    let change = |from, to| meta::status_update(&pid, &source.id, from, to);
+    let r = node
+        .call(
+            "/xds/registry",
+            ncpeh::ids::action::UPDATE,
+            &change("Approved", "Deprecated"),
+        )
+        .await;
+    assert_eq!(
+        answer::status(&r.body),
+        SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
+    // The pivot went with its source: not offered, and not retrievable by its old uniqueId.
+    assert!(ps_pivots(&node, &foreign(&pid), &pid).await.is_empty());
+    let absent = retrieve(&node, &foreign(&pid), "/xca", &meta::new_uid())
+        .await
+        .unwrap_err();
+    assert_eq!(
+        retrieve(&node, &foreign(&pid), "/xca", &pivots[0]).await,
+        Err(absent)
+    );
+
+    // Approved again: the next query translates the source anew.
+    let r = node
+        .call(
+            "/xds/registry",
+            ncpeh::ids::action::UPDATE,
+            &change("Deprecated", "Approved"),
+        )
+        .await;
+    assert_eq!(
+        answer::status(&r.body),
+        SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
+    let again = ps_pivots(&node, &foreign(&pid), &pid).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(
+        retrieve(&node, &foreign(&pid), "/xca", &again[0]).await,
+        Ok(1)
+    );
 }

@@ -63,22 +63,6 @@ fn update_body(doc: &Doc, new_id: &str, previous: u32, title: &str) -> String {
     ])
 }
 
-/// An ITI-57 body deprecating the entry `target`.
-fn deprecate_body(pid: &str, target: &str) -> String {
-    let a = format!(
-        "<rim:Association id=\"{}\" associationType=\"{}\" sourceObject=\"SubmissionSet01\" targetObject=\"{target}\">\
-         <rim:Slot name=\"OriginalStatus\"><rim:ValueList><rim:Value>urn:oasis:names:tc:ebxml-regrep:StatusType:Approved</rim:Value></rim:ValueList></rim:Slot>\
-         <rim:Slot name=\"NewStatus\"><rim:ValueList><rim:Value>urn:oasis:names:tc:ebxml-regrep:StatusType:Deprecated</rim:Value></rim:ValueList></rim:Slot>\
-         </rim:Association>",
-        new_uuid(),
-        ids::UPDATE_AVAILABILITY_STATUS
-    );
-    meta::submit(&[
-        meta::submission_set("SubmissionSet01", pid, &meta::new_uid()),
-        a,
-    ])
-}
-
 /// Every version of the document: (entryUUID, status, versionName).
 async fn versions(node: &TestNode, uid: &str) -> Vec<(String, String, String)> {
     let q = meta::query(
@@ -228,26 +212,10 @@ async fn two_concurrent_updates_of_one_version_give_one_new_version_and_one_clea
 #[tokio::test]
 async fn another_source_may_not_update_or_deprecate_a_document() {
     let (node, pid, doc) = node_with_document().await;
-    let out = Command::new(BIN)
-        .args([
-            "pki",
-            "client",
-            "hf2",
-            "--org",
-            "Helse Nord dev HF",
-            "--dir",
-        ])
-        .arg(&node.pki)
-        .output()
-        .expect("pki client");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    node.issue_client("hf2", "Helse Nord dev HF");
     for body in [
         update_body(&doc, &new_uuid(), 1, "fremmed"),
-        deprecate_body(&pid, &doc.id),
+        meta::status_update(&pid, &doc.id, "Approved", "Deprecated"),
     ] {
         let r = node
             .call_as("hf2", "/xds/registry", action::UPDATE, &body, None)
@@ -267,7 +235,7 @@ async fn another_source_may_not_update_or_deprecate_a_document() {
         .call(
             "/xds/registry",
             action::UPDATE,
-            &deprecate_body(&pid, &doc.id),
+            &meta::status_update(&pid, &doc.id, "Approved", "Deprecated"),
         )
         .await;
     assert_eq!(

@@ -1,6 +1,7 @@
 //! Every SQL statement the registry runs for ITI-42 and all 14 stored queries (for a national and
 //! a cross-border caller, with the confidentiality and consent lookups that hide documents), for
-//! ITI-62, and the repository for ITI-43 and ITI-86, must be driven by an index: SQLite's EXPLAIN QUERY PLAN may not
+//! ITI-57 (a new version, a status change), ITI-62, and the repository for ITI-43 (eHDSI pivots
+//! too) and ITI-86, must be driven by an index: SQLite's EXPLAIN QUERY PLAN may not
 //! show a table scan for any of them.
 
 mod common;
@@ -270,6 +271,83 @@ async fn registry_sql_uses_indexes() {
         assert_eq!(answer.docs.len(), 1, "the N document is retrieved");
     }
 
+    // ITI-57: a new version of b (folder membership propagated) and the folder deprecated;
+    // then GetDocuments by logicalID (level 2) and by uniqueId (level 1, newest only).
+    let b2 = "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000b9";
+    let folder = "urn:uuid:aaaaaaaa-0000-0000-0000-00000000000f";
+    let mut next = b.clone();
+    next.id = b2.into();
+    let version = next.xml().replacen(
+        &format!("id=\"{b2}\""),
+        &format!("id=\"{b2}\" lid=\"{}\"", b.id),
+        1,
+    );
+    let update = meta::submit(&[
+        meta::submission_set("urn:uuid:aaaaaaaa-0000-0000-0000-00000000000u", &pid, &meta::new_uid()),
+        version,
+        format!(
+            "<rim:Association id=\"urn:uuid:aaaaaaaa-0000-0000-0000-0000000000c1\" associationType=\"{}\" sourceObject=\"urn:uuid:aaaaaaaa-0000-0000-0000-00000000000u\" targetObject=\"{b2}\"><rim:Slot name=\"SubmissionSetStatus\"><rim:ValueList><rim:Value>Original</rim:Value></rim:ValueList></rim:Slot><rim:Slot name=\"PreviousVersion\"><rim:ValueList><rim:Value>1</rim:Value></rim:ValueList></rim:Slot></rim:Association>",
+            ids::HAS_MEMBER
+        ),
+    ]);
+    reg.update_audited(
+        parse_submit_objects(&xml(&update)).unwrap(),
+        ncpeh::registry::update::UpdateKind::Full,
+        None,
+    )
+    .await
+    .unwrap();
+    let status = meta::status_update(&pid, folder, "Approved", "Deprecated");
+    reg.update_audited(
+        parse_submit_objects(&xml(&status)).unwrap(),
+        ncpeh::registry::update::UpdateKind::Full,
+        None,
+    )
+    .await
+    .unwrap();
+    for (params, level) in [
+        (("$XDSDocumentEntryLogicalID", one(&b.id)), "2"),
+        (("$XDSDocumentEntryUniqueId", one(&b.uid)), "1"),
+    ] {
+        let q = meta::query(
+            sq::GET_DOCUMENTS,
+            true,
+            &[(params.0, &params.1), ("$MetadataLevel", level)],
+        );
+        let found = reg
+            .stored_query(parse_adhoc_query(&xml(&q)).unwrap(), Viewer::national())
+            .await
+            .unwrap();
+        assert_eq!(
+            found.len(),
+            if level == "2" { 2 } else { 1 },
+            "GetDocuments at level {level}"
+        );
+    }
+    // An eHDSI pivot made from a's document, retrieved by its own uniqueId; ITI-86 of a's
+    // document below takes it along.
+    let pivot_uid = meta::new_uid();
+    repo.store_pivots(vec![(
+        DocFacts {
+            entry_id: "urn:uuid:aaaaaaaa-0000-0000-0000-0000000000p1".into(),
+            unique_id: pivot_uid.clone(),
+            mime_type: "text/xml".into(),
+            hash: "da39a3ee5e6b4b0d3255bfef95601890afd80709".into(),
+            size: 0,
+            data: Default::default(),
+        },
+        a.uid.clone(),
+    )])
+    .await
+    .unwrap();
+    let req = DocumentRequest {
+        home: None,
+        repository_uid: cfg.repository.unique_id.clone(),
+        document_uid: pivot_uid.clone(),
+    };
+    let answer = repo.retrieve(vec![req], Viewer::national()).await.unwrap();
+    assert_eq!(answer.docs.len(), 1, "the pivot is served");
+
     // ITI-62 of the second submission with every association to it (the RPLC, and the folder
     // membership the registry gave b), then ITI-86 of a's document: the lookups that check
     // for dangling references and the deletes.
@@ -305,6 +383,13 @@ async fn registry_sql_uses_indexes() {
     };
     let answer = repo.remove_documents(vec![req], None).await.unwrap();
     assert_eq!(answer.removed, vec![a.uid.clone()]);
+    let req = DocumentRequest {
+        home: None,
+        repository_uid: cfg.repository.unique_id.clone(),
+        document_uid: pivot_uid.clone(),
+    };
+    let answer = repo.retrieve(vec![req], Viewer::national()).await.unwrap();
+    assert!(answer.docs.is_empty(), "the pivot went with its source");
 
     let seen: Vec<String> = std::mem::take(&mut *SEEN.lock().unwrap());
     // The lookups that hide documents are among the statements checked.

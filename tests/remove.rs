@@ -294,3 +294,142 @@ async fn malformed_requests_are_answered_not_crashed_on() {
     assert_eq!(answer::status(&r.body), answer::FAILURE);
     assert_eq!(codes(&r.body), vec!["XDSRepositoryError"]);
 }
+
+/// One document provided over ITI-41 in its own SubmissionSet: (set, membership association).
+async fn provide_one(node: &TestNode, d: &meta::Doc) -> (String, String) {
+    let (ss, hm) = (uuid(), uuid());
+    let objects = [
+        meta::submission_set(&ss, &d.pid, &meta::new_uid()),
+        d.xml(),
+        meta::assoc(&hm, ids::HAS_MEMBER, &ss, &d.id, Some("Original")),
+    ];
+    let body = xdsb::pnr_body(
+        &meta::submit(&objects),
+        &[(d.id.as_str(), Content::Inline(b"<x/>"))],
+    );
+    let r = node.call("/xds/repository", xdsb::PROVIDE, &body).await;
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        codes(&r.body)
+    );
+    (ss, hm)
+}
+
+/// Whether ITI-38 (FindDocuments) finds and ITI-39 returns the document, asked nationally.
+async fn cross_gateway_sees(node: &TestNode, pid: &str, uid: &str) -> (bool, bool) {
+    let home = "urn:oid:2.16.578.1.12.4.5.10.1";
+    let q = meta::query(
+        ncpeh::registry::query::FIND_DOCUMENTS,
+        true,
+        &[
+            ("$XDSDocumentEntryPatientId", &format!("'{pid}'")),
+            (
+                "$XDSDocumentEntryStatus",
+                "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')",
+            ),
+        ],
+    )
+    .replacen(
+        "<rim:AdhocQuery id=",
+        &format!("<rim:AdhocQuery home=\"{home}\" id="),
+        1,
+    );
+    let r = node.call("/xca", ncpeh::ids::action::XC_QUERY, &q).await;
+    let found = answer::unique_ids(&r.body).iter().any(|u| u == uid);
+    let body = format!(
+        "<xdsb:RetrieveDocumentSetRequest xmlns:xdsb=\"{}\"><xdsb:DocumentRequest><xdsb:HomeCommunityId>{home}</xdsb:HomeCommunityId><xdsb:RepositoryUniqueId>{REPO_UID}</xdsb:RepositoryUniqueId><xdsb:DocumentUniqueId>{uid}</xdsb:DocumentUniqueId></xdsb:DocumentRequest></xdsb:RetrieveDocumentSetRequest>",
+        xdsb::XDSB
+    );
+    let r = node
+        .call("/xca", ncpeh::ids::action::XC_RETRIEVE, &body)
+        .await;
+    (found, !xdsb::documents(&r).is_empty())
+}
+
+#[tokio::test]
+async fn removed_metadata_hides_the_document_from_all_four_transactions_at_once() {
+    let node = TestNode::start();
+    let pid = common::new_pid();
+    node.add_patient(&pid);
+    let d = xdsb::doc(&uuid(), &pid, "text/xml");
+    let (ss, hm) = provide_one(&node, &d).await;
+    assert_eq!(cross_gateway_sees(&node, &pid, &d.uid).await, (true, true));
+    assert_eq!(
+        xdsb::documents(&xdsb::retrieve(&node, &[(REPO_UID, &d.uid)]).await).len(),
+        1
+    );
+
+    // ITI-62 alone: the bytes are still stored, but nothing serves them any more.
+    let r = remove_metadata(&node, &[&d.id, &hm, &ss]).await;
+    assert_eq!(answer::status(&r), answer::SUCCESS, "{:?}", codes(&r));
+    assert!(xdsb::find_documents(&node, &pid).await.is_empty(), "ITI-18");
+    let r = xdsb::retrieve(&node, &[(REPO_UID, &d.uid)]).await;
+    assert!(xdsb::documents(&r).is_empty(), "ITI-43");
+    assert_eq!(
+        codes(xdsb::registry_response(&r.body)),
+        vec!["XDSDocumentUniqueIdError"]
+    );
+    assert_eq!(
+        cross_gateway_sees(&node, &pid, &d.uid).await,
+        (false, false),
+        "ITI-38/39"
+    );
+    // ITI-86 then finds the bytes and removes them.
+    let r = remove_documents(&node, &[(REPO_UID, &d.uid)]).await;
+    assert_eq!(answer::status(&r), answer::SUCCESS, "{:?}", codes(&r));
+}
+
+#[tokio::test]
+async fn only_the_registering_source_or_the_operator_removes() {
+    let node = TestNode::start();
+    let pid = common::new_pid();
+    node.add_patient(&pid);
+    let d = xdsb::doc(&uuid(), &pid, "text/xml");
+    let (ss, hm) = provide_one(&node, &d).await;
+    node.issue_client("hf2", "Helse Vest dev HF");
+    let r = node
+        .call_as(
+            "hf2",
+            "/xds/registry",
+            REMOVE_METADATA,
+            &write_remove_objects(&[&d.id, &hm, &ss]),
+            None,
+        )
+        .await;
+    assert_eq!(answer::status(&r.body), answer::FAILURE);
+    assert_eq!(codes(&r.body), vec!["LocalPolicyRestrictionError"]);
+    assert_eq!(xdsb::find_documents(&node, &pid).await, vec![d.uid.clone()]);
+
+    // The operator removes it, its set and its bytes, with an audit record.
+    let run = |args: &[&str]| {
+        std::process::Command::new(common::BIN)
+            .args(args)
+            .arg("--config")
+            .arg(&node.config)
+            .output()
+            .expect("run ncpeh")
+    };
+    let out = run(&["document", "remove", &d.id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("and its bytes"));
+    assert!(xdsb::find_documents(&node, &pid).await.is_empty());
+    let r = remove_documents(&node, &[(REPO_UID, &d.uid)]).await;
+    assert_eq!(
+        codes(&r),
+        vec!["XDSDocumentUniqueIdError"],
+        "the bytes went too"
+    );
+    assert!(!run(&["document", "remove", &d.id]).status.success());
+    let record = audit_list(&node)
+        .into_iter()
+        .find(|r| r.to_string().contains("ncpeh document remove"))
+        .expect("an audit record of the removal");
+    assert_eq!(record["event"], "ITI-62");
+    assert_eq!(record["documents"][0], d.uid.as_str());
+}

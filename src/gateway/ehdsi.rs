@@ -183,16 +183,19 @@ impl Ehdsi<'_> {
                 entry_uuid: p.entry_uuid.clone(),
                 entry_xml: self.entry(kind, pid, &p, src),
             });
-            to_store.push(DocFacts {
-                entry_id: p.entry_uuid.clone(),
-                unique_id: p.unique_id.clone(),
-                mime_type: "text/xml".into(),
-                hash: p.hash.clone(),
-                size: p.xml.len() as u64,
-                data: Bytes::from(p.xml),
-            });
+            to_store.push((
+                DocFacts {
+                    entry_id: p.entry_uuid.clone(),
+                    unique_id: p.unique_id.clone(),
+                    mime_type: "text/xml".into(),
+                    hash: p.hash.clone(),
+                    size: p.xml.len() as u64,
+                    data: Bytes::from(p.xml),
+                },
+                src.row.unique_id.clone(),
+            ));
         }
-        if let Err(f) = self.repository.store_documents(to_store).await {
+        if let Err(f) = self.repository.store_pivots(to_store).await {
             tracing::error!(error = %f, "storing eHDSI pivot documents failed");
             return (
                 Vec::new(),

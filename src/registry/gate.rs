@@ -39,6 +39,11 @@ impl<'p> Gate<'p> {
         self.seen.get(uuid).copied().unwrap_or(true)
     }
 
+    /// Whether a looked-up uuid names a registry object here.
+    pub fn knows(&self, uuid: &str) -> bool {
+        self.seen.contains_key(uuid)
+    }
+
     /// Looks up the uuids not seen yet.
     pub fn learn<'a>(
         &mut self,

@@ -1,6 +1,7 @@
-//! `ncpeh document deprecate UUID`: the operator's own changes, not bound to the submitting
+//! `ncpeh document deprecate|remove UUID`: the operator's own changes, not bound to the submitting
 //! source, each with its audit record in the same transaction (the OS user is the actor).
 
+use super::remove::{audit_removal, delete, plan, touching};
 use super::RegistryFailure;
 use crate::audit::{AuditEvent, EventType, User};
 use crate::config::Config;
@@ -18,11 +19,18 @@ pub enum DocumentCmd {
         /// The DocumentEntry's entryUUID (urn:uuid:...).
         uuid: String,
     },
+    /// Remove a DocumentEntry (by entryUUID) for good: its metadata, every association to
+    /// it, a SubmissionSet it leaves empty, and its bytes if this node's repository holds them.
+    Remove {
+        /// The DocumentEntry's entryUUID (urn:uuid:...).
+        uuid: String,
+    },
 }
 
 pub fn run(cfg: &Config, cmd: DocumentCmd) -> ExitCode {
     let result = match cmd {
-        DocumentCmd::Deprecate { uuid } => deprecate_cmd(cfg, &uuid),
+        DocumentCmd::Deprecate { uuid } => in_store(cfg, &uuid, EventType::UpdateDocumentSet, "deprecate", deprecate),
+        DocumentCmd::Remove { uuid } => in_store(cfg, &uuid, EventType::RemoveMetadata, "remove", remove),
     };
     match result {
         Ok(msg) => {
@@ -36,14 +44,17 @@ pub fn run(cfg: &Config, cmd: DocumentCmd) -> ExitCode {
     }
 }
 
-fn deprecate_cmd(cfg: &Config, uuid: &str) -> Result<String, String> {
+type Change = fn(&mut DbConn, &str, AuditEvent) -> Result<String, RegistryFailure>;
+
+/// Runs one change in a write transaction of the node's database.
+fn in_store(cfg: &Config, uuid: &str, event: EventType, what: &str, change: Change) -> Result<String, String> {
     // Two connections: the pool keeps that many idle.
     let store = crate::store::Store::open(&cfg.database_url(), 2).map_err(|e| e.to_string())?;
-    let ev = operator_event(cfg, EventType::UpdateDocumentSet, "deprecate");
+    let ev = operator_event(cfg, event, what);
     let uuid = uuid.trim().to_string();
     store
         .blocking_write(move |conn| {
-            deprecate(conn, &uuid, ev).map_err(|f| match f {
+            change(conn, &uuid, ev).map_err(|f| match f {
                 RegistryFailure::Store(e) => e,
                 RegistryFailure::Xds(errs) => crate::store::StoreError::Corrupt(
                     errs.iter().map(|e| e.context.clone()).collect::<Vec<_>>().join("; "),
@@ -93,8 +104,58 @@ pub fn deprecate(conn: &mut DbConn, uuid: &str, mut ev: AuditEvent) -> Result<St
         return Err(XdsError::metadata(format!("{uuid} is already Deprecated")).into());
     }
     rs::set_status(conn, &[uuid.to_string()], AvailabilityStatus::Deprecated)?;
+    crate::store::pivots::forget_sources(conn, std::slice::from_ref(&row.unique_id))?;
     ev.patient_ids.push(row.patient_id.clone());
     ev.document_ids.push(row.unique_id.clone());
     crate::audit::append(conn, &ev)?;
     Ok(format!("DocumentEntry {uuid} ({}) deprecated", row.unique_id))
+}
+
+/// Removes a DocumentEntry with everything that would otherwise point at nothing, checked by
+/// the same rules as ITI-62, and its bytes from this node's repository; audited.
+pub fn remove(conn: &mut DbConn, uuid: &str, ev: AuditEvent) -> Result<String, RegistryFailure> {
+    let Some(row) = rs::objects_by_uuids(conn, &[uuid.to_string()])?.pop() else {
+        return Err(XdsError::new(ErrorCode::UnresolvedReference, format!("no registry object {uuid}")).into());
+    };
+    if row.kind != EntryKind::DocumentEntry {
+        return Err(XdsError::metadata(format!("{uuid} is a {}, not a DocumentEntry", row.kind.label())).into());
+    }
+    // The entry, its associations, and the associations that hold those (a SubmissionSet's
+    // HasMember of a Folder membership).
+    let mut ids = vec![uuid.to_string()];
+    let first = touching(conn, &ids)?;
+    let first_ids: Vec<String> = first.iter().map(|a| a.uuid.clone()).collect();
+    let second = touching(conn, &first_ids)?;
+    ids.extend(first_ids);
+    ids.extend(second.iter().map(|a| a.uuid.clone()));
+    // A SubmissionSet whose only association was to this entry goes too.
+    let sets: Vec<String> = first
+        .iter()
+        .map(|a| a.source.clone())
+        .filter(|s| s != uuid)
+        .collect();
+    for set in rs::objects_by_uuids(conn, &sets)?
+        .into_iter()
+        .filter(|o| o.kind == EntryKind::SubmissionSet)
+    {
+        let others = touching(conn, std::slice::from_ref(&set.uuid))?
+            .into_iter()
+            .filter(|a| !ids.contains(&a.uuid))
+            .count();
+        if others == 0 {
+            ids.push(set.object.uuid);
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    let removal = plan(conn, &ids, None)?;
+    delete(conn, &removal)?;
+    let bytes = crate::store::remove::delete_documents(conn, std::slice::from_ref(&row.unique_id))?;
+    audit_removal(conn, &removal, Some(ev))?;
+    Ok(format!(
+        "DocumentEntry {uuid} ({}) removed with {} association(s){}",
+        row.unique_id,
+        removal.assocs.len(),
+        if bytes > 0 { " and its bytes" } else { "" }
+    ))
 }

@@ -100,13 +100,20 @@ pub fn store_submission(
     let mut deprecate: Vec<String> = effects.deprecate.iter().cloned().collect();
     deprecate.sort_unstable();
     rs::set_status(conn, &deprecate, AvailabilityStatus::Deprecated)?;
+    if !deprecate.is_empty() {
+        // Replaced sources lose their eHDSI pivots; the next query translates the new one.
+        let uids: Vec<String> = rs::objects_by_uuids(conn, &deprecate)?
+            .into_iter()
+            .map(|r| r.object.unique_id)
+            .collect();
+        crate::store::pivots::forget_sources(conn, &uids)?;
+    }
     rs::set_last_update(conn, &effects.touched_folders, now_i)?;
     Ok(Vec::new())
 }
 
-/// entryUUIDs must be new; SubmissionSet and Folder uniqueIds must be new; a DocumentEntry
-/// uniqueId may repeat only for the very same document (same hash).
-fn check_collisions(
+/// Every entryUUID and association id of a submission must be new to the registry.
+pub(super) fn check_new_uuids(
     conn: &mut DbConn,
     sub: &Submission,
     errs: &mut Vec<XdsError>,
@@ -116,21 +123,27 @@ fn check_collisions(
         .map(|e| e.uuid().to_string())
         .chain(sub.assocs.iter().map(|a| a.id.clone()))
         .collect();
-    let taken: Vec<String> = rs::objects_by_uuids(conn, &uuids)?
+    let taken = rs::objects_by_uuids(conn, &uuids)?
         .into_iter()
         .map(|r| r.object.uuid)
-        .chain(
-            rs::assocs_by_uuids(conn, &uuids)?
-                .into_iter()
-                .map(|a| a.assoc.uuid),
-        )
-        .collect();
+        .chain(rs::assocs_by_uuids(conn, &uuids)?.into_iter().map(|a| a.assoc.uuid));
     for t in taken {
         errs.push(XdsError::new(
             ErrorCode::DuplicateUniqueIdInRegistry,
             format!("entryUUID {t} is already in the registry"),
         ));
     }
+    Ok(())
+}
+
+/// entryUUIDs must be new; SubmissionSet and Folder uniqueIds must be new; a DocumentEntry
+/// uniqueId may repeat only for the very same document (same hash).
+fn check_collisions(
+    conn: &mut DbConn,
+    sub: &Submission,
+    errs: &mut Vec<XdsError>,
+) -> Result<(), RegistryFailure> {
+    check_new_uuids(conn, sub, errs)?;
     let by_uid: HashMap<&str, &Entry> = sub.entries().map(|e| (e.unique_id.as_str(), e)).collect();
     let uids: Vec<String> = by_uid.keys().map(|u| u.to_string()).collect();
     for row in rs::objects_by_unique_ids(conn, &uids)? {

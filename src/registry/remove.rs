@@ -9,6 +9,7 @@
 //! Lifecycle associations (RPLC, XFRM, APND, ...) are removed like any other; the status of
 //! the objects they joined is left as it is.
 
+use super::ownership::refuse_foreign_source;
 use super::{Registry, RegistryFailure};
 use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ebxml::remove::{parse_remove_objects, RemoveObjects, DELETE_ALL};
@@ -39,9 +40,11 @@ impl Registry {
         audit: Option<AuditEvent>,
     ) -> Result<Removal, RegistryFailure> {
         let ids = check_request(&req).map_err(RegistryFailure::Xds)?;
+        // Over SOAP only the registering source may remove; local tools pass no audit event.
+        let caller = audit.as_ref().map(AuditEvent::submitter);
         self.store
             .write(move |conn| {
-                let removal = plan(conn, &ids)?;
+                let removal = plan(conn, &ids, caller.as_deref())?;
                 delete(conn, &removal)?;
                 audit_removal(conn, &removal, audit)?;
                 Ok(removal)
@@ -82,9 +85,19 @@ fn check_request(req: &RemoveObjects) -> Result<Vec<String>, Vec<XdsError>> {
 }
 
 /// Finds what `ids` name and checks that removing it leaves the registry whole.
-fn plan(conn: &mut DbConn, ids: &[String]) -> Result<Removal, RegistryFailure> {
+pub fn plan(
+    conn: &mut DbConn,
+    ids: &[String],
+    caller: Option<&str>,
+) -> Result<Removal, RegistryFailure> {
     let objects = rs::objects_by_uuids(conn, ids)?;
     let assocs = rs::assocs_by_uuids(conn, ids)?;
+    if let Some(caller) = caller {
+        let refused = foreign_sources(conn, &objects, &assocs, caller)?;
+        if !refused.is_empty() {
+            return Err(RegistryFailure::Xds(refused));
+        }
+    }
     let gone: HashSet<&str> = objects
         .iter()
         .map(|o| o.uuid.as_str())
@@ -158,8 +171,32 @@ fn plan(conn: &mut DbConn, ids: &[String]) -> Result<Removal, RegistryFailure> {
     Ok(Removal { objects, assocs })
 }
 
+/// The objects, and the sources of the associations, that `caller` did not register: an
+/// association belongs to whoever registered the object it starts from.
+fn foreign_sources(
+    conn: &mut DbConn,
+    objects: &[ObjectRow],
+    assocs: &[AssocRow],
+    caller: &str,
+) -> Result<Vec<XdsError>, RegistryFailure> {
+    let named: HashSet<&str> = objects.iter().map(|o| o.uuid.as_str()).collect();
+    let sources: Vec<String> = assocs
+        .iter()
+        .map(|a| a.source.clone())
+        .filter(|s| !named.contains(s.as_str()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let owners = rs::objects_by_uuids(conn, &sources)?;
+    Ok(objects
+        .iter()
+        .chain(owners.iter())
+        .filter_map(|o| refuse_foreign_source(o, caller, "remove"))
+        .collect())
+}
+
 /// Associations whose source or target is one of `ids` (each once).
-fn touching(conn: &mut DbConn, ids: &[String]) -> Result<Vec<AssocRow>, RegistryFailure> {
+pub(super) fn touching(conn: &mut DbConn, ids: &[String]) -> Result<Vec<AssocRow>, RegistryFailure> {
     let mut seen = HashSet::new();
     Ok(rs::assocs_touching(conn, ids, false, None)?
         .into_iter()
@@ -170,7 +207,7 @@ fn touching(conn: &mut DbConn, ids: &[String]) -> Result<Vec<AssocRow>, Registry
 
 /// Deletes the planned rows. A count short of the plan means another request removed some of
 /// them meanwhile: the transaction is rolled back rather than half applied.
-fn delete(conn: &mut DbConn, r: &Removal) -> Result<(), RegistryFailure> {
+pub(super) fn delete(conn: &mut DbConn, r: &Removal) -> Result<(), RegistryFailure> {
     let assoc_seqs: Vec<i64> = r.assocs.iter().map(|a| a.seq).collect();
     let object_seqs: Vec<i64> = r.objects.iter().map(|o| o.seq).collect();
     let deleted = rm::delete_assocs(conn, &assoc_seqs)? + rm::delete_objects(conn, &object_seqs)?;
@@ -180,12 +217,19 @@ fn delete(conn: &mut DbConn, r: &Removal) -> Result<(), RegistryFailure> {
         )
         .into());
     }
+    let sources: Vec<String> = r
+        .objects
+        .iter()
+        .filter(|o| o.kind == EntryKind::DocumentEntry)
+        .map(|o| o.unique_id.clone())
+        .collect();
+    crate::store::pivots::forget_sources(conn, &sources)?;
     Ok(())
 }
 
 /// Appends the audit record naming the patients, documents and SubmissionSet removed. Last in
 /// the transaction: the audit chain head stays locked until commit.
-fn audit_removal(
+pub(super) fn audit_removal(
     conn: &mut DbConn,
     r: &Removal,
     audit: Option<AuditEvent>,

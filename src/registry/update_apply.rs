@@ -4,7 +4,7 @@
 //! (the write lock on SQLite, the unique (lid, version) pair on PostgreSQL and SQLite alike).
 
 use super::ownership::refuse_foreign_source;
-use super::register::{audit_submission, insert_entry, new_assoc};
+use super::register::{audit_submission, check_new_uuids, insert_entry, new_assoc};
 use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::update::{plan, repeated_lids, NewVersion, Ops, StatusChange, UpdateKind};
 use super::{Registry, RegistryFailure};
@@ -82,6 +82,8 @@ struct Writes {
     assoc_status: Vec<(String, AvailabilityStatus)>,
     propagated: Vec<RegistryObject>,
     touched_folders: Vec<String>,
+    /// uniqueIds of DocumentEntries that changed: their eHDSI pivots are dropped.
+    changed_docs: Vec<String>,
 }
 
 pub fn apply(
@@ -130,21 +132,7 @@ fn check_new_ids(
     sub: &Submission,
     errs: &mut Vec<XdsError>,
 ) -> Result<(), RegistryFailure> {
-    let ids: Vec<String> = sub
-        .entries()
-        .map(|e| e.uuid().to_string())
-        .chain(sub.assocs.iter().map(|a| a.id.clone()))
-        .collect();
-    let taken = rs::objects_by_uuids(conn, &ids)?
-        .into_iter()
-        .map(|r| r.object.uuid)
-        .chain(rs::assocs_by_uuids(conn, &ids)?.into_iter().map(|a| a.assoc.uuid));
-    for t in taken {
-        errs.push(XdsError::new(
-            ErrorCode::DuplicateUniqueIdInRegistry,
-            format!("entryUUID {t} is already in the registry"),
-        ));
-    }
+    check_new_uuids(conn, sub, errs)?;
     if !rs::objects_by_unique_ids(conn, std::slice::from_ref(&sub.set.unique_id))?.is_empty() {
         errs.push(XdsError::new(
             ErrorCode::DuplicateUniqueIdInRegistry,
@@ -237,6 +225,9 @@ fn check_version(
     }
     w.versions
         .push((v.uuid.clone(), latest.version + 1, latest.status));
+    if v.kind == EntryKind::DocumentEntry {
+        w.changed_docs.push(latest.unique_id.clone());
+    }
     w.deprecate.push(latest.uuid.clone());
     if v.propagate {
         propagate(conn, v, latest, w)?;
@@ -332,6 +323,9 @@ fn check_status(
         if let Some(e) = refuse_foreign_source(&o, caller, "change the status of") {
             errs.push(e);
             return Ok(());
+        }
+        if o.kind == EntryKind::DocumentEntry {
+            w.changed_docs.push(o.unique_id.clone());
         }
         let newest = rs::latest_versions(conn, std::slice::from_ref(&o.lid))?;
         if newest.get(&o.lid).map(|n| n.uuid.as_str()) != Some(o.uuid.as_str()) {
@@ -517,6 +511,7 @@ fn write(conn: &mut DbConn, sub: &Submission, w: Writes) -> Result<(), RegistryF
     for (uuid, status) in &w.assoc_status {
         rs::set_assoc_status(conn, std::slice::from_ref(uuid), *status)?;
     }
+    crate::store::pivots::forget_sources(conn, &w.changed_docs)?;
     let mut touched = w.touched_folders;
     touched.sort_unstable();
     touched.dedup();

@@ -257,13 +257,28 @@ impl Repository {
 
     /// Stores documents only (after a remote registry accepted their metadata).
     pub async fn store_documents(&self, facts: Vec<DocFacts>) -> Result<(), RegistryFailure> {
+        self.store_with_sources(facts.into_iter().map(|f| (f, None)).collect())
+            .await
+    }
+
+    /// Stores eHDSI pivot documents, each with the uniqueId of the Norwegian source it was
+    /// translated from, so that a change to the source drops the pivot.
+    pub async fn store_pivots(&self, pivots: Vec<(DocFacts, String)>) -> Result<(), RegistryFailure> {
+        self.store_with_sources(pivots.into_iter().map(|(f, s)| (f, Some(s))).collect())
+            .await
+    }
+
+    async fn store_with_sources(
+        &self,
+        facts: Vec<(DocFacts, Option<String>)>,
+    ) -> Result<(), RegistryFailure> {
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let repo_uid = self.cfg.unique_id.clone();
         let blobs = self.blobs.clone();
         self.registry
             .store
             .write(move |conn| {
-                for f in &facts {
+                for (f, source) in &facts {
                     let row = DocumentRow {
                         unique_id: f.unique_id.clone(),
                         repository_uid: repo_uid.clone(),
@@ -275,6 +290,9 @@ impl Repository {
                         stored_at: now,
                     };
                     put_document(conn, blobs.as_ref(), &row, &f.data)?;
+                    if let Some(source) = source {
+                        crate::store::pivots::record(conn, &f.unique_id, source)?;
+                    }
                 }
                 Ok(())
             })

@@ -81,6 +81,8 @@ impl Repository {
                     )
                     .into());
                 }
+                // A removed source takes the eHDSI pivots made from it along.
+                crate::store::pivots::forget_sources(conn, &removed)?;
                 let status = ResponseStatus::of(!removed.is_empty(), !errors.is_empty());
                 if let Some(mut ev) = audit {
                     // The patients, where the registry here still has the entries.

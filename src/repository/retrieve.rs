@@ -87,17 +87,32 @@ impl Repository {
         let blobs = self.blobs.clone();
         let budget = self.cfg.max_retrieve_bytes;
         let policy = self.registry.confidentiality.clone();
+        let local_registry = self.cfg.registry_url.is_none();
         let found: HashMap<String, Found> = self
             .registry
             .store
             .read(move |conn| {
                 let rows = blobs.find(conn, &wanted)?;
-                // A document without a local registry entry (an eHDSI pivot, or one
-                // registered in a remote registry) has nothing here to hide it by.
                 let mut gate = Gate::new(&policy, viewer);
                 gate.learn(conn, rows.iter().map(|r| r.entry_uuid.as_str()))?;
+                // With the registry here, a document whose entry was removed (ITI-62) is gone
+                // at once, bytes or not; eHDSI pivots have no entry of their own. With a
+                // remote registry there is nothing here to hide a document by.
+                let pivots = if local_registry {
+                    let unknown: Vec<String> = rows
+                        .iter()
+                        .filter(|r| !gate.knows(&r.entry_uuid))
+                        .map(|r| r.unique_id.clone())
+                        .collect();
+                    crate::store::pivots::pivots_among(conn, &unknown)?
+                } else {
+                    Default::default()
+                };
                 let mut rows: HashMap<String, DocumentRow> = rows
                     .into_iter()
+                    .filter(|r| {
+                        !local_registry || gate.knows(&r.entry_uuid) || pivots.contains(&r.unique_id)
+                    })
                     .filter(|r| gate.shows(&r.entry_uuid))
                     .map(|r| (r.unique_id.clone(), r))
                     .collect();

@@ -5,6 +5,7 @@ pub mod consent;
 pub mod dispensations;
 pub mod documents;
 pub mod patients;
+pub mod pivots;
 pub mod registry;
 pub mod remove;
 pub mod schema;

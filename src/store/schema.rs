@@ -169,3 +169,10 @@ diesel::table! {
 
 diesel::joinable!(audit_patients -> audit_records (record_seq));
 diesel::allow_tables_to_appear_in_same_query!(audit_records, audit_patients);
+
+diesel::table! {
+    pivot_sources (pivot_uid) {
+        pivot_uid -> Text,
+        source_uid -> Text,
+    }
+}

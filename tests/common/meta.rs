@@ -229,3 +229,17 @@ pub fn query(query_id: &str, leaf: bool, params: &[(&str, &str)]) -> String {
     s.push_str("</rim:AdhocQuery></query:AdhocQueryRequest>");
     s
 }
+
+/// An ITI-57 request changing the availability status of the registered object `target`
+/// (statuses by their last word: Approved, Deprecated).
+pub fn status_update(pid: &str, target: &str, from: &str, to: &str) -> String {
+    let status = |s: &str| format!("urn:oasis:names:tc:ebxml-regrep:StatusType:{s}");
+    let a = format!(
+        "<rim:Association id=\"urn:uuid:{}\" associationType=\"{}\" sourceObject=\"SubmissionSet01\" targetObject=\"{target}\">{}{}</rim:Association>",
+        uuid::Uuid::new_v4(),
+        ids::UPDATE_AVAILABILITY_STATUS,
+        slot("OriginalStatus", &[&status(from)]),
+        slot("NewStatus", &[&status(to)]),
+    );
+    submit(&[submission_set("SubmissionSet01", pid, &new_uid()), a])
+}

@@ -243,6 +243,21 @@ impl TestNode {
         HttpsClient::new(tls, Duration::from_secs(60))
     }
 
+    /// Issues `<name>.pem`/`.key` from the node's dev CA for another Norwegian organisation
+    /// (`ncpeh pki client`), for `call_as(name, ...)`.
+    pub fn issue_client(&self, name: &str, org: &str) {
+        let out = Command::new(BIN)
+            .args(["pki", "client", name, "--org", org, "--dir"])
+            .arg(&self.pki)
+            .output()
+            .expect("run pki client");
+        assert!(
+            out.status.success(),
+            "pki client failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     pub fn client(&self) -> HttpsClient {
         self.client_as(Some("client"))
     }
