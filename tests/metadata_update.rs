@@ -280,3 +280,42 @@ async fn the_operator_deprecates_from_the_cli_and_it_is_audited() {
     assert_eq!(cli_records.len(), 1, "{listed}");
     assert!(cli_records[0].to_string().contains(&doc.uid));
 }
+
+#[tokio::test]
+async fn a_registry_set_to_restricted_updates_refuses_iti_57_and_takes_iti_92() {
+    let node = TestNode::start_with(
+        "[registry]\nallow_unknown_patients = false\nmetadata_update = \"restricted\"\n",
+    );
+    let pid = common::new_pid();
+    node.add_patient(&pid);
+    let doc = Doc::new(&new_uuid(), &pid);
+    let r = node
+        .call(
+            "/xds/registry",
+            action::REGISTER,
+            &meta::simple_submission(&pid, std::slice::from_ref(&doc)),
+        )
+        .await;
+    assert_eq!(answer::status(&r.body), answer::SUCCESS);
+    let body = update_body(&doc, &new_uuid(), 1, "rettet");
+    let r = node.call("/xds/registry", action::UPDATE, &body).await;
+    assert!(
+        r.fault
+            .as_deref()
+            .unwrap_or_default()
+            .contains("ActionNotSupported"),
+        "{:?}",
+        r.fault
+    );
+    assert_eq!(versions(&node, &doc.uid).await.len(), 1, "nothing changed");
+    let r = node
+        .call("/xds/registry", action::RESTRICTED_UPDATE, &body)
+        .await;
+    assert_eq!(
+        answer::status(&r.body),
+        answer::SUCCESS,
+        "{:?}",
+        answer::error_codes(&r.body)
+    );
+    assert_eq!(versions(&node, &doc.uid).await.len(), 2);
+}

@@ -153,6 +153,15 @@ pub fn database_url(v: &String) -> Check {
     }
 }
 
+/// How much Metadata Update the registry takes: "full" (ITI-57 and ITI-92), "restricted"
+/// (ITI-92 only) or "off".
+pub fn metadata_update(v: &String) -> Check {
+    match v.as_str() {
+        "full" | "restricted" | "off" => Ok(()),
+        other => Err(format!("{other:?} is none of \"full\", \"restricted\", \"off\"")),
+    }
+}
+
 const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
 
 /// A tracing filter whose every directive names a level: `info` or `info,ncpeh::gateway=debug`.

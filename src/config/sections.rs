@@ -1,7 +1,8 @@
 //! The sections of the config file, each declared once with its defaults and checks.
 
 use super::checks::{
-    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level, non_empty,
+    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level, metadata_update,
+    non_empty,
     oid, opt, seconds, syslog_url, urn_oid,
 };
 use super::section::section;
@@ -118,6 +119,10 @@ section! {
         /// Strict code list (NIST codes.xml or TSV); absent means permissive.
         code_list: Option<PathBuf> = None;
         max_results: usize = 10_000, check = at_least(1);
+        /// Metadata Update: "full" (ITI-57 and ITI-92), "restricted" (ITI-92 only: a registry
+        /// whose sources may correct their entries but not change their status or links) or
+        /// "off" (neither).
+        metadata_update: String = "full".into(), check = metadata_update;
     }
 }
 

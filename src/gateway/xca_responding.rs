@@ -83,6 +83,9 @@ impl SoapService for XcaResponding {
                     let answer = self.retrieve(call).await;
                     Ok(answer.into_reply(action::XC_RETRIEVE_RESPONSE))
                 }
+                action::RESTRICTED_UPDATE if !self.registry.allows(action::RESTRICTED_UPDATE) => {
+                    Err(Fault::action_not_supported(action::RESTRICTED_UPDATE))
+                }
                 action::RESTRICTED_UPDATE => Ok(self.restricted_update(call).await),
                 other => Err(Fault::action_not_supported(other)),
             }

@@ -50,6 +50,17 @@ impl From<XdsError> for RegistryFailure {
     }
 }
 
+impl Registry {
+    /// Whether `[registry] metadata_update` lets this update action through.
+    pub fn allows(&self, update_action: &str) -> bool {
+        match self.cfg.metadata_update.as_str() {
+            "full" => true,
+            "restricted" => update_action == crate::ids::action::RESTRICTED_UPDATE,
+            _ => false,
+        }
+    }
+}
+
 impl RegistryFailure {
     /// The errors to report; storage trouble becomes one XDSRegistryError without internals.
     pub fn into_errors(self) -> Vec<XdsError> {

@@ -41,6 +41,11 @@ impl SoapService for RegistryService {
             match call.action() {
                 action::REGISTER => Ok(register(self, call).await),
                 action::STORED_QUERY => Ok(query(&self.registry, call).await),
+                action::UPDATE | action::RESTRICTED_UPDATE
+                    if !self.registry.allows(call.action()) =>
+                {
+                    Err(Fault::action_not_supported(call.action()))
+                }
                 action::UPDATE => Ok(update(
                     &self.registry,
                     &self.auditor,
