@@ -34,6 +34,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: PatientCmd,
     },
+    /// The load generator: fill a registry, drive a workload, compare with the raw store.
+    Bench {
+        #[command(subcommand)]
+        cmd: ncpeh::bench::BenchCmd,
+    },
     /// Registered documents: the operator's changes (audited).
     Document {
         #[command(subcommand)]
@@ -228,6 +233,7 @@ fn main() -> ExitCode {
         Cmd::Translate(a) => ncpeh::translate::cli::run(a).map_err(|e| e.to_string()),
         Cmd::Audit { cmd } => return ncpeh::audit::cli::run(&cfg, cmd),
         Cmd::Document { cmd } => return ncpeh::registry::operator::run(&cfg, cmd),
+        Cmd::Bench { cmd } => return ncpeh::bench::run(&cfg, cmd),
         Cmd::Xua { cmd } => return ncpeh::trust::cli::run(&cfg, cmd),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {

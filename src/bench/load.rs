@@ -1,0 +1,117 @@
+//! `ncpeh bench load`: fills the registry through the store layer, many submissions to one
+//! transaction, with the checks ITI-42 makes (the same `prepare` and `store_submission`), and
+//! the patients in the index. Generating and parsing run on one thread while the database
+//! writes on another.
+
+use super::entries::{loaded_unique_id, patient_id, submission};
+use crate::config::Config;
+use crate::ebxml::parse_submit_objects;
+use crate::registry::register::store_submission;
+use crate::registry::submission::{prepare, Submission};
+use crate::store::patients::{self, PatientRow};
+use crate::store::StoreError;
+use crate::xds::validate::Expect;
+use crate::xml::{parse, Limits};
+use std::time::Instant;
+
+/// Patients per transaction.
+const BATCH: u64 = 200;
+
+pub struct LoadArgs {
+    pub patients: u64,
+    pub docs_per_patient: u64,
+    /// The first patient number (to add to an earlier load).
+    pub first: u64,
+}
+
+/// Loads and prints entries per second; returns the number of entries stored.
+pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
+    if a.docs_per_patient == 0 || a.docs_per_patient > 999 {
+        return Err("--docs-per-patient is 1 to 999".into());
+    }
+    let store = crate::node::open_store(cfg).map_err(|e| e.to_string())?;
+    let registry = crate::node::registry(cfg, store.clone()).map_err(|e| e.to_string())?;
+    let (first_pid, last_pid) = (patient_id(a.first), patient_id(a.first + a.patients.max(1) - 1));
+    let taken = store
+        .blocking_write(move |c| {
+            Ok::<_, StoreError>(patients::exists(c, &first_pid)? || patients::exists(c, &last_pid)?)
+        })
+        .map_err(|e| e.to_string())?;
+    if taken {
+        return Err(format!(
+            "bench patients {}..{} are (partly) loaded already; add more with --first",
+            a.first,
+            a.first + a.patients
+        ));
+    }
+    let repository = cfg.repository.unique_id.clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(PatientRow, Submission)>>(2);
+    let (first, end, per) = (a.first, a.first + a.patients, a.docs_per_patient);
+    let policy = registry.policy.clone();
+    let maker = std::thread::spawn(move || -> Result<(), String> {
+        let mut i = first;
+        while i < end {
+            let mut batch = Vec::new();
+            for p in i..(i + BATCH).min(end) {
+                let pid = patient_id(p);
+                let xml = submission(&pid, per, p, &repository, |j| loaded_unique_id(p, j));
+                let root = parse(xml.as_bytes(), Limits::default()).map_err(|e| e.to_string())?;
+                let objects = parse_submit_objects(&root).map_err(|e| e.to_string())?;
+                let sub = prepare(objects, &policy, Expect::default()).map_err(|e| {
+                    format!("generated submission refused: {:?}", e.first().map(|e| e.to_string()))
+                })?;
+                let row = PatientRow {
+                    pid,
+                    family: Some("Testesen".into()),
+                    given: Some(format!("Pasient {p}")),
+                    birth_date: Some(format!("19{:02}0101", 30 + p % 70)),
+                    gender: Some(if p % 2 == 0 { "F" } else { "M" }.into()),
+                    updated_at: 0,
+                };
+                batch.push((row, sub));
+            }
+            i += BATCH;
+            if tx.send(batch).is_err() {
+                break;
+            }
+        }
+        Ok(())
+    });
+    let started = Instant::now();
+    let mut stored = 0u64;
+    for batch in rx {
+        let n = batch.len() as u64 * per;
+        store
+            .blocking_write(move |conn| {
+                for (row, sub) in &batch {
+                    patients::upsert(conn, row)?;
+                    store_submission(conn, sub, true).map_err(|f| match f {
+                        crate::registry::RegistryFailure::Store(e) => e,
+                        crate::registry::RegistryFailure::Xds(errs) => StoreError::Corrupt(format!(
+                            "a generated submission was refused (loaded before?): {}",
+                            errs.first().map(|e| e.to_string()).unwrap_or_default()
+                        )),
+                    })?;
+                }
+                Ok::<(), StoreError>(())
+            })
+            .map_err(|e| e.to_string())?;
+        stored += n;
+        let secs = started.elapsed().as_secs_f64();
+        eprint!(
+            "\r{stored} entries in {secs:.0} s ({:.0} entries/s)   ",
+            stored as f64 / secs.max(0.001)
+        );
+    }
+    maker
+        .join()
+        .map_err(|_| "the generator thread failed".to_string())??;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!();
+    println!(
+        "loaded {stored} entries for {} patients in {secs:.1} s ({:.0} entries/s)",
+        a.patients,
+        stored as f64 / secs.max(0.001)
+    );
+    Ok(stored)
+}

@@ -1,0 +1,86 @@
+//! `ncpeh bench` as its users run it, against a real node over mTLS: a small `load`, then a
+//! 10-second W1 (with the raw-store and empty-request baselines) and W3. Asserts the report's
+//! shape and that nothing failed, never a timing. Runs on SQLite, and on PostgreSQL when
+//! NCPEH_TEST_PG_URL is set.
+
+mod common;
+use common::{TestNode, BIN};
+use std::process::Command;
+
+const PATIENTS: &str = "40";
+
+fn bench(node: &TestNode, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .arg("bench")
+        .args(args)
+        .arg("--config")
+        .arg(&node.config)
+        .output()
+        .expect("run ncpeh bench");
+    assert!(
+        out.status.success(),
+        "ncpeh bench {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn run(node: &TestNode, workload: &str, extra: &[&str]) -> serde_json::Value {
+    let pki = node.pki.display().to_string();
+    let mut args = vec![
+        "run",
+        "--workload",
+        workload,
+        "--duration",
+        "10s",
+        "--warmup",
+        "1s",
+        "--connections",
+        "2",
+        "--patients",
+        PATIENTS,
+        "--json",
+        "--url",
+        &node.soap,
+        "--pki",
+        &pki,
+    ];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&bench(node, &args)).expect("bench JSON")
+}
+
+#[test]
+fn load_then_w1_and_w3_smoke() {
+    let node = TestNode::start();
+    let loaded = bench(
+        &node,
+        &["load", "--patients", PATIENTS, "--docs-per-patient", "10"],
+    );
+    assert!(
+        loaded.contains("loaded 400 entries for 40 patients"),
+        "{loaded}"
+    );
+    // A second load of the same patients is refused: their documents are registered already.
+    let out = Command::new(BIN)
+        .args(["bench", "load", "--patients", "1", "--config"])
+        .arg(&node.config)
+        .output()
+        .expect("run ncpeh bench load");
+    assert!(!out.status.success());
+
+    let w1 = run(&node, "w1", &[]);
+    assert_eq!(w1["workload"], "W1");
+    for part in ["node", "raw", "empty"] {
+        let m = &w1[part];
+        assert!(m["requests"].as_u64().unwrap_or(0) > 0, "{part}: {w1}");
+        assert_eq!(m["errors"], 0, "{part}: {w1}");
+        assert!(m["p50_ms"].as_f64().unwrap_or(0.0) <= m["p99_ms"].as_f64().unwrap_or(0.0));
+    }
+    assert!(w1["node_per_raw"].as_f64().is_some_and(|r| r > 0.0), "{w1}");
+
+    let w3 = run(&node, "w3", &["--no-baselines"]);
+    assert_eq!(w3["workload"], "W3");
+    assert!(w3["node"]["requests"].as_u64().unwrap_or(0) > 0, "{w3}");
+    assert_eq!(w3["node"]["errors"], 0, "{w3}");
+    assert!(w3["raw"].is_null() && w3["empty"].is_null());
+}
