@@ -18,7 +18,12 @@ fn new_uuid() -> String {
 
 /// A node with one registered DocumentEntry: (node, patient, document).
 async fn node_with_document() -> (TestNode, String, Doc) {
-    let node = TestNode::start();
+    node_with_document_in("").await
+}
+
+/// The same on a node with `extra` config.
+async fn node_with_document_in(extra: &str) -> (TestNode, String, Doc) {
+    let node = TestNode::start_with(extra);
     let pid = common::new_pid();
     node.add_patient(&pid);
     let doc = Doc::new(&new_uuid(), &pid);
@@ -283,20 +288,10 @@ async fn the_operator_deprecates_from_the_cli_and_it_is_audited() {
 
 #[tokio::test]
 async fn a_registry_set_to_restricted_updates_refuses_iti_57_and_takes_iti_92() {
-    let node = TestNode::start_with(
+    let (node, _pid, doc) = node_with_document_in(
         "[registry]\nallow_unknown_patients = false\nmetadata_update = \"restricted\"\n",
-    );
-    let pid = common::new_pid();
-    node.add_patient(&pid);
-    let doc = Doc::new(&new_uuid(), &pid);
-    let r = node
-        .call(
-            "/xds/registry",
-            action::REGISTER,
-            &meta::simple_submission(&pid, std::slice::from_ref(&doc)),
-        )
-        .await;
-    assert_eq!(answer::status(&r.body), answer::SUCCESS);
+    )
+    .await;
     let body = update_body(&doc, &new_uuid(), 1, "rettet");
     let r = node.call("/xds/registry", action::UPDATE, &body).await;
     assert!(

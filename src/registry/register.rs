@@ -68,13 +68,7 @@ pub fn store_submission(
     allow_unknown_patients: bool,
 ) -> Result<Vec<XdsError>, RegistryFailure> {
     let mut errs = Vec::new();
-    let pid = &sub.set.patient_id;
-    if !allow_unknown_patients && !patients::exists(conn, pid)? {
-        errs.push(XdsError::new(
-            ErrorCode::UnknownPatientId,
-            format!("patient id {pid} is not known to this registry"),
-        ));
-    }
+    check_patient(conn, sub, allow_unknown_patients, &mut errs)?;
     check_collisions(conn, sub, &mut errs)?;
     let existing = load_referenced(conn, sub)?;
     let mut effects = LifecycleEffects::default();
@@ -110,6 +104,23 @@ pub fn store_submission(
     }
     rs::set_last_update(conn, &effects.touched_folders, now_i)?;
     Ok(Vec::new())
+}
+
+/// The SubmissionSet's patient must be in the patient index (unless the registry takes any).
+pub(super) fn check_patient(
+    conn: &mut DbConn,
+    sub: &Submission,
+    allow_unknown_patients: bool,
+    errs: &mut Vec<XdsError>,
+) -> Result<(), RegistryFailure> {
+    let pid = &sub.set.patient_id;
+    if !allow_unknown_patients && !patients::exists(conn, pid)? {
+        errs.push(XdsError::new(
+            ErrorCode::UnknownPatientId,
+            format!("patient id {pid} is not known to this registry"),
+        ));
+    }
+    Ok(())
 }
 
 /// Every entryUUID and association id of a submission must be new to the registry.

@@ -4,7 +4,7 @@
 //! (the write lock on SQLite, the unique (lid, version) pair on PostgreSQL and SQLite alike).
 
 use super::ownership::refuse_foreign_source;
-use super::register::{audit_submission, check_new_uuids, insert_entry, new_assoc};
+use super::register::{audit_submission, check_new_uuids, check_patient, insert_entry, new_assoc};
 use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::update::{plan, repeated_lids, NewVersion, Ops, StatusChange, UpdateKind};
 use super::{Registry, RegistryFailure};
@@ -13,7 +13,7 @@ use crate::store::StoreError;
 use crate::xds::validate::Expect;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, AssocRow, NewAssoc, ObjectRow};
-use crate::store::{patients, DbConn};
+use crate::store::DbConn;
 use crate::xds::model::{AvailabilityStatus, EntryKind};
 use crate::xds::{ids, time, ErrorCode, XdsError};
 use std::collections::{HashMap, HashSet};
@@ -94,13 +94,7 @@ pub fn apply(
     allow_unknown_patients: bool,
 ) -> Result<Vec<XdsError>, RegistryFailure> {
     let mut errs = Vec::new();
-    let pid = &sub.set.patient_id;
-    if !allow_unknown_patients && !patients::exists(conn, pid)? {
-        errs.push(XdsError::new(
-            ErrorCode::UnknownPatientId,
-            format!("patient id {pid} is not known to this registry"),
-        ));
-    }
+    check_patient(conn, sub, allow_unknown_patients, &mut errs)?;
     check_new_ids(conn, sub, &mut errs)?;
     let lids: Vec<String> = ops.versions.iter().map(|v| v.lid.clone()).collect();
     let latest = rs::latest_versions(conn, &lids)?;
