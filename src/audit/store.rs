@@ -4,7 +4,7 @@
 use super::record::{patient_set, AuditRow, GENESIS};
 use super::AuditEvent;
 use crate::store::schema::{audit_chain, audit_forwarded, audit_patients, audit_records};
-use crate::store::{DbConn, Store, StoreError};
+use crate::store::{insert_rows, DbConn, Store, StoreError};
 use diesel::prelude::*;
 use std::collections::BTreeMap;
 
@@ -18,36 +18,53 @@ const BATCH: i64 = 500;
 /// back) with the work it records. Call it last in the transaction, since the chain head
 /// stays locked until the transaction ends.
 pub fn append(conn: &mut DbConn, ev: &AuditEvent) -> Result<(), StoreError> {
+    append_all(conn, std::slice::from_ref(ev))
+}
+
+/// Appends `events` in order, as `append` does one: the head is claimed once for all of
+/// them and the records go in by multi-row statements, so a group of records costs about
+/// what one does.
+pub fn append_all(conn: &mut DbConn, events: &[AuditEvent]) -> Result<(), StoreError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = events.len() as i64;
     // A savepoint inside the caller's transaction, or a transaction of its own when there is
     // none: the head must never be claimed in one commit and written in another.
     conn.transaction(|c| {
-        // Claiming the next seq is the first write: on PostgreSQL a concurrent append waits
-        // here for the row lock and then reads the head its predecessor committed; on SQLite
-        // it takes the database write lock. Either way no two records share a predecessor.
-        let (seq, prev): (i64, String) = diesel::update(audit_chain::table.find(HEAD))
-            .set(audit_chain::last_seq.eq(audit_chain::last_seq + 1))
+        // Claiming the seqs is the first write: on PostgreSQL a concurrent append waits here
+        // for the row lock and then reads the head its predecessor committed; on SQLite it
+        // takes the database write lock. Either way no two records share a predecessor.
+        let (last, mut prev): (i64, String) = diesel::update(audit_chain::table.find(HEAD))
+            .set(audit_chain::last_seq.eq(audit_chain::last_seq + n))
             .returning((audit_chain::last_seq, audit_chain::last_hash))
             .get_result(c)?;
-        let patients = patient_set(&ev.patient_ids);
-        let row = AuditRow::new(ev, seq, prev, &patients);
-        diesel::insert_into(audit_records::table)
-            .values(&row)
-            .execute(c)?;
-        // One statement per patient: a record names one or a few, and a multi-row insert
-        // would need a statement per backend.
-        for p in &patients {
-            diesel::insert_into(audit_patients::table)
-                .values((
-                    audit_patients::record_seq.eq(seq),
-                    audit_patients::patient_id.eq(p),
-                ))
-                .execute(c)?;
+        let mut rows = Vec::with_capacity(events.len());
+        let mut named = Vec::new();
+        for (seq, ev) in (last - n + 1..).zip(events) {
+            let patients = patient_set(&ev.patient_ids);
+            let row = AuditRow::new(ev, seq, prev, &patients);
+            prev = row.hash.clone();
+            named.extend(patients.into_iter().map(|patient_id| NewPatientRef {
+                record_seq: seq,
+                patient_id,
+            }));
+            rows.push(row);
         }
+        insert_rows!(c, audit_records::table, &rows)?;
+        insert_rows!(c, audit_patients::table, &named)?;
         diesel::update(audit_chain::table.find(HEAD))
-            .set(audit_chain::last_hash.eq(&row.hash))
+            .set(audit_chain::last_hash.eq(&prev))
             .execute(c)?;
         Ok(())
     })
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = audit_patients)]
+struct NewPatientRef {
+    record_seq: i64,
+    patient_id: String,
 }
 
 /// Appends `ev` in a transaction of its own on a blocking thread, for events outside any

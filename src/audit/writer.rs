@@ -3,8 +3,8 @@
 //! request is answered only once its record is committed, so nothing is lost, but busy nodes pay
 //! one commit per group rather than one per request.
 
-use super::{append, AuditEvent};
-use crate::store::{Store, StoreError};
+use super::{append_all, AuditEvent};
+use crate::store::Store;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most records in one transaction.
@@ -73,12 +73,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<Job>) {
         if !events.is_empty() {
             let n = events.len();
             let result = store
-                .write(move |c| {
-                    for ev in &events {
-                        append(c, ev)?;
-                    }
-                    Ok::<(), StoreError>(())
-                })
+                .write(move |c| append_all(c, &events))
                 .await
                 .map_err(|e| e.to_string());
             if let Err(e) = &result {

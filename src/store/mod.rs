@@ -4,6 +4,7 @@ pub mod conn;
 pub mod consent;
 pub mod dispensations;
 pub mod documents;
+mod one_of;
 pub mod patients;
 pub mod pivots;
 pub mod registry;
@@ -15,8 +16,8 @@ pub use conn::{DbConn, Store, StoreError};
 
 use diesel::QueryResult;
 
-/// Keys (or rows) bound per statement: with at most six columns a row, far below SQLite's
-/// 32766 and PostgreSQL's 65535 bind parameters.
+/// Keys (or rows) bound per statement: with at most 25 columns a row (an audit record), below
+/// SQLite's 32766 and PostgreSQL's 65535 bind parameters.
 const CHUNK: usize = 500;
 
 /// Runs `query` once per slice of at most `CHUNK` items and joins the rows it returns.
@@ -32,12 +33,24 @@ fn chunked<T, R>(
 }
 
 /// Runs `statement` once per slice of at most `CHUNK` items; returns the rows it touched.
-fn each_chunk<T>(
+pub(crate) fn each_chunk<T>(
     items: &[T],
     mut statement: impl FnMut(&[T]) -> QueryResult<usize>,
 ) -> QueryResult<usize> {
     chunked(items, |chunk| statement(chunk).map(|n| vec![n])).map(|n| n.iter().sum())
 }
+
+/// A multi-row INSERT, `CHUNK` rows a statement, run on the backend's own connection:
+/// diesel's `MultiConnection` (our `DbConn`) cannot batch inserts on SQLite.
+macro_rules! insert_rows {
+    ($conn:ident, $table:expr, $rows:expr) => {
+        $crate::store::each_chunk($rows, |chunk| match &mut *$conn {
+            $crate::store::DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c),
+            $crate::store::DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+        })
+    };
+}
+pub(crate) use insert_rows;
 
 #[cfg(test)]
 mod tests {

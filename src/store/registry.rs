@@ -3,7 +3,8 @@
 //! association source/target); none scans the table.
 
 use super::schema::{associations, object_codes, object_values, registry_objects};
-use super::{chunked, each_chunk, DbConn};
+use super::one_of::{int_in, text_in, Condition};
+use super::{chunked, each_chunk, insert_rows, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
 use diesel::sql_types::SmallInt;
@@ -91,17 +92,6 @@ pub struct NewAssoc {
     pub xml: String,
 }
 
-/// A multi-row INSERT, `CHUNK` rows a statement, run on the backend's own connection:
-/// diesel's `MultiConnection` (our `DbConn`) cannot batch inserts on SQLite.
-macro_rules! insert_rows {
-    ($conn:ident, $table:expr, $rows:expr) => {
-        each_chunk($rows, |chunk| match &mut *$conn {
-            DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c),
-            DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
-        })
-    };
-}
-
 #[derive(Insertable)]
 #[diesel(table_name = object_codes)]
 struct NewCode<'a> {
@@ -184,7 +174,7 @@ pub fn set_last_update(conn: &mut DbConn, uuids: &[String], at: i64) -> QueryRes
 pub fn objects_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<ObjectRow>> {
     chunked(uuids, |chunk| {
         registry_objects::table
-            .filter(registry_objects::uuid.eq_any(chunk))
+            .filter(text_in(conn, registry_objects::uuid, chunk))
             .select(ObjectRow::as_select())
             .load(conn)
     })
@@ -196,7 +186,7 @@ pub fn objects_by_unique_ids(
 ) -> QueryResult<Vec<ObjectRow>> {
     chunked(unique_ids, |chunk| {
         registry_objects::table
-            .filter(registry_objects::unique_id.eq_any(chunk))
+            .filter(text_in(conn, registry_objects::unique_id, chunk))
             .select(ObjectRow::as_select())
             .load(conn)
     })
@@ -205,7 +195,7 @@ pub fn objects_by_unique_ids(
 pub fn objects_by_lids(conn: &mut DbConn, lids: &[String]) -> QueryResult<Vec<ObjectRow>> {
     chunked(lids, |chunk| {
         registry_objects::table
-            .filter(registry_objects::lid.eq_any(chunk))
+            .filter(text_in(conn, registry_objects::lid, chunk))
             .select(ObjectRow::as_select())
             .load(conn)
     })
@@ -233,14 +223,22 @@ pub fn objects_for_patient(
     limit: i64,
 ) -> QueryResult<Vec<ObjectRow>> {
     use registry_objects as ro;
+    // `a = ? OR b = ?` over the distinct values rather than an IN list: the statement text
+    // then depends only on which filters are present, so it is prepared once (see one_of).
+    let Some(status) = any_of(statuses, |s| Box::new(ro::status.eq(s))) else {
+        return Ok(Vec::new());
+    };
     let mut q = ro::table
         .filter(ro::patient_id.eq(patient_id))
         .filter(ro::kind.eq(kind))
-        .filter(ro::status.eq_any(statuses.to_vec()))
+        .filter(status)
         .select(ObjectRow::as_select())
         .into_boxed();
     if let Some(kinds) = on_demand {
-        q = q.filter(ro::on_demand.eq_any(kinds.to_vec()));
+        let Some(types) = any_of(kinds, |k| Box::new(ro::on_demand.eq(k))) else {
+            return Ok(Vec::new());
+        };
+        q = q.filter(types);
     }
     macro_rules! range {
         ($col:expr, $r:expr) => {
@@ -260,6 +258,21 @@ pub fn objects_for_patient(
     q.order(ro::seq).limit(limit).load(conn)
 }
 
+/// `cond(a) OR cond(b) ...` over the distinct `values`; None when there are none.
+fn any_of<'a, T: Copy + PartialEq>(
+    values: &[T],
+    cond: impl Fn(T) -> Condition<'a, registry_objects::table>,
+) -> Option<Condition<'a, registry_objects::table>> {
+    let mut distinct: Vec<T> = Vec::new();
+    for v in values {
+        if !distinct.contains(v) {
+            distinct.push(*v);
+        }
+    }
+    let (first, rest) = distinct.split_first()?;
+    Some(rest.iter().fold(cond(*first), |acc, v| Box::new(acc.or(cond(*v)))))
+}
+
 /// What decides who may see an object: one row per confidentialityCode of each object with
 /// these uuids, and one row without a code for an object that has none (a SubmissionSet, a
 /// Folder). Uuids that name no object (associations) give no row. Driven by the uuid index and
@@ -276,7 +289,7 @@ pub fn confidentiality_of(
                     .eq(ro::seq)
                     .and(object_codes::kind.eq(CodeKind::Confidentiality))),
             )
-            .filter(ro::uuid.eq_any(chunk))
+            .filter(text_in(conn, ro::uuid, chunk))
             .select((
                 ro::uuid,
                 ro::kind,
@@ -297,7 +310,7 @@ pub fn codes_for(
 ) -> QueryResult<Vec<(i64, CodeKind, String, String)>> {
     chunked(seqs, |chunk| {
         object_codes::table
-            .filter(object_codes::object_seq.eq_any(chunk))
+            .filter(int_in(conn, object_codes::object_seq, chunk))
             .select((
                 object_codes::object_seq,
                 object_codes::kind,
@@ -315,7 +328,7 @@ pub fn values_for(
 ) -> QueryResult<Vec<(i64, String)>> {
     chunked(seqs, |chunk| {
         object_values::table
-            .filter(object_values::object_seq.eq_any(chunk))
+            .filter(int_in(conn, object_values::object_seq, chunk))
             .filter(object_values::kind.eq(kind))
             .select((object_values::object_seq, object_values::value))
             .load::<(i64, String)>(conn)
@@ -336,12 +349,12 @@ pub fn assocs_touching(
             .select(AssocRow::as_select())
             .into_boxed();
         q = if by_target {
-            q.filter(associations::target.eq_any(chunk))
+            q.filter(text_in(conn, associations::target, chunk))
         } else {
-            q.filter(associations::source.eq_any(chunk))
+            q.filter(text_in(conn, associations::source, chunk))
         };
         if let Some(t) = &types {
-            q = q.filter(associations::assoc_type.eq_any(t));
+            q = q.filter(text_in(conn, associations::assoc_type, t));
         }
         q.load(conn)
     })
@@ -350,7 +363,7 @@ pub fn assocs_touching(
 pub fn assocs_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<AssocRow>> {
     chunked(uuids, |chunk| {
         associations::table
-            .filter(associations::uuid.eq_any(chunk))
+            .filter(text_in(conn, associations::uuid, chunk))
             .select(AssocRow::as_select())
             .load(conn)
     })

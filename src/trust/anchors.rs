@@ -4,7 +4,8 @@
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use std::path::Path;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use webpki::{
     CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter,
     OwnedCertRevocationList, RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
@@ -32,7 +33,25 @@ pub struct Anchors {
     pub name: String,
     anchors: Arc<Vec<TrustAnchor<'static>>>,
     crls: Crls,
+    /// Chains verified lately: a caller's certificate is checked on every request, and path
+    /// validation (signature checks) would otherwise cost more than a stored query. Lives as
+    /// long as this set, so a reload (new anchors or CRLs) starts it afresh.
+    verified: Arc<Mutex<HashMap<[u8; 32], Window>>>,
 }
+
+/// When a verified chain may be taken as verified again without checking: from the time it
+/// was checked at, until the earliest notAfter of its certificates or `RECHECK` later.
+#[derive(Clone, Copy)]
+struct Window {
+    from: u64,
+    until: u64,
+}
+
+/// Seconds before a cached chain is checked again.
+const RECHECK: u64 = 300;
+
+/// Chains remembered at most; past it the memory starts afresh.
+const REMEMBERED: usize = 4096;
 
 /// Revocation lists, shared by every anchor set they apply to.
 pub type Crls = Arc<Vec<CertRevocationList<'static>>>;
@@ -49,6 +68,7 @@ impl Anchors {
             name: name.to_string(),
             anchors: Arc::new(Vec::new()),
             crls: Arc::new(Vec::new()),
+            verified: Arc::default(),
         }
     }
 
@@ -71,6 +91,7 @@ impl Anchors {
             name: name.to_string(),
             anchors: Arc::new(anchors),
             crls,
+            verified: Arc::default(),
         })
     }
 
@@ -81,6 +102,35 @@ impl Anchors {
     /// Checks that `chain` (end entity first) leads to one of the anchors at `at`, and that no
     /// CRL of the set revokes a certificate in it.
     pub fn verify(&self, chain: &[CertificateDer<'_>], at: UnixTime) -> Result<(), String> {
+        let key = chain_digest(chain);
+        let now = at.as_secs();
+        let known = self.remembered().get(&key).copied();
+        if known.is_some_and(|w| w.from <= now && now < w.until) {
+            return Ok(());
+        }
+        self.verify_path(chain, at)?;
+        if let Some(until) = earliest_not_after(chain) {
+            let mut seen = self.remembered();
+            if seen.len() >= REMEMBERED {
+                seen.clear();
+            }
+            seen.insert(
+                key,
+                Window {
+                    from: now,
+                    until: until.min(now.saturating_add(RECHECK)),
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn remembered(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Window>> {
+        // A panic elsewhere while holding it leaves a map that is still consistent.
+        self.verified.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn verify_path(&self, chain: &[CertificateDer<'_>], at: UnixTime) -> Result<(), String> {
         let Some((leaf, rest)) = chain.split_first() else {
             return Err("no certificate".into());
         };
@@ -118,6 +168,27 @@ impl Anchors {
     }
 }
 
+/// One digest of the whole chain, each certificate's length before it.
+fn chain_digest(chain: &[CertificateDer<'_>]) -> [u8; 32] {
+    let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+    for c in chain {
+        ctx.update(&(c.len() as u64).to_be_bytes());
+        ctx.update(c);
+    }
+    let mut key = [0; 32];
+    key.copy_from_slice(ctx.finish().as_ref());
+    key
+}
+
+/// The earliest notAfter (Unix seconds) of the chain's certificates; None if one is unreadable
+/// (such a chain is never remembered).
+fn earliest_not_after(chain: &[CertificateDer<'_>]) -> Option<u64> {
+    chain.iter().try_fold(u64::MAX, |min, c| {
+        let (_, not_after) = crate::pki::validity(c)?;
+        Some(min.min(u64::try_from(not_after.unix_timestamp()).ok()?))
+    })
+}
+
 /// The signature algorithms rustls accepts (ring provider).
 fn algorithms() -> &'static [&'static dyn rustls_pki_types::SignatureVerificationAlgorithm] {
     rustls::crypto::ring::default_provider()
@@ -146,4 +217,51 @@ pub fn unix_time(t: time::OffsetDateTime) -> UnixTime {
     UnixTime::since_unix_epoch(std::time::Duration::from_secs(
         u64::try_from(t.unix_timestamp()).unwrap_or(0),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::{Duration, OffsetDateTime};
+
+    /// A CA and a leaf it issued, valid for a day from now; the anchors trust the CA.
+    fn ca_and_leaf() -> (Anchors, Vec<CertificateDer<'static>>, OffsetDateTime, tempfile::TempDir) {
+        let now = OffsetDateTime::now_utc();
+        let ca_key = rcgen::KeyPair::generate().unwrap();
+        let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        ca.distinguished_name.push(rcgen::DnType::CommonName, "test CA");
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let leaf_key = rcgen::KeyPair::generate().unwrap();
+        let mut leaf = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap();
+        leaf.not_before = now - Duration::hours(1);
+        leaf.not_after = now + Duration::days(1);
+        let leaf_cert = leaf.signed_by(&leaf_key, &ca_cert, &ca_key).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("ca.pem");
+        std::fs::write(&pem, ca_cert.pem()).unwrap();
+        let anchors = Anchors::load("test CAs", &pem, Default::default()).unwrap();
+        (anchors, vec![leaf_cert.der().clone()], now, dir)
+    }
+
+    #[test]
+    fn a_remembered_chain_is_still_refused_once_it_has_expired() {
+        let (anchors, chain, now, _dir) = ca_and_leaf();
+        assert_eq!(anchors.verify(&chain, unix_time(now)), Ok(()));
+        assert_eq!(anchors.remembered().len(), 1);
+        // Remembered, but a day and a half later the leaf has expired.
+        let later = anchors.verify(&chain, unix_time(now + Duration::hours(36)));
+        assert_eq!(later, Err("the certificate has expired".to_string()));
+        // Before the time it was checked at, it is checked again (and is valid then).
+        assert_eq!(anchors.verify(&chain, unix_time(now - Duration::minutes(5))), Ok(()));
+    }
+
+    #[test]
+    fn another_anchor_set_does_not_share_what_this_one_verified() {
+        let (anchors, chain, now, _dir) = ca_and_leaf();
+        assert_eq!(anchors.verify(&chain, unix_time(now)), Ok(()));
+        let (others, _, _, _dir2) = ca_and_leaf();
+        assert!(others.verify(&chain, unix_time(now)).is_err());
+        assert!(others.remembered().is_empty());
+    }
 }
