@@ -341,7 +341,7 @@ pub fn insert_entry(
             .first_slot_value("size")
             .and_then(|s| s.trim().parse().ok()),
         repository_uid: o.first_slot_value("repositoryUniqueId").map(str::to_string),
-        xml: object_xml(o),
+        xml: object_xml(o).into(),
         version,
         submitted_by: submitted_by.to_string(),
     };
@@ -379,6 +379,6 @@ pub fn new_assoc(a: &RegistryObject) -> NewAssoc {
         source: a.source_object.clone().unwrap_or_default(),
         target: a.target_object.clone().unwrap_or_default(),
         status: AvailabilityStatus::Approved,
-        xml: object_xml(&stored),
+        xml: object_xml(&stored).into(),
     }
 }

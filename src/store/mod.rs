@@ -5,6 +5,7 @@ pub mod consent;
 pub mod dispensations;
 pub mod documents;
 mod one_of;
+pub mod packed;
 pub mod patients;
 pub mod pivots;
 pub mod registry;

@@ -4,6 +4,7 @@
 
 use super::schema::{associations, object_codes, object_values, registry_objects};
 use super::one_of::{int_in, text_in, Condition};
+use super::packed::PackedXml;
 use super::{chunked, each_chunk, insert_rows, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
@@ -57,7 +58,8 @@ pub struct NewObject {
     pub hash: Option<String>,
     pub size: Option<i64>,
     pub repository_uid: Option<String>,
-    pub xml: String,
+    /// Compressed in the database (see `packed`).
+    pub xml: PackedXml,
     /// VersionInfo/@versionName: 1 for a first version, one more for each update.
     pub version: i32,
     /// Who registered this version (`Principal::source_id`); empty before that was kept.
@@ -89,7 +91,7 @@ pub struct NewAssoc {
     pub source: String,
     pub target: String,
     pub status: AvailabilityStatus,
-    pub xml: String,
+    pub xml: PackedXml,
 }
 
 #[derive(Insertable)]

@@ -29,7 +29,7 @@ diesel::table! {
         hash -> Nullable<Text>,
         size -> Nullable<BigInt>,
         repository_uid -> Nullable<Text>,
-        xml -> Text,
+        xml -> Binary,
         version -> Integer,
         submitted_by -> Text,
     }
@@ -60,7 +60,7 @@ diesel::table! {
         source -> Text,
         target -> Text,
         status -> SmallInt,
-        xml -> Text,
+        xml -> Binary,
     }
 }
 
