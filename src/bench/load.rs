@@ -9,7 +9,8 @@ use crate::ebxml::parse_submit_objects;
 use crate::registry::register::store_submission;
 use crate::registry::submission::{prepare, Submission};
 use crate::store::patients::{self, PatientRow};
-use crate::store::StoreError;
+use crate::store::{DbConn, StoreError};
+use diesel::connection::SimpleConnection;
 use crate::xds::validate::Expect;
 use crate::xml::{parse, Limits};
 use std::time::Instant;
@@ -29,8 +30,13 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
     if a.docs_per_patient == 0 || a.docs_per_patient > 999 {
         return Err("--docs-per-patient is 1 to 999".into());
     }
-    let store = crate::node::open_store(cfg).map_err(|e| e.to_string())?;
-    let registry = crate::node::registry(cfg, store.clone()).map_err(|e| e.to_string())?;
+    // One writer: two connections, each with a page cache large enough for the random-key
+    // index pages (uuid, uniqueId) that every insert touches. With SQLite's default 2 MB the
+    // load slowed from 2,400 to 1,550 entries/s between 10^4 and 5 x 10^5 entries.
+    let mut cfg = cfg.clone();
+    cfg.database.pool_size = 2;
+    let store = crate::node::open_store(&cfg).map_err(|e| e.to_string())?;
+    let registry = crate::node::registry(&cfg, store.clone()).map_err(|e| e.to_string())?;
     let (first_pid, last_pid) = (patient_id(a.first), patient_id(a.first + a.patients.max(1) - 1));
     let taken = store
         .blocking_write(move |c| {
@@ -83,6 +89,9 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
         let n = batch.len() as u64 * per;
         store
             .blocking_write(move |conn| {
+                if let DbConn::Sqlite(c) = conn {
+                    c.batch_execute("PRAGMA cache_size = -262144")?;
+                }
                 for (row, sub) in &batch {
                     patients::upsert(conn, row)?;
                     store_submission(conn, sub, true).map_err(|f| match f {

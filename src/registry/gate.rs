@@ -3,17 +3,22 @@
 //! patient who refused the eHDSI exchange, and anything of a patient other than the one its TRC
 //! assertion names. A hidden object is answered as if it were absent.
 //!
-//! The facts come from the indexes, once per object and answer: one statement for the codes and
-//! patients of the objects an answer names (uuid index, object_codes key), and for a
+//! The facts come from the indexes, once per object and answer: for rows already read, one
+//! statement for their confidentialityCodes (object_codes key); for other objects an answer
+//! names, one for their codes and patients (uuid index, object_codes key); and for a
 //! cross-border caller one for the patients' refusals (consent_denials key).
 
 use crate::store::consent::{self, Scope};
 use crate::store::registry::{self as rs, ObjectRow};
 use crate::store::DbConn;
 use crate::xds::confidentiality::{Audience, ConfidentialityPolicy, Viewer};
+use crate::xds::model::CodeKind;
 use crate::xds::EntryKind;
 use diesel::QueryResult;
 use std::collections::{HashMap, HashSet};
+
+/// An object's kind, patient and confidentialityCodes (code, scheme).
+type Facts<'r> = (EntryKind, &'r str, Vec<(&'r str, &'r str)>);
 
 pub struct Gate<'p> {
     policy: &'p ConfidentialityPolicy,
@@ -61,7 +66,6 @@ impl<'p> Gate<'p> {
             return Ok(());
         }
         let rows = rs::confidentiality_of(conn, &new)?;
-        type Facts<'r> = (EntryKind, &'r str, Vec<(&'r str, &'r str)>);
         let mut objects: HashMap<&str, Facts> = HashMap::new();
         for (uuid, kind, pid, code, scheme) in &rows {
             let facts = objects.entry(uuid).or_insert((*kind, pid, Vec::new()));
@@ -69,6 +73,11 @@ impl<'p> Gate<'p> {
                 facts.2.push((c, s));
             }
         }
+        self.decide(conn, objects)
+    }
+
+    /// Records whether each object is shown, from its kind, patient and confidentialityCodes.
+    fn decide(&mut self, conn: &mut DbConn, objects: HashMap<&str, Facts>) -> QueryResult<()> {
         let refused = self.refused(conn, objects.values().map(|f| f.1))?;
         for (uuid, (kind, pid, codes)) in objects {
             let coded_ok = kind != EntryKind::DocumentEntry || self.policy.shows(codes, self.audience);
@@ -93,15 +102,32 @@ impl<'p> Gate<'p> {
         consent::denied(conn, &pids, Scope::Ehdsi)
     }
 
-    /// Records what the rows themselves decide: a SubmissionSet or Folder has no
-    /// confidentialityCode, so a national caller sees it without a lookup.
-    pub fn note(&mut self, rows: &[ObjectRow]) {
-        if self.audience != Audience::National {
-            return;
+    /// Decides for rows already read: their kind and patient are in hand, so only the
+    /// DocumentEntries' confidentialityCodes are looked up, by row number (the object_codes
+    /// key), without going through the uuid index again.
+    pub fn note(&mut self, conn: &mut DbConn, rows: &[ObjectRow]) -> QueryResult<()> {
+        let rows: Vec<&ObjectRow> = rows
+            .iter()
+            .filter(|r| !self.seen.contains_key(&r.uuid))
+            .collect();
+        let entries: Vec<i64> = rows
+            .iter()
+            .filter(|r| r.kind == EntryKind::DocumentEntry)
+            .map(|r| r.seq)
+            .collect();
+        let codes = rs::codes_of_kind(conn, &entries, CodeKind::Confidentiality)?;
+        let mut by_seq: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
+        for (seq, code, scheme) in &codes {
+            by_seq.entry(*seq).or_default().push((code, scheme));
         }
-        for r in rows.iter().filter(|r| r.kind != EntryKind::DocumentEntry) {
-            self.seen.entry(r.uuid.clone()).or_insert(true);
-        }
+        let objects = rows
+            .iter()
+            .map(|r| {
+                let codes = by_seq.remove(&r.seq).unwrap_or_default();
+                (r.uuid.as_str(), (r.kind, r.patient_id.as_str(), codes))
+            })
+            .collect();
+        self.decide(conn, objects)
     }
 
     /// The rows this caller may see.
@@ -110,8 +136,7 @@ impl<'p> Gate<'p> {
         conn: &mut DbConn,
         rows: Vec<ObjectRow>,
     ) -> QueryResult<Vec<ObjectRow>> {
-        self.note(&rows);
-        self.learn(conn, rows.iter().map(|r| r.uuid.as_str()))?;
+        self.note(conn, &rows)?;
         Ok(rows.into_iter().filter(|r| self.shows(&r.uuid)).collect())
     }
 

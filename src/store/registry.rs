@@ -323,6 +323,25 @@ pub fn codes_for(
     })
 }
 
+/// The codes of one kind of the objects `seqs`: (seq, code, scheme), by the object_codes key.
+pub fn codes_of_kind(
+    conn: &mut DbConn,
+    seqs: &[i64],
+    kind: CodeKind,
+) -> QueryResult<Vec<(i64, String, String)>> {
+    chunked(seqs, |chunk| {
+        object_codes::table
+            .filter(int_in(conn, object_codes::object_seq, chunk))
+            .filter(object_codes::kind.eq(kind))
+            .select((
+                object_codes::object_seq,
+                object_codes::code,
+                object_codes::scheme,
+            ))
+            .load(conn)
+    })
+}
+
 pub fn values_for(
     conn: &mut DbConn,
     seqs: &[i64],

@@ -181,7 +181,7 @@ fn run(
 /// Leaves out the objects the caller may not see, and every association that names one (or
 /// names an association left out), so that a hidden document appears nowhere in the answer.
 fn hide(conn: &mut DbConn, mut found: Found, gate: &mut Gate) -> Result<Found, RegistryFailure> {
-    gate.note(&found.objects);
+    gate.note(conn, &found.objects)?;
     let named = found.objects.iter().map(|o| o.uuid.as_str()).chain(
         found
             .assocs
