@@ -8,7 +8,7 @@ use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
 use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow, ValueKind};
 use crate::audit::AuditEvent;
-use crate::store::{patients, DbConn};
+use crate::store::{patients, DbConn, StoreError};
 use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
 use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
@@ -81,7 +81,7 @@ pub fn store_submission(
     let now = time::now_dtm();
     let now_i = time::dtm_to_i64(&now).unwrap_or_default();
     for e in sub.entries() {
-        insert_entry(conn, e, now_i, 1, &sub.submitted_by)?;
+        insert_entry(conn, e, now_i, 1, &sub.submitted_by).map_err(stored_first)?;
     }
     let assocs: Vec<NewAssoc> = sub
         .assocs
@@ -89,7 +89,7 @@ pub fn store_submission(
         .chain(effects.extra_assocs.iter())
         .map(new_assoc)
         .collect();
-    rs::insert_assocs(conn, &assocs)?;
+    rs::insert_assocs(conn, &assocs).map_err(|e| stored_first(e.into()))?;
     // Sorted, so concurrent submissions lock rows in one order.
     let mut deprecate: Vec<String> = effects.deprecate.iter().cloned().collect();
     deprecate.sort_unstable();
@@ -188,6 +188,23 @@ fn check_collisions(
         }
     }
     Ok(())
+}
+
+/// A submission registered at the same moment (through another node, or another connection)
+/// with the same entryUUID, SubmissionSet uniqueId or first-version Folder uniqueId: the unique
+/// indexes let one through, and the other gets the XDS error the checks above would have given.
+fn stored_first(f: RegistryFailure) -> RegistryFailure {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match f {
+        RegistryFailure::Store(StoreError::Db(Error::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            _,
+        ))) => RegistryFailure::Xds(vec![XdsError::new(
+            ErrorCode::DuplicateUniqueIdInRegistry,
+            "an object of this submission (entryUUID or uniqueId) was registered by another submission at the same moment",
+        )]),
+        other => other,
+    }
 }
 
 /// Registry objects that associations in the submission point at and that are not in it.

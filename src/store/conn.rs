@@ -49,6 +49,17 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// On SQLite, makes the transaction a writer before it reads anything (as `BEGIN IMMEDIATE`
+/// would): a transaction that read first and then found that another process (a second node,
+/// the CLI) had committed since would fail with SQLITE_BUSY instead of waiting for the lock.
+/// The statement changes nothing; starting it takes the write lock, under the busy timeout.
+fn claim_writes(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute("UPDATE audit_chain SET last_seq = last_seq WHERE 0;")?;
+    }
+    Ok(())
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: Pool<ConnectionManager<DbConn>>,
@@ -148,7 +159,10 @@ impl Store {
                 .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut conn = pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
             let conn: &mut DbConn = &mut conn;
-            conn.transaction(f)
+            conn.transaction(|c| {
+                claim_writes(c)?;
+                f(c)
+            })
         })
         .await
         .map_err(|e| StoreError::Join(e.to_string()))?
@@ -169,7 +183,10 @@ impl Store {
             .get()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
         let conn: &mut DbConn = &mut conn;
-        conn.transaction(f)
+        conn.transaction(|c| {
+            claim_writes(c)?;
+            f(c)
+        })
     }
 
     /// Closes this handle at shutdown, once nothing else uses the database. On SQLite the WAL

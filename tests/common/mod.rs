@@ -94,6 +94,12 @@ impl TestNode {
         TestNode::launch(extra, false, None)
     }
 
+    /// A second node on `other`'s database and PKI (its own config, data dir and ports), as
+    /// two nodes behind a load balancer share one PostgreSQL.
+    pub fn start_beside(other: &TestNode) -> TestNode {
+        TestNode::launch_on("", false, Some((&other.pki, "server")), Some(&other.db_url))
+    }
+
     /// A node that shares an existing dev PKI (one CA for several nodes) and serves with
     /// `<cert>.pem`/`<cert>.key` from it, e.g. "server" or "foreign-se".
     pub fn start_in_pki(pki: &Path, cert: &str, extra: &str) -> TestNode {
@@ -123,6 +129,15 @@ impl TestNode {
     }
 
     fn launch(extra: &str, log_to_file: bool, shared: Option<(&Path, &str)>) -> TestNode {
+        TestNode::launch_on(extra, log_to_file, shared, None)
+    }
+
+    fn launch_on(
+        extra: &str,
+        log_to_file: bool,
+        shared: Option<(&Path, &str)>,
+        db: Option<&str>,
+    ) -> TestNode {
         let dir = tempfile::tempdir().expect("tempdir");
         let (pki, cert) = match shared {
             Some((p, c)) => (p.to_path_buf(), c.to_string()),
@@ -132,7 +147,7 @@ impl TestNode {
                 (pki, "server".to_string())
             }
         };
-        let db_url = fresh_db(dir.path());
+        let db_url = db.map_or_else(|| fresh_db(dir.path()), str::to_string);
         // Configs may name files of the PKI made here.
         let extra = extra
             .replace("{PKI}", &pki.display().to_string())

@@ -1,0 +1,2 @@
+DROP INDEX registry_objects_set_uid;
+DROP INDEX registry_objects_folder_uid;
