@@ -1,5 +1,5 @@
 //! `ncpeh bench` as its users run it, against a real node over mTLS: a small `load`, then a
-//! 10-second W1 (with the raw-store and empty-request baselines) and W3. Asserts the report's
+//! 10-second W1 (with the raw-store and empty-request baselines), W3 and W4. Asserts the report's
 //! shape and that nothing failed, never a timing. Runs on SQLite, and on PostgreSQL when
 //! NCPEH_TEST_PG_URL is set.
 
@@ -83,4 +83,11 @@ fn load_then_w1_and_w3_smoke() {
     assert!(w3["node"]["requests"].as_u64().unwrap_or(0) > 0, "{w3}");
     assert_eq!(w3["node"]["errors"], 0, "{w3}");
     assert!(w3["raw"].is_null() && w3["empty"].is_null());
+
+    // W4: ITI-41 by MTOM with the hash and size of the bytes, then ITI-43 for the document;
+    // a turn counts only when both answers say Success.
+    let w4 = run(&node, "w4", &["--no-baselines"]);
+    assert_eq!(w4["workload"], "W4");
+    assert!(w4["node"]["requests"].as_u64().unwrap_or(0) > 0, "{w4}");
+    assert_eq!(w4["node"]["errors"], 0, "{w4}");
 }

@@ -24,6 +24,8 @@ pub enum Workload {
     W2,
     /// ITI-42 with 10 entries per submission.
     W3,
+    /// ITI-41 with a 100 KiB document by MTOM, then ITI-43 for it (one request of the report).
+    W4,
 }
 
 /// Which loaded patients (and documents) the requests are about.
@@ -48,6 +50,7 @@ impl Rng {
 
 pub struct Target {
     pub registry_url: String,
+    pub repository_url: String,
     pub repository_uid: String,
     pub tls: Arc<rustls::ClientConfig>,
 }
@@ -62,7 +65,7 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
             let j = rng.below(pop.docs_per_patient);
             (action::STORED_QUERY, get_documents(&loaded_unique_id(p, j)))
         }
-        Workload::W3 => {
+        Workload::W3 | Workload::W4 => {
             let fresh = |_| format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
             (action::REGISTER, submission(&patient_id(p), 10, rng.below(1 << 20), repo, fresh))
         }
@@ -71,6 +74,9 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
 
 /// Runs the workload against the node for `warmup` then `duration`.
 pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+    if w == Workload::W4 {
+        return documents(t, pop, connections, warmup, duration).await;
+    }
     let url = t.registry_url.clone();
     run(connections, warmup, duration, |i| {
         let client = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
@@ -84,17 +90,45 @@ pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, 
             let env = encode_request(act, &url, &format!("urn:uuid:{}", uuid::Uuid::new_v4()), &body);
             let client = client.clone();
             let url = url.clone();
-            let ct = format!("application/soap+xml; charset=UTF-8; action=\"{act}\"");
-            async move {
-                let reply = client
-                    .request(Method::POST, &url, Some(&ct), vec![Bytes::from(env)])
-                    .await;
-                reply.is_ok_and(|r| r.status == 200 && succeeded(&r.body))
-            }
+            async move { post(&client, &url, &soap_type(act), vec![Bytes::from(env)]).await }
         }
     })
     .await
     .labelled(&format!("{w:?} node"))
+}
+
+/// W4: each turn provides a new 100 KiB document and retrieves it.
+async fn documents(t: &Target, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+    let doc = super::documents::document(100 * 1024);
+    run(connections, warmup, duration, |i| {
+        let client = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
+        let url = t.repository_url.clone();
+        let repo = t.repository_uid.clone();
+        let doc = doc.clone();
+        let mut rng = Rng(0x2545_f491_4f6c_dd1d ^ (i as u64 + 1));
+        move || {
+            let p = pop.first + rng.below(pop.patients);
+            let uid = format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
+            let (ct, chunks) = super::documents::provide(&url, &patient_id(p), rng.below(1 << 20), &repo, &uid, &doc);
+            let get = super::documents::retrieve(&url, &repo, &uid);
+            let (client, url) = (client.clone(), url.clone());
+            async move {
+                post(&client, &url, &ct, chunks).await
+                    && post(&client, &url, &soap_type(action::RETRIEVE), vec![Bytes::from(get)]).await
+            }
+        }
+    })
+    .await
+    .labelled("W4 node")
+}
+
+fn soap_type(act: &str) -> String {
+    format!("application/soap+xml; charset=UTF-8; action=\"{act}\"")
+}
+
+async fn post(client: &HttpsClient, url: &str, ct: &str, body: Vec<Bytes>) -> bool {
+    let reply = client.request(Method::POST, url, Some(ct), body).await;
+    reply.is_ok_and(|r| r.status == 200 && succeeded(&r.body))
 }
 
 /// Whether a registry answer says Success. The status attribute comes in the first bytes of
@@ -128,7 +162,7 @@ pub async fn empty(t: &Target, connections: usize, warmup: Duration, duration: D
 
 /// The W1/W2 stored queries run through the registry in this process.
 pub async fn raw(reg: &Registry, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Option<Measured> {
-    if w == Workload::W3 {
+    if matches!(w, Workload::W3 | Workload::W4) {
         return None;
     }
     let template = |xml: String| -> Option<AdhocQueryRequest> {

@@ -3,6 +3,7 @@
 //! the same run, the baselines the node is measured against (the raw store, an empty request),
 //! and prints node/baseline ratios: the figures that hold on a shared, noisy machine.
 
+mod documents;
 pub mod drive;
 pub mod entries;
 pub mod load;
@@ -107,6 +108,7 @@ fn run_bench(cfg: &Config, a: &RunArgs) -> Result<(), String> {
         .unwrap_or_else(|| format!("https://{}", cfg.server.listen));
     let target = Target {
         registry_url: format!("{}/xds/registry", base.trim_end_matches('/')),
+        repository_url: format!("{}/xds/repository", base.trim_end_matches('/')),
         repository_uid: cfg.repository.unique_id.clone(),
         tls,
     };
