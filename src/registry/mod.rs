@@ -44,6 +44,22 @@ impl From<diesel::result::Error> for RegistryFailure {
     }
 }
 
+impl RegistryFailure {
+    /// A unique index refused a write that the checks before it had let through: another
+    /// transaction stored the same thing first. The caller is told `instead`, not a storage
+    /// error.
+    pub fn or_if_taken(self, instead: impl FnOnce() -> XdsError) -> RegistryFailure {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            RegistryFailure::Store(StoreError::Db(Error::DatabaseError(
+                DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => RegistryFailure::Xds(vec![instead()]),
+            other => other,
+        }
+    }
+}
+
 impl From<XdsError> for RegistryFailure {
     fn from(e: XdsError) -> Self {
         RegistryFailure::Xds(vec![e])

@@ -8,7 +8,7 @@ use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
 use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow, ValueKind};
 use crate::audit::AuditEvent;
-use crate::store::{patients, DbConn, StoreError};
+use crate::store::{patients, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
 use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
@@ -194,17 +194,12 @@ fn check_collisions(
 /// with the same entryUUID, SubmissionSet uniqueId or first-version Folder uniqueId: the unique
 /// indexes let one through, and the other gets the XDS error the checks above would have given.
 fn stored_first(f: RegistryFailure) -> RegistryFailure {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match f {
-        RegistryFailure::Store(StoreError::Db(Error::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => RegistryFailure::Xds(vec![XdsError::new(
+    f.or_if_taken(|| {
+        XdsError::new(
             ErrorCode::DuplicateUniqueIdInRegistry,
             "an object of this submission (entryUUID or uniqueId) was registered by another submission at the same moment",
-        )]),
-        other => other,
-    }
+        )
+    })
 }
 
 /// Registry objects that associations in the submission point at and that are not in it.

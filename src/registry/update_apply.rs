@@ -9,7 +9,6 @@ use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::update::{plan, repeated_lids, NewVersion, Ops, StatusChange, UpdateKind};
 use super::{Registry, RegistryFailure};
 use crate::audit::AuditEvent;
-use crate::store::StoreError;
 use crate::xds::validate::Expect;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, AssocRow, NewAssoc, ObjectRow};
@@ -59,17 +58,12 @@ impl Registry {
 /// Two updates of one version at once: the unique (lid, version) index refuses the second,
 /// which is told so as a version error rather than a storage failure.
 fn lost_race(f: RegistryFailure) -> RegistryFailure {
-    use diesel::result::{DatabaseErrorKind, Error};
-    match f {
-        RegistryFailure::Store(StoreError::Db(Error::DatabaseError(
-            DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => RegistryFailure::Xds(vec![XdsError::new(
+    f.or_if_taken(|| {
+        XdsError::new(
             ErrorCode::MetadataVersionError,
             "another update of the same version was stored first; query the newest version and try again",
-        )]),
-        other => other,
-    }
+        )
+    })
 }
 
 /// The writes a checked submission makes.

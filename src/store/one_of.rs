@@ -92,13 +92,7 @@ pub fn text_in<'a, QS: 'a, C>(conn: &DbConn, col: C, values: &'a [String]) -> Co
 where
     C: ListColumn<QS, Text> + 'a,
 {
-    match conn {
-        DbConn::Sqlite(_) => Box::new(InJson {
-            col,
-            json: json_texts(values),
-        }),
-        DbConn::Pg(_) => Box::new(col.eq_any(values)),
-    }
+    by_backend(conn, col, || json_texts(values), |c| Box::new(c.eq_any(values)))
 }
 
 /// `col` is one of the integers `values`.
@@ -106,12 +100,22 @@ pub fn int_in<'a, QS: 'a, C>(conn: &DbConn, col: C, values: &'a [i64]) -> Condit
 where
     C: ListColumn<QS, BigInt> + 'a,
 {
+    by_backend(conn, col, || json_ints(values), |c| Box::new(c.eq_any(values)))
+}
+
+/// SQLite: `InJson` with the list as `json`; PostgreSQL: diesel's own `= ANY`, from `pg`.
+fn by_backend<'a, QS: 'a, C, ST: SqlType>(
+    conn: &DbConn,
+    col: C,
+    json: impl FnOnce() -> String,
+    pg: impl FnOnce(C) -> Condition<'a, QS>,
+) -> Condition<'a, QS>
+where
+    C: ListColumn<QS, ST> + 'a,
+{
     match conn {
-        DbConn::Sqlite(_) => Box::new(InJson {
-            col,
-            json: json_ints(values),
-        }),
-        DbConn::Pg(_) => Box::new(col.eq_any(values)),
+        DbConn::Sqlite(_) => Box::new(InJson { col, json: json() }),
+        DbConn::Pg(_) => pg(col),
     }
 }
 
