@@ -52,10 +52,11 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 /// On SQLite, makes the transaction a writer before it reads anything (as `BEGIN IMMEDIATE`
 /// would): a transaction that read first and then found that another process (a second node,
 /// the CLI) had committed since would fail with SQLITE_BUSY instead of waiting for the lock.
-/// The statement changes nothing; starting it takes the write lock, under the busy timeout.
+/// The statement changes nothing (no row has id 0); starting it takes the write lock, under
+/// the busy timeout.
 fn claim_writes(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     if let DbConn::Sqlite(c) = conn {
-        c.batch_execute("UPDATE audit_chain SET last_seq = last_seq WHERE 0;")?;
+        c.batch_execute("UPDATE audit_chain SET last_seq = last_seq WHERE id = 0;")?;
     }
     Ok(())
 }
