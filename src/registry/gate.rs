@@ -122,8 +122,10 @@ impl<'p> Gate<'p> {
         }
         let objects = rows
             .iter()
+            // `get`, not `remove`: a row may come twice (ids over two chunks), and its second
+            // copy must not decide it without its codes.
             .map(|r| {
-                let codes = by_seq.remove(&r.seq).unwrap_or_default();
+                let codes = by_seq.get(&r.seq).cloned().unwrap_or_default();
                 (r.uuid.as_str(), (r.kind, r.patient_id.as_str(), codes))
             })
             .collect();
