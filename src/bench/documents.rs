@@ -14,9 +14,23 @@ pub fn document(size: usize) -> Bytes {
     Bytes::from(line.iter().copied().cycle().take(size).collect::<Vec<u8>>())
 }
 
+/// What a document is: its mimeType and formatCode.
+pub struct Kind {
+    pub mime: &'static str,
+    pub format: &'static str,
+}
+
+/// W4's documents: the bench metadata's own mimeType and formatCode.
+pub const PDF: Kind = Kind {
+    mime: "application/pdf",
+    format: "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+};
+
 /// An ITI-41 request registering `doc` as `uid` for `pid`: (Content-Type, body chunks).
-pub fn provide(url: &str, pid: &str, seed: u64, repo: &str, uid: &str, doc: &Bytes) -> (String, Vec<Bytes>) {
-    let meta = submission(pid, 1, seed, repo, |_| uid.to_string());
+pub fn provide(url: &str, pid: &str, seed: u64, repo: &str, uid: &str, doc: &Bytes, kind: &Kind) -> (String, Vec<Bytes>) {
+    let meta = submission(pid, 1, seed, repo, |_| uid.to_string())
+        .replacen(&format!("mimeType=\"{}\"", PDF.mime), &format!("mimeType=\"{}\"", kind.mime), 1)
+        .replacen(&format!("nodeRepresentation=\"{}\"", PDF.format), &format!("nodeRepresentation=\"{}\"", kind.format), 1);
     let meta = set_slot(&meta, "hash", &hex::encode(Sha1::digest(doc)));
     let meta = set_slot(&meta, "size", &doc.len().to_string());
     let cid = mtom::content_id(0);
@@ -26,7 +40,7 @@ pub fn provide(url: &str, pid: &str, seed: u64, repo: &str, uid: &str, doc: &Byt
     let env = encode_request(action::PROVIDE_AND_REGISTER, url, &message_id(), &body);
     let part = Attachment {
         content_id: cid,
-        mime_type: "application/pdf".into(),
+        mime_type: kind.mime.into(),
         data: doc.clone(),
     };
     mtom::encode(action::PROVIDE_AND_REGISTER, env, vec![part])
@@ -64,7 +78,7 @@ mod tests {
     fn the_metadata_carries_the_hash_and_size_of_the_bytes_sent() {
         let doc = document(1000);
         assert_eq!(doc.len(), 1000);
-        let (ct, chunks) = provide("https://n/xds/repository", "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO", 7, "1.2.3", "2.25.9", &doc);
+        let (ct, chunks) = provide("https://n/xds/repository", "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO", 7, "1.2.3", "2.25.9", &doc, &PDF);
         assert!(ct.starts_with("multipart/related;"), "{ct}");
         let all: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
         let text = String::from_utf8_lossy(&all);
@@ -73,5 +87,14 @@ mod tests {
         assert!(text.contains("<rim:Slot name=\"size\"><rim:ValueList><rim:Value>1000</rim:Value>"));
         assert!(text.contains("2.25.9"));
         assert_eq!(set_slot("<x/>", "hash", "1"), "<x/>");
+        let ips = Kind {
+            mime: "application/fhir+json",
+            format: "urn:ihe:pcc:ips:2020",
+        };
+        let (_, chunks) = provide("https://n/xds/repository", "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO", 7, "1.2.3", "2.25.9", &doc, &ips);
+        let all: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
+        let text = String::from_utf8_lossy(&all);
+        assert!(text.contains("mimeType=\"application/fhir+json\"") && !text.contains("application/pdf"));
+        assert!(text.contains("nodeRepresentation=\"urn:ihe:pcc:ips:2020\""));
     }
 }

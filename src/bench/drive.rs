@@ -26,6 +26,11 @@ pub enum Workload {
     W3,
     /// ITI-41 with a 100 KiB document by MTOM, then ITI-43 for it (one request of the report).
     W4,
+    /// ITI-18 FindDocuments through /xca/initiating, which asks every configured peer (ITI-38).
+    W5,
+    /// The eHDSI Patient Summary query on /xca as a foreign contact point sends it (its
+    /// certificate, HCP and TRC assertions): the patient's IPS translated on demand.
+    W6,
 }
 
 /// Which loaded patients (and documents) the requests are about.
@@ -37,10 +42,10 @@ pub struct Population {
 }
 
 /// A small generator per client: no shared state, nothing to replay.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -49,6 +54,8 @@ impl Rng {
 }
 
 pub struct Target {
+    /// The node's SOAP base URL (https://host:port).
+    pub base: String,
     pub registry_url: String,
     pub repository_url: String,
     pub repository_uid: String,
@@ -65,7 +72,7 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
             let j = rng.below(pop.docs_per_patient);
             (action::STORED_QUERY, get_documents(&loaded_unique_id(p, j)))
         }
-        Workload::W3 | Workload::W4 => {
+        Workload::W3 | Workload::W4 | Workload::W5 | Workload::W6 => {
             let fresh = |_| format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
             (action::REGISTER, submission(&patient_id(p), 10, rng.below(1 << 20), repo, fresh))
         }
@@ -74,8 +81,10 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
 
 /// Runs the workload against the node for `warmup` then `duration`.
 pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
-    if w == Workload::W4 {
-        return documents(t, pop, connections, warmup, duration).await;
+    match w {
+        Workload::W4 => return documents(t, pop, connections, warmup, duration).await,
+        Workload::W5 => return super::xca::node(t, pop, connections, warmup, duration).await,
+        _ => {}
     }
     let url = t.registry_url.clone();
     run(connections, warmup, duration, |i| {
@@ -109,7 +118,7 @@ async fn documents(t: &Target, pop: Population, connections: usize, warmup: Dura
         move || {
             let p = pop.first + rng.below(pop.patients);
             let uid = format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
-            let (ct, chunks) = super::documents::provide(&url, &patient_id(p), rng.below(1 << 20), &repo, &uid, &doc);
+            let (ct, chunks) = super::documents::provide(&url, &patient_id(p), rng.below(1 << 20), &repo, &uid, &doc, &super::documents::PDF);
             let get = super::documents::retrieve(&url, &repo, &uid);
             let (client, url) = (client.clone(), url.clone());
             async move {
@@ -122,18 +131,18 @@ async fn documents(t: &Target, pop: Population, connections: usize, warmup: Dura
     .labelled("W4 node")
 }
 
-fn soap_type(act: &str) -> String {
+pub(super) fn soap_type(act: &str) -> String {
     format!("application/soap+xml; charset=UTF-8; action=\"{act}\"")
 }
 
-async fn post(client: &HttpsClient, url: &str, ct: &str, body: Vec<Bytes>) -> bool {
+pub(super) async fn post(client: &HttpsClient, url: &str, ct: &str, body: Vec<Bytes>) -> bool {
     let reply = client.request(Method::POST, url, Some(ct), body).await;
     reply.is_ok_and(|r| r.status == 200 && succeeded(&r.body))
 }
 
 /// Whether a registry answer says Success. The status attribute comes in the first bytes of
 /// the body: the load generator shares the cores with the node, so it reads no more.
-fn succeeded(body: &[u8]) -> bool {
+pub(super) fn succeeded(body: &[u8]) -> bool {
     let head = &body[..body.len().min(4096)];
     memchr::memmem::find(head, b"ResponseStatusType:Success\"").is_some()
 }
@@ -162,7 +171,7 @@ pub async fn empty(t: &Target, connections: usize, warmup: Duration, duration: D
 
 /// The W1/W2 stored queries run through the registry in this process.
 pub async fn raw(reg: &Registry, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Option<Measured> {
-    if matches!(w, Workload::W3 | Workload::W4) {
+    if !matches!(w, Workload::W1 | Workload::W2) {
         return None;
     }
     let template = |xml: String| -> Option<AdhocQueryRequest> {
@@ -203,7 +212,7 @@ fn with_value(req: &AdhocQueryRequest, value: &str) -> AdhocQueryRequest {
     r
 }
 
-struct Run {
+pub(super) struct Run {
     elapsed: Duration,
     micros: Vec<u32>,
     errors: u64,
@@ -211,13 +220,13 @@ struct Run {
 }
 
 impl Run {
-    fn labelled(self, label: &str) -> Measured {
+    pub(super) fn labelled(self, label: &str) -> Measured {
         Measured::new(label, self.connections, self.elapsed, self.micros, self.errors)
     }
 }
 
 /// Drives `connections` closed loops; `make(i)` gives client i its request function.
-async fn run<M, F, Fut>(connections: usize, warmup: Duration, duration: Duration, make: M) -> Run
+pub(super) async fn run<M, F, Fut>(connections: usize, warmup: Duration, duration: Duration, make: M) -> Run
 where
     M: Fn(usize) -> F,
     F: FnMut() -> Fut + Send + 'static,

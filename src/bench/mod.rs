@@ -5,9 +5,12 @@
 
 mod documents;
 pub mod drive;
+mod ehdsi;
 pub mod entries;
+mod ips;
 pub mod load;
 pub mod report;
+mod xca;
 
 use crate::config::Config;
 use drive::{Population, Target, Workload};
@@ -107,6 +110,7 @@ fn run_bench(cfg: &Config, a: &RunArgs) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| format!("https://{}", cfg.server.listen));
     let target = Target {
+        base: base.trim_end_matches('/').to_string(),
         registry_url: format!("{}/xds/registry", base.trim_end_matches('/')),
         repository_url: format!("{}/xds/repository", base.trim_end_matches('/')),
         repository_uid: cfg.repository.unique_id.clone(),
@@ -118,23 +122,47 @@ fn run_bench(cfg: &Config, a: &RunArgs) -> Result<(), String> {
         docs_per_patient: a.docs_per_patient,
     };
     let rt = tokio::runtime::Runtime::new().map_err(|e| e.to_string())?;
+    let w = a.workload;
     let report = rt.block_on(async {
-        let node = drive::node(&target, a.workload, pop, a.connections, warmup, duration).await;
-        let (raw, empty) = if a.no_baselines {
-            (None, None)
-        } else {
-            // Opened only now: the node's measurement runs without a second pool beside it.
-            let store = crate::node::open_store(cfg).map_err(|e| e.to_string())?;
-            let reg = crate::node::registry(cfg, store).map_err(|e| e.to_string())?;
-            let raw = drive::raw(&reg, a.workload, pop, a.connections, warmup, duration).await;
-            let empty = drive::empty(&target, a.connections, warmup, duration).await;
-            (raw, Some(empty))
+        let (node, mut raw, peers) = match w {
+            Workload::W5 => {
+                let urls = xca::peer_urls(&cfg.peers)?;
+                let node = drive::node(&target, w, pop, a.connections, warmup, duration).await;
+                let direct = if a.no_baselines {
+                    None
+                } else {
+                    Some(xca::peers(&target, &urls, pop, a.connections, warmup, duration).await)
+                };
+                (node, None, direct)
+            }
+            Workload::W6 => {
+                let prep = ehdsi::prepare(&target, &pki, pop, warmup + duration).await?;
+                let node = ehdsi::node(&target, &prep, a.connections, warmup, duration).await;
+                let raw = if a.no_baselines {
+                    None
+                } else {
+                    Some(ehdsi::translation(pop, a.connections, warmup, duration).await)
+                };
+                (node, raw, None)
+            }
+            _ => (drive::node(&target, w, pop, a.connections, warmup, duration).await, None, None),
         };
+        let mut empty = None;
+        if !a.no_baselines {
+            if matches!(w, Workload::W1 | Workload::W2) {
+                // Opened only now: the node's measurement runs without a second pool beside it.
+                let store = crate::node::open_store(cfg).map_err(|e| e.to_string())?;
+                let reg = crate::node::registry(cfg, store).map_err(|e| e.to_string())?;
+                raw = drive::raw(&reg, w, pop, a.connections, warmup, duration).await;
+            }
+            empty = Some(drive::empty(&target, a.connections, warmup, duration).await);
+        }
         Ok::<_, String>(Report {
-            workload: format!("{:?}", a.workload),
+            workload: format!("{w:?}"),
             node,
             raw,
             empty,
+            peers,
         })
     })?;
     if a.json {

@@ -52,6 +52,8 @@ pub struct Report {
     pub raw: Option<Measured>,
     /// An empty request on the same listener: TLS and HTTP alone.
     pub empty: Option<Measured>,
+    /// W5: the same query sent straight to all the peers at once.
+    pub peers: Option<Measured>,
 }
 
 impl Report {
@@ -65,12 +67,21 @@ impl Report {
         ratio(&self.node, self.empty.as_ref())
     }
 
+    /// W5: what the node adds to its peers' latency, (p50, p99) in ms.
+    pub fn added_ms(&self) -> Option<(f64, f64)> {
+        self.peers
+            .as_ref()
+            .filter(|p| p.requests > 0)
+            .map(|p| (self.node.p50_ms - p.p50_ms, self.node.p99_ms - p.p99_ms))
+    }
+
     pub fn text(&self) -> String {
         let mut out = format!(
             "{:<16} {:>5} {:>7} {:>9} {:>7} {:>9} {:>8} {:>8} {:>9}\n",
             "load", "conns", "secs", "requests", "errors", "req/s", "p50 ms", "p99 ms", "p99.9 ms"
         );
-        for m in std::iter::once(&self.node).chain(self.raw.iter()).chain(self.empty.iter()) {
+        let all = [Some(&self.node), self.raw.as_ref(), self.peers.as_ref(), self.empty.as_ref()];
+        for m in all.into_iter().flatten() {
             out.push_str(&format!(
                 "{:<16} {:>5} {:>7.1} {:>9} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>9.2}\n",
                 m.label, m.connections, m.seconds, m.requests, m.errors, m.rate, m.p50_ms, m.p99_ms, m.p999_ms
@@ -82,6 +93,9 @@ impl Report {
         if let Some(r) = self.node_per_empty() {
             out.push_str(&format!("node/empty {r:.2}\n"));
         }
+        if let Some((p50, p99)) = self.added_ms() {
+            out.push_str(&format!("node-peers p50 {p50:+.2} ms, p99 {p99:+.2} ms\n"));
+        }
         out
     }
 
@@ -92,11 +106,15 @@ impl Report {
             report: &'a Report,
             node_per_raw: Option<f64>,
             node_per_empty: Option<f64>,
+            added_p50_ms: Option<f64>,
+            added_p99_ms: Option<f64>,
         }
         serde_json::to_string_pretty(&WithRatios {
             report: self,
             node_per_raw: self.node_per_raw(),
             node_per_empty: self.node_per_empty(),
+            added_p50_ms: self.added_ms().map(|a| a.0),
+            added_p99_ms: self.added_ms().map(|a| a.1),
         })
         .unwrap_or_default()
     }
@@ -162,6 +180,7 @@ mod tests {
             node,
             raw: Some(raw),
             empty: None,
+            peers: None,
         };
         let text = r.text();
         assert!(text.lines().next().unwrap().starts_with("load"));
@@ -173,5 +192,26 @@ mod tests {
         assert_eq!(v["node"]["requests"], 300);
         assert_eq!(v["node_per_raw"], 0.5);
         assert!(v["empty"].is_null() && v["node_per_empty"].is_null());
+        assert!(v["added_p50_ms"].is_null());
+    }
+
+    #[test]
+    fn w5_reports_what_the_node_adds_to_its_peers() {
+        let node = Measured::new("W5 node", 8, Duration::from_secs(1), vec![5000; 100], 0);
+        let peers = Measured::new("W5 peers direct", 8, Duration::from_secs(1), vec![3500; 100], 0);
+        let r = Report {
+            workload: "W5".into(),
+            node,
+            raw: None,
+            empty: None,
+            peers: Some(peers),
+        };
+        assert_eq!(r.added_ms(), Some((1.5, 1.5)));
+        let text = r.text();
+        assert!(text.contains("W5 peers direct"), "{text}");
+        assert!(text.contains("node-peers p50 +1.50 ms, p99 +1.50 ms"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
+        assert_eq!(v["added_p50_ms"], 1.5);
+        assert_eq!(v["peers"]["requests"], 100);
     }
 }
