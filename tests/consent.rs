@@ -130,6 +130,12 @@ fn one(v: &str) -> String {
     format!("('{v}')")
 }
 
+/// A list naming `v` first and again after 600 ids of nothing.
+fn twice_apart(v: &str) -> String {
+    let fillers: Vec<String> = (0..600).map(|_| format!("'{}'", uuid())).collect();
+    format!("('{v}',{},'{v}')", fillers.join(","))
+}
+
 /// Retrieves one document: its bytes, or the (code, codeContext, location) of the error with
 /// the uniqueId written as `UID`, so that answers for different documents compare.
 async fn retrieve(
@@ -262,6 +268,12 @@ async fn a_norn_document_appears_nowhere() {
                 &format!("('NORN_DUP^^{VOLVEN_9603}')"),
             )],
         ),
+        // Named twice, in two different 500-id chunks of the store's reads: each copy of the
+        // row is decided with its codes.
+        by_id(
+            sq::GET_DOCUMENTS,
+            &[("$XDSDocumentEntryEntryUUID", &twice_apart(&norn.id))],
+        ),
     ];
     everything.extend(empty.iter().cloned());
     for (path, who) in [
@@ -288,6 +300,13 @@ async fn a_norn_document_appears_nowhere() {
     let mut got = uids.clone();
     got.sort();
     assert_eq!(got, want);
+    // Named twice, a document is answered once.
+    let twice = by_id(
+        sq::GET_DOCUMENTS,
+        &[("$XDSDocumentEntryEntryUUID", &twice_apart(&n.id))],
+    );
+    let (uids, _, _) = query(&node, NATIONAL, "/xds/registry", &twice).await;
+    assert_eq!(uids, vec![n.uid.clone()]);
     let (_, text, _) = query(&node, NATIONAL, "/xds/registry", &everything[4]).await;
     assert!(
         text.contains(&n.id),

@@ -147,13 +147,12 @@ async fn query(svc: &XcaInitiating, call: SoapCall) -> SoapReply {
             {
                 errors.push(unavailable(&home, "answered with another action"))
             }
-            Ok(r) => {
+            Ok(mut r) => {
                 answered += 1;
                 errors.extend(registry_errors(&r.body, &home));
-                if let Some(list) = r.body.child(RIM, "RegistryObjectList") {
-                    for o in list.elements() {
-                        objects.push(with_home(o, &home));
-                    }
+                let list = r.body.elements_mut().find(|e| e.is(RIM, "RegistryObjectList"));
+                for o in list.into_iter().flat_map(|l| l.elements_mut()) {
+                    objects.push(with_home(o, &home));
                 }
             }
         }
@@ -162,14 +161,13 @@ async fn query(svc: &XcaInitiating, call: SoapCall) -> SoapReply {
     reply(status, &errors, &objects)
 }
 
-/// The object serialised, with `home` set when the peer left it out.
-fn with_home(o: &Element, home: &str) -> String {
-    if o.attr("home").is_some() {
-        return crate::xml::write::serialize(o, &|_| None);
+/// The object serialised, with `home` set when the peer left it out (in place: the reply is
+/// ours, and a copy of each object cost as much as writing it).
+fn with_home(o: &mut Element, home: &str) -> String {
+    if o.attr("home").is_none() {
+        o.set_attr("home", home);
     }
-    let mut o = o.clone();
-    o.set_attr("home", home);
-    crate::xml::write::serialize(&o, &|_| None)
+    crate::xml::write::serialize(o, &|_| None)
 }
 
 async fn retrieve(svc: &XcaInitiating, call: SoapCall) -> SoapReply {

@@ -264,8 +264,34 @@ impl Repository {
     /// Stores eHDSI pivot documents, each with the uniqueId of the Norwegian source it was
     /// translated from, so that a change to the source drops the pivot.
     pub async fn store_pivots(&self, pivots: Vec<(DocFacts, String)>) -> Result<(), RegistryFailure> {
-        self.store_with_sources(pivots.into_iter().map(|(f, s)| (f, Some(s))).collect())
+        // A pivot's uniqueId comes from its content, so one stored and recorded already is this
+        // very document. Finding that out is a read; writing it again would be a write
+        // transaction on every eHDSI query, queued behind all other writers.
+        let uids: Vec<String> = pivots.iter().map(|(f, _)| f.unique_id.clone()).collect();
+        let blobs = self.blobs.clone();
+        let stored = self
+            .registry
+            .store
+            .read(move |conn| {
+                let recorded = crate::store::pivots::pivots_among(conn, &uids).map_err(crate::store::StoreError::from)?;
+                let rows = blobs.find(conn, &uids)?;
+                Ok::<_, crate::store::StoreError>(rows
+                    .into_iter()
+                    .filter(|r| recorded.contains(&r.unique_id))
+                    .map(|r| (r.unique_id, r.hash))
+                    .collect::<std::collections::HashSet<_>>())
+            })
             .await
+            .map_err(RegistryFailure::Store)?;
+        let new: Vec<_> = pivots
+            .into_iter()
+            .filter(|(f, _)| !stored.contains(&(f.unique_id.clone(), f.hash.clone())))
+            .map(|(f, s)| (f, Some(s)))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        self.store_with_sources(new).await
     }
 
     async fn store_with_sources(

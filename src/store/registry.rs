@@ -173,8 +173,16 @@ pub fn set_last_update(conn: &mut DbConn, uuids: &[String], at: i64) -> QueryRes
     })
 }
 
+/// Each key once: a key named twice (perhaps in two chunks) must not read its rows twice.
+fn distinct_keys(keys: &[String]) -> Vec<String> {
+    let mut keys = keys.to_vec();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
 pub fn objects_by_uuids(conn: &mut DbConn, uuids: &[String]) -> QueryResult<Vec<ObjectRow>> {
-    chunked(uuids, |chunk| {
+    chunked(&distinct_keys(uuids), |chunk| {
         registry_objects::table
             .filter(text_in(conn, registry_objects::uuid, chunk))
             .select(ObjectRow::as_select())
@@ -186,7 +194,7 @@ pub fn objects_by_unique_ids(
     conn: &mut DbConn,
     unique_ids: &[String],
 ) -> QueryResult<Vec<ObjectRow>> {
-    chunked(unique_ids, |chunk| {
+    chunked(&distinct_keys(unique_ids), |chunk| {
         registry_objects::table
             .filter(text_in(conn, registry_objects::unique_id, chunk))
             .select(ObjectRow::as_select())
@@ -195,7 +203,7 @@ pub fn objects_by_unique_ids(
 }
 
 pub fn objects_by_lids(conn: &mut DbConn, lids: &[String]) -> QueryResult<Vec<ObjectRow>> {
-    chunked(lids, |chunk| {
+    chunked(&distinct_keys(lids), |chunk| {
         registry_objects::table
             .filter(text_in(conn, registry_objects::lid, chunk))
             .select(ObjectRow::as_select())
