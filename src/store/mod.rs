@@ -4,6 +4,7 @@ pub mod conn;
 pub mod consent;
 pub mod dispensations;
 pub mod documents;
+mod group;
 mod one_of;
 pub mod packed;
 pub mod patients;
