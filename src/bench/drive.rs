@@ -72,6 +72,7 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
             let j = rng.below(pop.docs_per_patient);
             (action::STORED_QUERY, get_documents(&loaded_unique_id(p, j)))
         }
+        // W4, W5 and W6 have drivers of their own (documents, xca.rs, ehdsi.rs).
         Workload::W3 | Workload::W4 | Workload::W5 | Workload::W6 => {
             let fresh = |_| format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
             (action::REGISTER, submission(&patient_id(p), 10, rng.below(1 << 20), repo, fresh))
@@ -81,10 +82,8 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
 
 /// Runs the workload against the node for `warmup` then `duration`.
 pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
-    match w {
-        Workload::W4 => return documents(t, pop, connections, warmup, duration).await,
-        Workload::W5 => return super::xca::node(t, pop, connections, warmup, duration).await,
-        _ => {}
+    if w == Workload::W4 {
+        return documents(t, pop, connections, warmup, duration).await;
     }
     let url = t.registry_url.clone();
     run(connections, warmup, duration, |i| {

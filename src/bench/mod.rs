@@ -127,7 +127,7 @@ fn run_bench(cfg: &Config, a: &RunArgs) -> Result<(), String> {
         let (node, mut raw, peers) = match w {
             Workload::W5 => {
                 let urls = xca::peer_urls(&cfg.peers)?;
-                let node = drive::node(&target, w, pop, a.connections, warmup, duration).await;
+                let node = xca::node(&target, pop, a.connections, warmup, duration).await;
                 let direct = if a.no_baselines {
                     None
                 } else {

@@ -61,7 +61,7 @@ impl CustomizeConnection<DbConn, diesel::r2d2::Error> for SqlitePragmas {
 /// the CLI) had committed since would fail with SQLITE_BUSY instead of waiting for the lock.
 /// The statement changes nothing (no row has id 0); starting it takes the write lock, under
 /// the busy timeout.
-pub(super) fn claim_writes(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+fn claim_writes(conn: &mut DbConn) -> Result<(), diesel::result::Error> {
     if let DbConn::Sqlite(c) = conn {
         c.batch_execute("UPDATE audit_chain SET last_seq = last_seq WHERE id = 0;")?;
     }
@@ -95,6 +95,10 @@ impl Writer for PoolWriter {
         let mut conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
         f(&mut conn);
         Ok(())
+    }
+
+    fn claim(&self, conn: &mut DbConn) -> Result<(), diesel::result::Error> {
+        claim_writes(conn)
     }
 }
 

@@ -7,7 +7,7 @@
 //! Leadership passes along the queue: a leader commits one group, then wakes the writer at the
 //! front of the queue to lead the next, so no caller waits for more than the groups before it.
 
-use super::conn::{claim_writes, DbConn, StoreError};
+use super::{DbConn, StoreError};
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 use std::collections::VecDeque;
@@ -48,9 +48,11 @@ pub struct Groups {
     writes: AtomicU64,
 }
 
-/// Where a leader gets its connection from, under the store's write lock.
+/// Where a leader gets its connection from, under the store's write lock, and how a
+/// transaction becomes the writer before it reads.
 pub trait Writer {
     fn with_conn(&self, f: &mut dyn FnMut(&mut DbConn)) -> Result<(), StoreError>;
+    fn claim(&self, conn: &mut DbConn) -> Result<(), diesel::result::Error>;
 }
 
 impl Groups {
@@ -121,7 +123,7 @@ impl Groups {
         let mut jobs = Some(jobs);
         let opened = writer.with_conn(&mut |conn| {
             if let Some(jobs) = jobs.take() {
-                self.commit(conn, jobs);
+                self.commit(writer, conn, jobs);
             }
         });
         if let (Err(e), Some(jobs)) = (opened, jobs) {
@@ -145,12 +147,12 @@ impl Groups {
         }
     }
 
-    fn commit(&self, conn: &mut DbConn, jobs: Vec<Job>) {
+    fn commit(&self, writer: &dyn Writer, conn: &mut DbConn, jobs: Vec<Job>) {
         let mut pending = jobs.into_iter();
         let mut dones: Vec<Done> = Vec::new();
         let mut panicked = false;
         let result = conn.transaction::<(), diesel::result::Error, _>(|c| {
-            claim_writes(c)?;
+            writer.claim(c)?;
             for Job { run, fail, .. } in pending.by_ref() {
                 match catch_unwind(AssertUnwindSafe(|| run(c))) {
                     Ok(done) => dones.push(done),
