@@ -318,7 +318,13 @@ async fn a_peer_that_never_finishes_the_handshake_is_cut_off() {
         took >= Duration::from_millis(900),
         "closed before the timeout: {took:?}"
     );
-    assert!(node.metric(failures).await >= before + 2.0);
+    // The count is taken as the node lets go of a connection, which may come a moment after
+    // the client sees it closed.
+    let until = Instant::now() + Duration::from_secs(5);
+    while node.metric(failures).await < before + 2.0 {
+        assert!(Instant::now() < until, "two handshake failures were not counted");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     assert!(
         answered(&node, "client").await,
         "honest clients must still be served"
