@@ -22,7 +22,11 @@ pub struct Metrics {
     pub refused_in_flight: AtomicU64,
     pub refused_rate: AtomicU64,
     pub refused_per_ip: AtomicU64,
+    /// SQLite's group commit: (transactions, writes they carried).
+    store_writes: std::sync::OnceLock<StoreWrites>,
 }
+
+type StoreWrites = Box<dyn Fn() -> (u64, u64) + Send + Sync>;
 
 impl Metrics {
     /// One finished SOAP request: endpoint path, action, outcome label and seconds taken.
@@ -37,6 +41,11 @@ impl Metrics {
             .or_insert((0, 0.0));
         e.0 += 1;
         e.1 += seconds;
+    }
+
+    /// Where the store's group-commit counts come from (SQLite only).
+    pub fn count_store_writes(&self, counts: StoreWrites) {
+        let _ = self.store_writes.set(counts);
     }
 
     pub fn render(&self) -> String {
@@ -54,6 +63,13 @@ impl Metrics {
             let _ = writeln!(out, "ncpeh_request_seconds_sum{{endpoint=\"{e}\",action=\"{a}\",outcome=\"{o}\"}} {s:.6}");
         }
         drop(m);
+        if let Some((transactions, writes)) = self.store_writes.get().map(|f| f()) {
+            let _ = writeln!(out, "# HELP ncpeh_store_write_transactions_total Write transactions committed (SQLite; concurrent writes share one).\n# TYPE ncpeh_store_write_transactions_total counter\nncpeh_store_write_transactions_total {transactions}");
+            let _ = writeln!(
+                out,
+                "# TYPE ncpeh_store_writes_total counter\nncpeh_store_writes_total {writes}"
+            );
+        }
         let _ = writeln!(out, "# TYPE ncpeh_tls_handshake_failures_total counter\nncpeh_tls_handshake_failures_total {}", self.tls_failures.load(Ordering::Relaxed));
         let _ = writeln!(out, "# TYPE ncpeh_tls_reloads_total counter\nncpeh_tls_reloads_total{{outcome=\"ok\"}} {}\nncpeh_tls_reloads_total{{outcome=\"failed\"}} {}", self.tls_reloads.load(Ordering::Relaxed), self.tls_reload_failures.load(Ordering::Relaxed));
         let _ = writeln!(

@@ -197,6 +197,9 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         None => Terminology::builtin(),
     };
     let metrics = Arc::new(Metrics::default());
+    if let Some(counts) = store.write_counter() {
+        metrics.count_store_writes(counts);
+    }
     let limits = SoapLimits {
         max_body_bytes: cfg.server.max_body_bytes,
         body_timeout: cfg.server.body_timeout,

@@ -89,6 +89,17 @@ fn load_then_w1_and_w3_smoke() {
     assert!(w3["node"]["requests"].as_u64().unwrap_or(0) > 0, "{w3}");
     assert_eq!(w3["node"]["errors"], 0, "{w3}");
     assert!(w3["raw"].is_null() && w3["empty"].is_null());
+    if !node.db_url.starts_with("postgres") {
+        // Group commit: every write was carried by a committed transaction, some shared one.
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let transactions = rt.block_on(node.metric("ncpeh_store_write_transactions_total"));
+        let writes = rt.block_on(node.metric("ncpeh_store_writes_total"));
+        assert!(
+            transactions > 0.0 && writes >= transactions,
+            "{transactions} {writes}"
+        );
+        eprintln!("W3 smoke: {writes} writes in {transactions} transactions");
+    }
 
     // W4: ITI-41 by MTOM with the hash and size of the bytes, then ITI-43 for the document;
     // a turn counts only when both answers say Success.

@@ -322,7 +322,10 @@ async fn a_peer_that_never_finishes_the_handshake_is_cut_off() {
     // the client sees it closed.
     let until = Instant::now() + Duration::from_secs(5);
     while node.metric(failures).await < before + 2.0 {
-        assert!(Instant::now() < until, "two handshake failures were not counted");
+        assert!(
+            Instant::now() < until,
+            "two handshake failures were not counted"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(

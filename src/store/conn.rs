@@ -248,6 +248,12 @@ impl Store {
         self.groups.as_ref().map_or((0, 0), |g| g.counts())
     }
 
+    /// The same counts for /metrics, without holding the store open (SQLite only).
+    pub fn write_counter(&self) -> Option<Box<dyn Fn() -> (u64, u64) + Send + Sync>> {
+        let g = self.groups.clone()?;
+        Some(Box::new(move || g.counts()))
+    }
+
     /// Runs `f` on a blocking thread, all or nothing: in its own transaction, or on SQLite in
     /// a savepoint of a transaction shared with the writes that queued beside it, answered
     /// once that transaction has committed.
