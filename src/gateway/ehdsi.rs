@@ -164,11 +164,16 @@ impl Ehdsi<'_> {
             .iter()
             .filter_map(|(p, _)| p.prescription_id.clone())
             .collect();
-        let store = self.repository.registry.store.clone();
-        let closed = store
-            .read(move |conn| dispensations::dispensed(conn, &ids).map_err(StoreError::from))
-            .await
-            .unwrap_or_default();
+        // A Patient Summary names no prescriptions: no read for it.
+        let closed = if ids.is_empty() {
+            Default::default()
+        } else {
+            let store = self.repository.registry.store.clone();
+            store
+                .read(move |conn| dispensations::dispensed(conn, &ids).map_err(StoreError::from))
+                .await
+                .unwrap_or_default()
+        };
         let mut to_store = Vec::new();
         for (mut p, src) in facts {
             if let Some(id) = &p.prescription_id {
