@@ -13,6 +13,8 @@ use crate::store::{DbConn, StoreError};
 use diesel::connection::SimpleConnection;
 use crate::xds::validate::Expect;
 use crate::xml::{parse, Limits};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Patients per transaction.
@@ -30,11 +32,14 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
     if a.docs_per_patient == 0 || a.docs_per_patient > 999 {
         return Err("--docs-per-patient is 1 to 999".into());
     }
-    // One writer: two connections, each with a page cache large enough for the random-key
-    // index pages (uuid, uniqueId) that every insert touches. With SQLite's default 2 MB the
-    // load slowed from 2,400 to 1,550 entries/s between 10^4 and 5 x 10^5 entries.
+    // SQLite: one writer (it allows no more) on two connections, each with a page cache large
+    // enough for the random-key index pages (uuid, uniqueId) that every insert touches; with
+    // SQLite's default 2 MB the load slowed from 2,400 to 1,550 entries/s between 10^4 and
+    // 5 x 10^5 entries. PostgreSQL: a single writer waits on round trips (the node and the
+    // server each half idle), so three write side by side, each its own transactions.
     let mut cfg = cfg.clone();
-    cfg.database.pool_size = 2;
+    let writers = if is_postgres_url(cfg.database.url.as_deref()) { 3 } else { 1 };
+    cfg.database.pool_size = writers + 1;
     let store = crate::node::open_store(&cfg).map_err(|e| e.to_string())?;
     let registry = crate::node::registry(&cfg, store.clone()).map_err(|e| e.to_string())?;
     let (first_pid, last_pid) = (patient_id(a.first), patient_id(a.first + a.patients.max(1) - 1));
@@ -84,34 +89,41 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
         Ok(())
     });
     let started = Instant::now();
-    let mut stored = 0u64;
-    for batch in rx {
-        let n = batch.len() as u64 * per;
-        store
-            .blocking_write(move |conn| {
-                if let DbConn::Sqlite(c) = conn {
-                    c.batch_execute("PRAGMA cache_size = -262144")?;
-                }
-                for (row, sub) in &batch {
-                    patients::upsert(conn, row)?;
-                    store_submission(conn, sub, true).map_err(|f| match f {
-                        crate::registry::RegistryFailure::Store(e) => e,
-                        crate::registry::RegistryFailure::Xds(errs) => StoreError::Corrupt(format!(
-                            "a generated submission was refused (loaded before?): {}",
-                            errs.first().map(|e| e.to_string()).unwrap_or_default()
-                        )),
-                    })?;
-                }
-                Ok::<(), StoreError>(())
-            })
-            .map_err(|e| e.to_string())?;
-        stored += n;
-        let secs = started.elapsed().as_secs_f64();
-        eprint!(
-            "\r{stored} entries in {secs:.0} s ({:.0} entries/s)   ",
-            stored as f64 / secs.max(0.001)
-        );
-    }
+    let stored = AtomicU64::new(0);
+    let rx = Mutex::new(rx);
+    let failed = AtomicBool::new(false);
+    let write_batches = || -> Result<(), String> {
+        while !failed.load(Ordering::Relaxed) {
+            let batch = match rx.lock().map_err(|_| "a writer failed".to_string())?.recv() {
+                Ok(b) => b,
+                Err(_) => return Ok(()),
+            };
+            let n = batch.len() as u64 * per;
+            if let Err(e) = store.blocking_write(move |conn| write_batch(conn, &batch)) {
+                failed.store(true, Ordering::Relaxed);
+                return Err(e.to_string());
+            }
+            let total = stored.fetch_add(n, Ordering::Relaxed) + n;
+            let secs = started.elapsed().as_secs_f64();
+            eprint!(
+                "\r{total} entries in {secs:.0} s ({:.0} entries/s)   ",
+                total as f64 / secs.max(0.001)
+            );
+        }
+        Ok(())
+    };
+    let written: Vec<Result<(), String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..writers).map(|_| s.spawn(write_batches)).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a writer panicked".into())))
+            .collect()
+    });
+    // A failed writer ends the load: the others stop after their current batch (each batch is
+    // one transaction, so nothing is half stored), and its error is the answer.
+    drop(rx);
+    written.into_iter().collect::<Result<Vec<()>, String>>()?;
+    let stored = stored.into_inner();
     maker
         .join()
         .map_err(|_| "the generator thread failed".to_string())??;
@@ -123,4 +135,25 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
         stored as f64 / secs.max(0.001)
     );
     Ok(stored)
+}
+
+fn write_batch(conn: &mut DbConn, batch: &[(PatientRow, Submission)]) -> Result<(), StoreError> {
+    if let DbConn::Sqlite(c) = conn {
+        c.batch_execute("PRAGMA cache_size = -262144")?;
+    }
+    for (row, sub) in batch {
+        patients::upsert(conn, row)?;
+        store_submission(conn, sub, true).map_err(|f| match f {
+            crate::registry::RegistryFailure::Store(e) => e,
+            crate::registry::RegistryFailure::Xds(errs) => StoreError::Corrupt(format!(
+                "a generated submission was refused (loaded before?): {}",
+                errs.first().map(|e| e.to_string()).unwrap_or_default()
+            )),
+        })?;
+    }
+    Ok(())
+}
+
+fn is_postgres_url(url: Option<&str>) -> bool {
+    url.is_some_and(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
 }

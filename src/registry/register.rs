@@ -6,10 +6,10 @@ use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::{Registry, RegistryFailure};
 use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
-use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectRow, ValueKind};
+use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectKeys, ObjectRow, ValueKind};
 use crate::audit::AuditEvent;
 use crate::store::{patients, DbConn};
-use crate::xds::model::{AvailabilityStatus, CodeKind, Entry, EntryKind};
+use crate::xds::model::{AvailabilityStatus, Entry, EntryKind};
 use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
 use std::collections::{HashMap, HashSet};
@@ -80,9 +80,8 @@ pub fn store_submission(
 
     let now = time::now_dtm();
     let now_i = time::dtm_to_i64(&now).unwrap_or_default();
-    for e in sub.entries() {
-        insert_entry(conn, e, now_i, 1, &sub.submitted_by).map_err(stored_first)?;
-    }
+    let entries: Vec<&Entry> = sub.entries().collect();
+    insert_entries(conn, &entries, now_i, 1, &sub.submitted_by).map_err(stored_first)?;
     let assocs: Vec<NewAssoc> = sub
         .assocs
         .iter()
@@ -334,8 +333,29 @@ pub fn insert_entry(
     version: i32,
     submitted_by: &str,
 ) -> Result<(), RegistryFailure> {
+    insert_entries(conn, &[e], now, version, submitted_by)
+}
+
+/// Stores entries, each as `version` of its logical object, with one statement per table.
+pub fn insert_entries(
+    conn: &mut DbConn,
+    entries: &[&Entry],
+    now: i64,
+    version: i32,
+    submitted_by: &str,
+) -> Result<(), RegistryFailure> {
+    let objects: Vec<NewObject> = entries
+        .iter()
+        .map(|e| new_object(e, now, version, submitted_by))
+        .collect();
+    let keys: Vec<ObjectKeys> = entries.iter().map(|e| object_keys(e)).collect();
+    rs::insert_objects(conn, &objects, &keys)?;
+    Ok(())
+}
+
+fn new_object(e: &Entry, now: i64, version: i32, submitted_by: &str) -> NewObject {
     let o = &e.object;
-    let new = NewObject {
+    NewObject {
         uuid: e.uuid().to_string(),
         lid: o.lid.clone().unwrap_or_else(|| e.uuid().to_string()),
         kind: e.kind,
@@ -356,13 +376,17 @@ pub fn insert_entry(
         xml: object_xml(o).into(),
         version,
         submitted_by: submitted_by.to_string(),
-    };
-    let codes: Vec<(CodeKind, &str, &str)> = e
+    }
+}
+
+/// The entry's coded and plain values that queries select by.
+fn object_keys(e: &Entry) -> ObjectKeys<'_> {
+    let codes = e
         .codes
         .iter()
         .map(|(k, c)| (*k, c.code.as_str(), c.scheme.as_str()))
         .collect();
-    let values: Vec<(ValueKind, &str)> = e
+    let values = e
         .authors
         .iter()
         .map(|a| (ValueKind::Author, a.as_str()))
@@ -372,13 +396,13 @@ pub fn insert_entry(
                 .map(|r| (ValueKind::ReferenceId, r.as_str())),
         )
         .chain(
-            o.external_id(ids::SS_SOURCE_ID)
+            e.object
+                .external_id(ids::SS_SOURCE_ID)
                 .and_then(|x| x.value.as_deref())
                 .map(|v| (ValueKind::SourceId, v.trim())),
         )
         .collect();
-    rs::insert_object(conn, &new, &codes, &values)?;
-    Ok(())
+    ObjectKeys { codes, values }
 }
 
 pub fn new_assoc(a: &RegistryObject) -> NewAssoc {

@@ -10,7 +10,7 @@ use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
 use diesel::sql_types::SmallInt;
 use diesel::{AsExpression, FromSqlRow};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 /// What a row of `object_values` holds (`kind` column); the numbers are stored.
@@ -42,6 +42,9 @@ impl std::ops::Deref for ObjectRow {
 
 #[derive(Debug, Clone, Insertable, Queryable, Selectable)]
 #[diesel(table_name = registry_objects)]
+// NULL, not DEFAULT, for a None: SQLite's multi-row VALUES has no DEFAULT (and no Option
+// column has a default).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewObject {
     pub uuid: String,
     pub lid: String,
@@ -111,36 +114,54 @@ struct NewValue<'a> {
     value: &'a str,
 }
 
-/// Inserts an object, then its codes and its plain values in one multi-row statement each
-/// (repeats dropped: they are the tables' keys); returns the object's seq.
-pub fn insert_object(
+/// An object's rows in the code and value tables, inserted with it.
+pub struct ObjectKeys<'a> {
+    pub codes: Vec<(CodeKind, &'a str, &'a str)>,
+    pub values: Vec<(ValueKind, &'a str)>,
+}
+
+/// Inserts objects (`keys[i]` belongs to `objects[i]`) with one multi-row statement per
+/// table, not three per object: a submission of ten entries was 33 statements, each built by
+/// diesel anew (12 % of ITI-42's CPU), and on PostgreSQL each one a round trip.
+/// Repeated codes and values are dropped (they are the tables' keys).
+pub fn insert_objects(
     conn: &mut DbConn,
-    o: &NewObject,
-    codes: &[(CodeKind, &str, &str)],
-    values: &[(ValueKind, &str)],
-) -> QueryResult<i64> {
-    let seq: i64 = diesel::insert_into(registry_objects::table)
-        .values(o)
-        .returning(registry_objects::seq)
-        .get_result(conn)?;
-    let codes: Vec<NewCode> = distinct(codes)
-        .map(|(kind, code, scheme)| NewCode {
+    objects: &[NewObject],
+    keys: &[ObjectKeys],
+) -> QueryResult<()> {
+    debug_assert_eq!(objects.len(), keys.len());
+    let returned = (registry_objects::seq, registry_objects::uuid);
+    let seqs: Vec<(i64, String)> = chunked(objects, |chunk| match &mut *conn {
+        DbConn::Pg(c) => diesel::insert_into(registry_objects::table)
+            .values(chunk)
+            .returning(returned)
+            .get_results(c),
+        DbConn::Sqlite(c) => diesel::insert_into(registry_objects::table)
+            .values(chunk)
+            .returning(returned)
+            .get_results(c),
+    })?;
+    // RETURNING promises no row order, so rows are matched by uuid (unique in the table).
+    let seq_of: HashMap<&str, i64> = seqs.iter().map(|(s, u)| (u.as_str(), *s)).collect();
+    let mut codes = Vec::new();
+    let mut values = Vec::new();
+    for (o, k) in objects.iter().zip(keys) {
+        let seq = *seq_of.get(o.uuid.as_str()).ok_or(diesel::result::Error::NotFound)?;
+        codes.extend(distinct(&k.codes).map(|(kind, code, scheme)| NewCode {
             object_seq: seq,
             kind,
             code,
             scheme,
-        })
-        .collect();
-    insert_rows!(conn, object_codes::table, &codes)?;
-    let values: Vec<NewValue> = distinct(values)
-        .map(|(kind, value)| NewValue {
+        }));
+        values.extend(distinct(&k.values).map(|(kind, value)| NewValue {
             object_seq: seq,
             kind,
             value,
-        })
-        .collect();
+        }));
+    }
+    insert_rows!(conn, object_codes::table, &codes)?;
     insert_rows!(conn, object_values::table, &values)?;
-    Ok(seq)
+    Ok(())
 }
 
 /// The items without repeats: the code and value tables are keyed on the whole row.
