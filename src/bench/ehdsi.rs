@@ -157,7 +157,7 @@ mod tests {
         let root = crate::xml::parse(q.as_bytes(), Default::default()).expect("well-formed");
         let req = crate::ebxml::query::parse_adhoc_query(&root).expect("an AdhocQueryRequest");
         assert_eq!(
-            crate::gateway::ehdsi::ehdsi_request(&req).map(|(_, pid)| pid),
+            crate::gateway::ehdsi::ehdsi_request(&req).map(|r| r.pid),
             Some(patient_id(3)),
             "the node's eHDSI path takes it as a PS query"
         );

@@ -21,6 +21,14 @@ pub enum ParseError {
     Invalid(String),
 }
 
+/// A fragment this registry stored (`rim:` prefix undeclared) read back; None if it does not
+/// parse, which would mean the stored row is damaged.
+pub fn parse_stored_object(xml: &str) -> Option<RegistryObject> {
+    let doc = format!("<rim:RegistryObjectList xmlns:rim=\"{RIM}\">{xml}</rim:RegistryObjectList>");
+    let root = crate::xml::parse(doc.as_bytes(), crate::xml::Limits::default()).ok()?;
+    parse_object_list(&root).ok()?.pop()
+}
+
 /// `lcm:SubmitObjectsRequest` to its objects (in document order).
 pub fn parse_submit_objects(body: &Element) -> Result<Vec<RegistryObject>, ParseError> {
     if !body.is(LCM, "SubmitObjectsRequest") {

@@ -15,6 +15,7 @@ use crate::store::consent::{self, Scope};
 use crate::store::dispensations;
 use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
 use crate::store::{DbConn, StoreError};
+use crate::translate::orcd::{Facts, OrcdClass};
 use crate::translate::{self, Terminology};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use crate::xds::confidentiality::{Audience, ConfidentialityPolicy};
@@ -22,6 +23,8 @@ use crate::xds::{cx, ids, ErrorCode, XdsError};
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
 use std::sync::Arc;
+
+use super::orcd_sources;
 
 use crate::ids::ehdsi::{
     EP_CLASS, EP_FORMAT, EP_STATUS_SYSTEM, FORMAT_SCHEME, PS_CLASS, PS_FORMAT,
@@ -32,49 +35,74 @@ use crate::ids::oid::{DNR, FNR, LOINC};
 pub enum PivotKind {
     Ps,
     Ep,
+    /// Original Clinical Documents: Norwegian journal documents (issue 13).
+    Orcd,
 }
 
 impl PivotKind {
-    fn class(self) -> &'static str {
-        match self {
-            PivotKind::Ps => PS_CLASS,
-            PivotKind::Ep => EP_CLASS,
-        }
-    }
-
-    fn format(self) -> &'static str {
-        match self {
-            PivotKind::Ps => PS_FORMAT,
-            PivotKind::Ep => EP_FORMAT,
-        }
-    }
-
     fn title(self) -> &'static str {
         match self {
             PivotKind::Ps => "Patient Summary",
             PivotKind::Ep => "ePrescription",
+            PivotKind::Orcd => "Original Clinical Document",
         }
     }
 }
 
-/// The eHDSI document kind and patient of a FindDocuments that asks for a PS or eP of a
-/// Norwegian patient; None for every other query.
-pub fn ehdsi_request(q: &AdhocQueryRequest) -> Option<(PivotKind, String)> {
+/// An eHDSI FindDocuments: what kind, for whom, and (OrCD) which classes in which times.
+#[derive(Debug, Clone)]
+pub struct EhdsiRequest {
+    pub kind: PivotKind,
+    pub pid: String,
+    pub orcd: Vec<OrcdClass>,
+    pub times: TimeFilter,
+}
+
+/// The eHDSI request of a FindDocuments that asks for a PS, eP or OrCD of a Norwegian patient;
+/// None for every other query (and for one whose parameters are malformed: the registry's own
+/// query reports those).
+pub fn ehdsi_request(q: &AdhocQueryRequest) -> Option<EhdsiRequest> {
     if q.query_id != crate::registry::query::FIND_DOCUMENTS {
         return None;
     }
     let p = Params::parse(&q.params).ok()?;
-    let kind = p
-        .codes("$XDSDocumentEntryClassCode")
-        .ok()??
-        .iter()
-        .find_map(|c| match (c.code.as_str(), c.scheme.as_str()) {
-            (PS_CLASS, LOINC) => Some(PivotKind::Ps),
-            (EP_CLASS, LOINC) => Some(PivotKind::Ep),
-            _ => None,
-        })?;
+    let classes = p.codes("$XDSDocumentEntryClassCode").ok()??;
+    let loinc = || classes.iter().filter(|c| c.scheme == LOINC);
+    let orcd: Vec<OrcdClass> = loinc()
+        .filter_map(|c| OrcdClass::from_code(&c.code))
+        .collect();
+    let kind = if loinc().any(|c| c.code == PS_CLASS) {
+        PivotKind::Ps
+    } else if loinc().any(|c| c.code == EP_CLASS) {
+        PivotKind::Ep
+    } else if !orcd.is_empty() {
+        PivotKind::Orcd
+    } else {
+        return None;
+    };
     let pid = p.single("$XDSDocumentEntryPatientId").ok()??;
-    is_norwegian(&pid).then_some((kind, pid))
+    let range = |from: &str, to: &str| p.time_range(from, to).ok();
+    let times = TimeFilter {
+        creation: range(
+            "$XDSDocumentEntryCreationTimeFrom",
+            "$XDSDocumentEntryCreationTimeTo",
+        )?,
+        service_start: range(
+            "$XDSDocumentEntryServiceStartTimeFrom",
+            "$XDSDocumentEntryServiceStartTimeTo",
+        )?,
+        service_stop: range(
+            "$XDSDocumentEntryServiceStopTimeFrom",
+            "$XDSDocumentEntryServiceStopTimeTo",
+        )?,
+        ..Default::default()
+    };
+    is_norwegian(&pid).then_some(EhdsiRequest {
+        kind,
+        pid,
+        orcd,
+        times,
+    })
 }
 
 /// Fødselsnummer or D-nummer: the ids the eHDSI path serves.
@@ -100,6 +128,8 @@ struct Source {
     data: Bytes,
     facility: Option<(String, String)>,
     practice: Option<(String, String)>,
+    /// OrCD sources: the class asked for and the header facts from the registry.
+    orcd: Option<(OrcdClass, Facts)>,
 }
 
 impl Ehdsi<'_> {
@@ -107,15 +137,20 @@ impl Ehdsi<'_> {
     /// translation problems come back as errors next to whatever could be offered.
     pub async fn find(
         &self,
-        kind: PivotKind,
-        pid: &str,
+        req: &EhdsiRequest,
         audience: Audience,
     ) -> (Vec<Pivot>, Vec<XdsError>) {
-        let formats = match kind {
-            PivotKind::Ps => self.cfg.ps_source_formats.clone(),
-            PivotKind::Ep => self.cfg.ep_source_formats.clone(),
+        let (kind, pid) = (req.kind, req.pid.as_str());
+        let select = match kind {
+            PivotKind::Ps => Select::Formats(self.cfg.ps_source_formats.clone()),
+            PivotKind::Ep => Select::Formats(self.cfg.ep_source_formats.clone()),
+            PivotKind::Orcd => Select::Orcd {
+                classes: req.orcd.clone(),
+                times: req.times,
+                term: self.term,
+            },
         };
-        let sources = match self.sources(pid, formats, audience).await {
+        let sources = match self.sources(pid, select, audience).await {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "eHDSI source lookup failed");
@@ -186,7 +221,7 @@ impl Ehdsi<'_> {
             }
             pivots.push(Pivot {
                 entry_uuid: p.entry_uuid.clone(),
-                entry_xml: self.entry(kind, pid, &p, src),
+                entry_xml: self.entry(pid, &p, src),
             });
             to_store.push((
                 DocFacts {
@@ -215,13 +250,13 @@ impl Ehdsi<'_> {
     async fn sources(
         &self,
         pid: &str,
-        formats: Vec<String>,
+        select: Select,
         audience: Audience,
     ) -> Result<Vec<Source>, StoreError> {
         let pid = pid.to_string();
         let blobs = self.repository.blobs.clone();
         let wanted = Wanted {
-            formats,
+            select,
             repo: self.repository.cfg.unique_id.clone(),
             policy: self.repository.registry.confidentiality.clone(),
             audience,
@@ -233,13 +268,13 @@ impl Ehdsi<'_> {
             .await
     }
 
-    fn entry(&self, kind: PivotKind, pid: &str, p: &PivotDoc, src: &Source) -> String {
+    fn entry(&self, pid: &str, p: &PivotDoc, src: &Source) -> String {
         let id = p.entry_uuid.clone();
         let mut o = RegistryObject::new(RimTag::ExtrinsicObject, id.clone());
         o.mime_type = Some("text/xml".into());
         o.object_type = Some(ids::DE_STABLE.into());
         o.name.push(LocalizedString {
-            value: kind.title().into(),
+            value: p.title.clone(),
             ..Default::default()
         });
         let creation = src
@@ -257,6 +292,18 @@ impl Ehdsi<'_> {
         ] {
             o.set_slot(name, vec![value]);
         }
+        // An OrCD covers the source's care episode; foreign consumers filter by it.
+        if src.orcd.is_some() {
+            let times = [
+                ("serviceStartTime", src.row.service_start),
+                ("serviceStopTime", src.row.service_stop),
+            ];
+            for (name, t) in times {
+                if let Some(t) = t {
+                    o.set_slot(name, vec![format!("{t:014}")]);
+                }
+            }
+        }
         let mut n = 0;
         let mut class = |scheme: &str, code: &str, coding: &str, display: &str| {
             n += 1;
@@ -272,14 +319,9 @@ impl Ehdsi<'_> {
             c
         };
         let mut classes = vec![
-            class(CodeKind::Class.scheme(), kind.class(), LOINC, kind.title()),
-            class(CodeKind::Type.scheme(), kind.class(), LOINC, kind.title()),
-            class(
-                CodeKind::Format.scheme(),
-                kind.format(),
-                FORMAT_SCHEME,
-                kind.format(),
-            ),
+            class(CodeKind::Class.scheme(), p.class_code, LOINC, p.class_display),
+            class(CodeKind::Type.scheme(), p.class_code, LOINC, p.class_display),
+            class(CodeKind::Format.scheme(), p.format, FORMAT_SCHEME, p.format),
             class(
                 CodeKind::Confidentiality.scheme(),
                 "N",
@@ -329,12 +371,39 @@ impl Ehdsi<'_> {
     }
 }
 
+/// What an offered document is: its class, title and format in the DocumentEntry.
+struct DocClass {
+    code: &'static str,
+    display: &'static str,
+    format: &'static str,
+    title: String,
+}
+
+impl DocClass {
+    fn of(kind: PivotKind) -> DocClass {
+        let (code, format) = match kind {
+            PivotKind::Ep => (EP_CLASS, EP_FORMAT),
+            _ => (PS_CLASS, PS_FORMAT),
+        };
+        DocClass {
+            code,
+            display: kind.title(),
+            format,
+            title: kind.title().into(),
+        }
+    }
+}
+
 /// One translated pivot document with its derived identifiers.
 struct PivotDoc {
     xml: String,
     hash: String,
     unique_id: String,
     entry_uuid: String,
+    class_code: &'static str,
+    class_display: &'static str,
+    format: &'static str,
+    title: String,
     prescription_id: Option<String>,
     event_codes: Vec<(String, String, String)>,
 }
@@ -342,6 +411,7 @@ struct PivotDoc {
 impl PivotDoc {
     fn new(
         xml: String,
+        class: DocClass,
         prescription_id: Option<String>,
         event_codes: Vec<(String, String, String)>,
     ) -> PivotDoc {
@@ -359,6 +429,10 @@ impl PivotDoc {
             ),
             xml,
             hash,
+            class_code: class.code,
+            class_display: class.display,
+            format: class.format,
+            title: class.title,
             prescription_id,
             event_codes,
         }
@@ -370,25 +444,60 @@ fn translate_source(
     src: &Source,
     term: &Terminology,
 ) -> Result<Vec<PivotDoc>, translate::TranslateError> {
-    match kind {
-        PivotKind::Ps => {
+    match (kind, &src.orcd) {
+        (PivotKind::Orcd, Some((class, facts))) => {
+            let o = translate::journal_to_orcd(&translate::OrcdSource {
+                data: &src.data,
+                class: *class,
+                base: facts.clone(),
+            })?;
+            let doc = DocClass {
+                code: class.code(),
+                display: class.display(),
+                format: o.format_code,
+                title: facts.title.clone().unwrap_or_else(|| class.title().into()),
+            };
+            Ok(vec![PivotDoc::new(o.xml, doc, None, Vec::new())])
+        }
+        (PivotKind::Orcd, None) => Err(translate::TranslateError::MissingElement(
+            "the OrCD class of the source".into(),
+        )),
+        (PivotKind::Ps, _) => {
             let t = translate::ips_to_ps(&src.data, term, &translate::PsOptions::default())?;
-            Ok(vec![PivotDoc::new(t.xml, None, Vec::new())])
+            Ok(vec![PivotDoc::new(t.xml, DocClass::of(kind), None, Vec::new())])
         }
-        PivotKind::Ep => {
-            Ok(
-                translate::eresept_to_ep(&src.data, term, &translate::EpOptions::default())?
-                    .into_iter()
-                    .map(|e| PivotDoc::new(e.xml, Some(e.prescription_id), e.event_codes))
-                    .collect(),
+        (PivotKind::Ep, _) => Ok(translate::eresept_to_ep(
+            &src.data,
+            term,
+            &translate::EpOptions::default(),
+        )?
+        .into_iter()
+        .map(|e| {
+            PivotDoc::new(
+                e.xml,
+                DocClass::of(kind),
+                Some(e.prescription_id),
+                e.event_codes,
             )
-        }
+        })
+        .collect()),
     }
+}
+
+/// How sources are picked: PS and eP by the formatCodes of their Norwegian sources, OrCD by
+/// the typeCodes that map to an asked class, within the query's times.
+enum Select {
+    Formats(Vec<String>),
+    Orcd {
+        classes: Vec<OrcdClass>,
+        times: TimeFilter,
+        term: &'static Terminology,
+    },
 }
 
 /// Which registered documents may be a source.
 struct Wanted {
-    formats: Vec<String>,
+    select: Select,
     /// This node's repository: only documents whose bytes are here.
     repo: String,
     policy: Arc<ConfidentialityPolicy>,
@@ -408,13 +517,18 @@ fn source_rows(
     {
         return Ok(Vec::new());
     }
+    let no_times = TimeFilter::default();
+    let times = match &w.select {
+        Select::Orcd { times, .. } => times,
+        Select::Formats(_) => &no_times,
+    };
     let rows = rs::objects_for_patient(
         conn,
         pid,
         EntryKind::DocumentEntry,
         &[AvailabilityStatus::Approved],
         Some(&[false]),
-        &TimeFilter::default(),
+        times,
         1000,
     )?;
     let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
@@ -425,10 +539,19 @@ fn source_rows(
             .find(|c| c.0 == seq && c.1 == kind)
             .map(|c| (c.2.clone(), c.3.clone()))
     };
+    let mut patient = None;
     let mut out = Vec::new();
     for row in rows {
         let of_row = |kind: CodeKind| codes.iter().filter(move |c| c.0 == row.seq && c.1 == kind);
-        let is_source = of_row(CodeKind::Format).any(|c| w.formats.contains(&c.2));
+        let types: Vec<(String, String)> = of_row(CodeKind::Type)
+            .map(|c| (c.2.clone(), c.3.clone()))
+            .collect();
+        let is_source = match &w.select {
+            Select::Formats(f) => of_row(CodeKind::Format).any(|c| f.contains(&c.2)),
+            Select::Orcd { classes, term, .. } => types.iter().any(|(code, scheme)| {
+                translate::orcd::classes_of_type(term, scheme, code).any(|c| classes.contains(&c))
+            }),
+        };
         let confidentiality = of_row(CodeKind::Confidentiality).map(|c| (c.2.as_str(), c.3.as_str()));
         if !is_source
             || row.repository_uid.as_deref() != Some(w.repo.as_str())
@@ -444,9 +567,24 @@ fn source_rows(
             continue;
         };
         let data = blobs.get(conn, &doc)?;
+        let orcd = match &w.select {
+            Select::Formats(_) => None,
+            Select::Orcd { classes, term, .. } => {
+                // A picture under a report-only type (or the reverse) is not offered.
+                let Some(class) = orcd_sources::class_for(term, &types, &data, classes) else {
+                    continue;
+                };
+                if patient.is_none() {
+                    patient = Some(orcd_sources::patient_row(conn, pid)?);
+                }
+                let demo = patient.as_ref().and_then(|p| p.as_ref());
+                Some((class, orcd_sources::base_facts(&row, pid, demo)))
+            }
+        };
         out.push(Source {
             facility: code_of(row.seq, CodeKind::FacilityType),
             practice: code_of(row.seq, CodeKind::PracticeSetting),
+            orcd,
             row,
             data,
         });

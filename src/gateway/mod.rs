@@ -8,6 +8,7 @@
 //! `peers` holds the configured communities and the bounded outbound call.
 
 pub mod ehdsi;
+mod orcd_sources;
 pub mod peers;
 pub mod xca_initiating;
 pub mod xca_responding;

@@ -149,9 +149,10 @@ fn cross_border_query(principal: &Principal, q: &AdhocQueryRequest) -> Result<()
         // A query by ids: the answer keeps only the TRC patient's objects.
         (None, _) => {}
     }
-    let needed = match ehdsi::ehdsi_request(q).map(|(kind, _)| kind) {
+    let needed = match ehdsi::ehdsi_request(q).map(|r| r.kind) {
         Some(ehdsi::PivotKind::Ps) => permissions::PATIENT_SUMMARY,
         Some(ehdsi::PivotKind::Ep) => permissions::EPRESCRIPTION,
+        Some(ehdsi::PivotKind::Orcd) => permissions::ORIGINAL_CLINICAL_DOCUMENT,
         None => return Ok(()),
     };
     let missing = principal.missing_permissions(needed);
@@ -199,8 +200,8 @@ impl XcaResponding {
             return self.failure(vec![e]);
         }
         q.home = Some(self.home.clone());
-        if let Some((kind, pid)) = ehdsi::ehdsi_request(&q) {
-            return self.ehdsi_query(kind, &pid, q.return_type, viewer.audience).await;
+        if let Some(req) = ehdsi::ehdsi_request(&q) {
+            return self.ehdsi_query(&req, q.return_type, viewer.audience).await;
         }
         let result = self
             .registry
@@ -244,11 +245,11 @@ impl XcaResponding {
         query_reply(action::XC_QUERY_RESPONSE, Err(errors))
     }
 
-    /// A PS or eP of a Norwegian patient: pivot documents translated from the Norwegian sources.
+    /// A PS, eP or OrCD of a Norwegian patient: pivot documents translated from the Norwegian
+    /// sources.
     async fn ehdsi_query(
         &self,
-        kind: ehdsi::PivotKind,
-        pid: &str,
+        req: &ehdsi::EhdsiRequest,
         rt: ReturnType,
         audience: Audience,
     ) -> SoapReply {
@@ -258,7 +259,7 @@ impl XcaResponding {
             cfg: &self.ehdsi,
             term: self.terminology,
         };
-        let (pivots, errors) = e.find(kind, pid, audience).await;
+        let (pivots, errors) = e.find(req, audience).await;
         let objects: Vec<String> = pivots
             .into_iter()
             .map(|p| match rt {

@@ -1,12 +1,10 @@
 //! ITI-92 Restricted Update Document Set: the attributes a new DocumentEntry version may not
 //! change. The registered version's slots are read back from its stored ebRIM.
 
-use crate::ebxml::parse::parse_object_list;
-use crate::ebxml::{RegistryObject, RIM};
+use crate::ebxml::parse::parse_stored_object;
 use crate::store::registry::ObjectRow;
 use crate::xds::model::Entry;
 use crate::xds::{ErrorCode, XdsError};
-use crate::xml::{parse, Limits};
 
 /// The refusals for what `e` changes of `registered` that ITI-92 keeps fixed.
 pub fn unmodifiable(e: &Entry, registered: &ObjectRow) -> Vec<XdsError> {
@@ -27,7 +25,7 @@ pub fn unmodifiable(e: &Entry, registered: &ObjectRow) -> Vec<XdsError> {
     if repo != registered.repository_uid.as_deref() {
         fixed("repositoryUniqueId");
     }
-    let old = stored_object(&registered.xml);
+    let old = parse_stored_object(&registered.xml);
     for slot in ["sourcePatientId", "documentAvailability"] {
         let before = old.as_ref().and_then(|o| o.first_slot_value(slot));
         if e.object.first_slot_value(slot).map(str::trim) != before.map(str::trim) {
@@ -46,9 +44,3 @@ pub fn unmodifiable(e: &Entry, registered: &ObjectRow) -> Vec<XdsError> {
     errs
 }
 
-/// A stored fragment (written by this registry, `rim:` prefix undeclared) read back.
-fn stored_object(xml: &str) -> Option<RegistryObject> {
-    let doc = format!("<rim:RegistryObjectList xmlns:rim=\"{RIM}\">{xml}</rim:RegistryObjectList>");
-    let root = parse(doc.as_bytes(), Limits::default()).ok()?;
-    parse_object_list(&root).ok()?.pop()
-}

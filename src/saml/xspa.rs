@@ -33,6 +33,9 @@ pub mod permissions {
     pub const PATIENT_SUMMARY: &[&str] = &["PRD-003", "PRD-005", "PRD-010", "PRD-016"];
     /// ePrescriptions (57833-6).
     pub const EPRESCRIPTION: &[&str] = &["PRD-004", "PRD-010"];
+    /// Original Clinical Documents (discharge reports, lab results, imaging): the permissions a
+    /// Patient Summary needs, as both review the patient's clinical record.
+    pub const ORIGINAL_CLINICAL_DOCUMENT: &[&str] = &["PRD-003", "PRD-005", "PRD-010", "PRD-016"];
     /// An eDispensation received over XDR.
     pub const EDISPENSATION: &[&str] = &["PPD-046"];
     /// Every permission above: what a test doctor gets by default.

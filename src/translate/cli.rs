@@ -43,6 +43,19 @@ pub enum TranslateCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Norwegian journal document (CDA L1, KITH epikrise, PDF, PNG, JPEG) -> eHDSI OrCD
+    JournalToOrcd {
+        input: PathBuf,
+        /// OrCD class: 34105-7, 11502-2, 18748-4 or x-clinical-image (default: from the
+        /// document's typeCode, orcd_classes.tsv)
+        #[arg(long)]
+        class: Option<String>,
+        /// the patient (fødselsnummer, or a CX) for a PDF or picture, which names none
+        #[arg(long)]
+        patient: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// foreign pivot PS/eP -> the same document with bokmål display names
     PivotToNb {
         input: PathBuf,
@@ -132,6 +145,36 @@ pub fn run(args: TranslateArgs) -> Result<(), TranslateError> {
             let r = super::ed_to_m10(&read_input(&input)?, term)?;
             report(&r.warnings);
             write_out(out.as_deref(), &r.xml)?;
+        }
+        TranslateCmd::JournalToOrcd {
+            input,
+            class,
+            patient,
+            out,
+        } => {
+            let data = read_input(&input)?;
+            let class = match class {
+                Some(c) => super::OrcdClass::from_code(&c).ok_or_else(|| {
+                    TranslateError::InvalidValue {
+                        element: "--class".into(),
+                        reason: format!("{c} is not an OrCD class (34105-7, 11502-2, 18748-4, x-clinical-image)"),
+                    }
+                })?,
+                None => super::orcd::class_of_document(&data, term)?.ok_or_else(|| {
+                    TranslateError::InvalidValue {
+                        element: "--class".into(),
+                        reason: "the document's type has no OrCD class; give --class".into(),
+                    }
+                })?,
+            };
+            let base = super::orcd::Facts::for_cli(patient.as_deref(), &crate::xds::time::now_dtm());
+            let o = super::journal_to_orcd(&super::OrcdSource {
+                data: &data,
+                class,
+                base,
+            })?;
+            eprintln!("class: {} format: {}", o.class.code(), o.format_code);
+            write_out(out.as_deref(), &o.xml)?;
         }
         TranslateCmd::PivotToNb { input, out } => {
             let r = super::pivot_to_nb(&read_input(&input)?, term)?;

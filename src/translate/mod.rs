@@ -29,12 +29,14 @@ pub mod coded;
 pub mod ed_to_m10;
 pub mod eresept;
 mod fhir;
+pub mod orcd;
 mod pdf;
 pub mod pivot_to_nb;
 pub mod ps;
 pub mod terminology;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
+pub use orcd::{journal_to_orcd, Orcd, OrcdClass, OrcdSource};
 pub use eresept::{eresept_to_ep, EpOptions, TranslatedEp};
 pub use pivot_to_nb::pivot_to_nb;
 pub use ps::{ips_to_ps, PsOptions};

@@ -2,6 +2,7 @@
 //! database (SQLite file, or a fresh PostgreSQL database when NCPEH_TEST_PG_URL is set).
 #![allow(dead_code)]
 
+pub mod ehdsi;
 pub mod meta;
 pub mod schema;
 pub mod xdsb;

@@ -14,6 +14,10 @@ const VALUESETS: &str = include_str!("data/valuesets.tsv");
 const SYSTEMS: &str = include_str!("data/systems.tsv");
 const TRANSCODING: &str = include_str!("data/transcoding.tsv");
 const DESIGNATIONS: &str = include_str!("data/designations.tsv");
+const ORCD_CLASSES: &str = include_str!("data/orcd_classes.tsv");
+
+/// The classes `orcd_classes.tsv` may name (`translate::orcd::OrcdClass` codes).
+pub const ORCD_CLASS_CODES: [&str; 4] = ["34105-7", "11502-2", "18748-4", "x-clinical-image"];
 
 /// A target concept for a national code.
 #[derive(Debug, Clone)]
@@ -33,6 +37,8 @@ pub struct Terminology {
     transcoding: HashMap<(String, String), Vec<Mapping>>,
     /// (system OID, code, language) -> display
     designations: HashMap<(String, String, String), String>,
+    /// (system OID, document type code) -> the OrCD class codes it may be given as
+    orcd: HashMap<(String, String), Vec<String>>,
 }
 
 fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
@@ -60,7 +66,35 @@ impl Terminology {
 
     /// Parses the built-in tables afresh, reporting a broken table.
     pub fn try_builtin() -> Result<Terminology, TranslateError> {
-        Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS)
+        Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS)?.with_orcd(ORCD_CLASSES)
+    }
+
+    /// Adds the document type -> OrCD class table (`orcd_classes.tsv`).
+    pub fn with_orcd(mut self, table: &str) -> Result<Self, TranslateError> {
+        self.orcd.clear();
+        for r in rows(table) {
+            let [sys, code, _display, class] = r[..] else {
+                return Err(bad("orcd_classes.tsv", &r));
+            };
+            if !ORCD_CLASS_CODES.contains(&class) {
+                return Err(TranslateError::Terminology(format!(
+                    "orcd_classes.tsv: {class} is not an OrCD class (row {sys} {code})"
+                )));
+            }
+            self.orcd
+                .entry((sys.to_string(), code.to_string()))
+                .or_default()
+                .push(class.to_string());
+        }
+        Ok(self)
+    }
+
+    /// The OrCD class codes a document of this type may be given as (none: not offered).
+    pub fn orcd_classes(&self, system: &str, code: &str) -> &[String] {
+        self.orcd
+            .get(&(system.to_string(), code.to_string()))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
     }
 
     /// Builds from the four tables' text.
@@ -127,7 +161,8 @@ impl Terminology {
             &read("systems.tsv", SYSTEMS)?,
             &read("transcoding.tsv", TRANSCODING)?,
             &read("designations.tsv", DESIGNATIONS)?,
-        )
+        )?
+        .with_orcd(&read("orcd_classes.tsv", ORCD_CLASSES)?)
     }
 
     /// Number of concepts over all value sets.
