@@ -294,3 +294,54 @@ async fn time_filters_and_confidentiality_decide_what_goes_abroad() {
         2
     );
 }
+
+#[test]
+fn the_command_line_wraps_a_journal_document() {
+    let Some(src) = sources() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("nhn.xml");
+    std::fs::write(&input, &src.nhn_cda).expect("write");
+    let run = |args: &[&str]| {
+        std::process::Command::new(common::BIN)
+            .args(["translate", "journal-to-orcd"])
+            .args(args)
+            .output()
+            .expect("ncpeh runs")
+    };
+    // NHN's example is a Kriseplan (A01-2): no OrCD class of its own, so one must be given.
+    let o = run(&[input.to_str().unwrap_or_default()]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--class"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let out = dir.path().join("orcd.xml");
+    let o = run(&[
+        input.to_str().unwrap_or_default(),
+        "--class",
+        "34105-7",
+        "--out",
+        out.to_str().unwrap_or_default(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let xml = std::fs::read(&out).expect("the OrCD");
+    let root = ncpeh::xml::parse(&xml, ncpeh::xml::Limits::default()).expect("XML");
+    assert_eq!(body_of(&root), src.pdf, "the NHN example's PDF, unchanged");
+    // Without a registry, the document's own patient is the patient.
+    assert!(common::schema::to_xml(&root).contains("27888498775"));
+    // A picture cannot be a discharge report.
+    let png = dir.path().join("x.png");
+    std::fs::write(&png, &src.png).expect("write");
+    let o = run(&[png.to_str().unwrap_or_default(), "--class", "34105-7"]);
+    assert!(!o.status.success(), "a PNG refused as 34105-7");
+    let o = run(&[
+        png.to_str().unwrap_or_default(),
+        "--class",
+        "x-clinical-image",
+        "--patient",
+        "13116900216",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("application/png"));
+}
