@@ -345,3 +345,80 @@ fn the_command_line_wraps_a_journal_document() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("application/png"));
 }
+
+/// `pdftotext` of a PDF (None, with a note, without poppler-utils).
+fn pdf_text(pdf: &[u8]) -> Option<String> {
+    let dir = tempfile::tempdir().ok()?;
+    let f = dir.path().join("body.pdf");
+    std::fs::write(&f, pdf).ok()?;
+    match std::process::Command::new("pdftotext")
+        .arg(&f)
+        .arg("-")
+        .output()
+    {
+        Ok(o) if o.status.success() => Some(String::from_utf8_lossy(&o.stdout).into_owned()),
+        _ => {
+            eprintln!(
+                "SKIP: pdftotext (poppler-utils) is not installed; the PDF text is unchecked"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn a_kith_epikrise_becomes_a_valid_discharge_report_showing_its_text() {
+    let Some(src) = sources() else { return };
+    let input = src.shared.join("reference/norway/kith/epikrise_v1.2_m.xml");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("epikrise-orcd.xml");
+    let o = std::process::Command::new(common::BIN)
+        .args(["translate", "journal-to-orcd"])
+        .arg(&input)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("ncpeh runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The class comes from the document: an epikrise is a discharge report.
+    assert!(String::from_utf8_lossy(&o.stderr).contains("class: 34105-7"));
+    let xml = std::fs::read(&out).expect("the OrCD");
+    let root = ncpeh::xml::parse(&xml, ncpeh::xml::Limits::default()).expect("XML");
+    let text = common::schema::to_xml(&root);
+    // Header facts from the letter: the patient, the hospital, the responsible physician.
+    for fact in [
+        "13116900216",
+        "Danser",
+        "NORSK HELSENETT SF HOVEDKONTOR",
+        "Overlege Rita",
+        "Lin",
+        "9144900",
+    ] {
+        assert!(text.contains(fact), "{fact} in the header");
+    }
+    let pdf = body_of(&root);
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF body");
+    if let Some(t) = pdf_text(&pdf) {
+        let flat: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        for shown in [
+            "Sykehusepikrise",
+            "Endokarditt",
+            "I330",
+            "Slapp, subfebril siden juli",
+            "Forløp og behandling",
+            "Furix",
+            "Går bra med stokk",
+            "glukose kl 0800",
+        ] {
+            assert!(flat.contains(shown), "{shown:?} on the page: {flat}");
+        }
+    }
+    let Some(py) = cda::python() else { return };
+    let report = cda::schematron(
+        &py,
+        &src.shared,
+        schematron_of("34105-7"),
+        std::slice::from_ref(&out),
+    );
+    assert!(report.is_ok(), "{}", report.err().unwrap_or_default());
+}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check: format, lints, unit and integration tests on SQLite, then the integration
 # tests again on a throw-away PostgreSQL that this script starts and stops itself.
-# Installs what it needs on Debian 12 (apt: PostgreSQL server for the tests, xmllint, openssl s_client, and libxmlsec1 with
+# Installs what it needs on Debian 12 (apt: PostgreSQL server for the tests, xmllint, openssl s_client,
+# DejaVu fonts for the L1 PDFs and poppler-utils to read them back, and libxmlsec1 with
 # libclang and pkg-config to build the XML signature code; a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,7 +11,7 @@ export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_pkgs=()
-for p in postgresql libxml2-utils libxmlsec1-dev libssl-dev libclang-dev pkg-config openssl; do
+for p in postgresql libxml2-utils libxmlsec1-dev libssl-dev libclang-dev pkg-config openssl poppler-utils fonts-dejavu-core; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -10,7 +10,8 @@
 //!
 //! Layout: the PS writer is [`ps`], the eP writer [`eresept`]; both write through `cda` (small CDA
 //! helpers they share) and read FHIR through `fhir`. Imports go one way, from the translators down
-//! to `cda`, [`coded`] and [`terminology`]; no file imports one that imports it back.
+//! to `cda`, [`coded`] and [`terminology`]; no file imports one that imports it back. The L1 (PDF)
+//! variants are rendered by [`pdf`] from the L3 the writer produced.
 //!
 //! Notes on the validators (see tests/translate_*.rs):
 //! * eP product parts are written in `urn:hl7-org:pharm` (templates 3.29/3.30): the current eP
@@ -30,7 +31,7 @@ pub mod ed_to_m10;
 pub mod eresept;
 mod fhir;
 pub mod orcd;
-mod pdf;
+pub mod pdf;
 pub mod pivot_to_nb;
 pub mod ps;
 pub mod terminology;
@@ -91,6 +92,8 @@ pub enum TranslateError {
     },
     #[error("terminology: {0}")]
     Terminology(String),
+    #[error("L1 rendering: {0}")]
+    Pdf(String),
     #[error("I/O: {0}")]
     Io(#[from] std::io::Error),
 }

@@ -1,14 +1,17 @@
 //! Norwegian journal documents as eHDSI Original Clinical Documents (OrCD): a CDA Level 1
 //! wrapper (`nonXMLBody`) around the original as a PDF or a picture, with the eHDSI header
 //! filled from the source. Sources: NHN's CDA Level 1 documents, PDFs and pictures registered
-//! as they are, and structured KITH documents rendered to PDF.
+//! as they are, and structured documents (a CDA's narrative, a KITH epikrise) rendered to a
+//! PDF/A in bokmål.
 
 mod class;
 mod header;
+mod kith;
 mod source_cda;
 
 use base64::Engine;
 
+use super::pdf::{self, PdfDoc};
 use super::TranslateError;
 use crate::xml::XmlWriter;
 
@@ -92,16 +95,23 @@ pub fn journal_to_orcd(src: &OrcdSource) -> Result<Orcd, TranslateError> {
             if source_cda::is_cda(&root) {
                 match source_cda::read(&root, &src.base)? {
                     (f, Some(b)) => (f, b),
-                    (_, None) => {
-                        return Err(TranslateError::WrongDocument {
-                            expected: "CDA with a nonXMLBody (Level 1)",
-                            found: "structuredBody".into(),
-                        })
+                    // A structured CDA: its narrative, as the hospital wrote it, in a PDF.
+                    (f, None) => {
+                        let doc = PdfDoc {
+                            title: f.title.clone().unwrap_or_else(|| src.class.title().into()),
+                            lang: "nb-NO".into(),
+                            author: None,
+                            blocks: pdf::cda_narrative(&root),
+                        };
+                        (f, Body::from_bytes(&pdf::render_pdf(&doc)?)?)
                     }
                 }
+            } else if kith::is_epikrise(&root) {
+                let (f, doc) = kith::read(&root, &src.base);
+                (f, Body::from_bytes(&pdf::render_pdf(&doc)?)?)
             } else {
                 return Err(TranslateError::WrongDocument {
-                    expected: "CDA, PDF, PNG or JPEG journal document",
+                    expected: "CDA, KITH epikrise, PDF, PNG or JPEG journal document",
                     found: root.name.clone(),
                 });
             }
@@ -121,6 +131,9 @@ pub fn class_of_document(
         return Ok(None);
     }
     let root = super::parse_xml(utf8(data)?.as_bytes())?;
+    if kith::is_epikrise(&root) {
+        return Ok(Some(OrcdClass::DischargeReport));
+    }
     if !source_cda::is_cda(&root) {
         return Ok(None);
     }

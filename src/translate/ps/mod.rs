@@ -18,6 +18,7 @@ use serde_json::Value;
 use self::section::{Entry, Section};
 use super::coded::Ctx;
 use super::fhir::{self, arr, str_at, Bundle};
+use super::pdf::Block;
 use super::terminology::Terminology;
 use super::{TranslateError, Translated, WarningKind};
 use crate::xml::XmlWriter;
@@ -239,9 +240,13 @@ pub fn ips_to_ps(
     w.close("ClinicalDocument");
 
     let l1_xml = if opts.l1 {
-        let mut lines = patient_lines(patient, comp);
-        lines.extend(super::pdf::narrative_lines(&w.s));
-        Some(super::pdf::l1_document(&w.s, &lines, PS_L1_TEMPLATE)?)
+        let top = patient_fields(patient, comp);
+        Some(super::pdf::cda_l1(
+            &w.s,
+            top,
+            "Patient Summary",
+            PS_L1_TEMPLATE,
+        )?)
     } else {
         None
     };
@@ -311,32 +316,33 @@ fn write_entry(cx: &mut Ctx, bundle: &Bundle, sec: &mut Section, r: &Value, n: u
     );
 }
 
-/// Identification lines at the top of the L1 rendering.
-fn patient_lines(p: &Value, comp: &Value) -> Vec<String> {
-    let mut out = vec!["PATIENT SUMMARY".to_string()];
+/// Identification fields at the top of the L1 rendering.
+fn patient_fields(p: &Value, comp: &Value) -> Vec<Block> {
+    let field = |l: &str, v: String| Block::Field(l.to_string(), v);
+    let mut out = Vec::new();
     if let Some(n) = arr(p, "name").first() {
         let given: Vec<&str> = arr(n, "given").iter().filter_map(Value::as_str).collect();
-        out.push(format!(
-            "Patient: {} {}",
-            given.join(" "),
-            str_at(n, "family").unwrap_or("")
-        ));
+        let name = format!("{} {}", given.join(" "), str_at(n, "family").unwrap_or(""));
+        out.push(field("Patient", name.trim().to_string()));
     }
     if let Some(b) = str_at(p, "birthDate") {
-        out.push(format!("Date of birth: {b}"));
+        out.push(field("Date of birth", b.to_string()));
     }
     if let Some(g) = str_at(p, "gender") {
-        out.push(format!("Gender: {g}"));
+        out.push(field("Gender", g.to_string()));
     }
     for i in arr(p, "identifier") {
-        out.push(format!(
-            "Identifier: {} ({})",
-            str_at(i, "value").unwrap_or(""),
-            str_at(i, "system").unwrap_or("")
+        out.push(field(
+            "Identifier",
+            format!(
+                "{} ({})",
+                str_at(i, "value").unwrap_or(""),
+                str_at(i, "system").unwrap_or("")
+            ),
         ));
     }
     if let Some(d) = str_at(comp, "date") {
-        out.push(format!("Document date: {d}"));
+        out.push(field("Document date", d.to_string()));
     }
     out
 }
