@@ -383,6 +383,18 @@ fn a_kith_epikrise_becomes_a_valid_discharge_report_showing_its_text() {
     // The class comes from the document: an epikrise is a discharge report.
     assert!(String::from_utf8_lossy(&o.stderr).contains("class: 34105-7"));
     let xml = std::fs::read(&out).expect("the OrCD");
+    // The same letter gives the same bytes (the pivot's uniqueId is derived from them, so a
+    // second query finds the stored one instead of storing another).
+    let again = std::process::Command::new(common::BIN)
+        .args(["translate", "journal-to-orcd"])
+        .arg(&input)
+        .output()
+        .expect("ncpeh runs");
+    assert_eq!(
+        String::from_utf8_lossy(&again.stdout).trim_end(),
+        String::from_utf8_lossy(&xml).trim_end(),
+        "a second translation is byte-identical"
+    );
     let root = ncpeh::xml::parse(&xml, ncpeh::xml::Limits::default()).expect("XML");
     let text = common::schema::to_xml(&root);
     // Header facts from the letter: the patient, the hospital, the responsible physician.

@@ -135,6 +135,7 @@ fn hcprof(h: &Element, ns: &str) -> Person {
 
 fn pdf_doc(title: String) -> PdfDoc {
     PdfDoc {
+        created: None,
         title,
         lang: "nb-NO".into(),
         author: None,
@@ -172,6 +173,7 @@ fn content(
     inst: Option<&Element>,
 ) -> PdfDoc {
     let mut doc = pdf_doc(title.to_string());
+    doc.created = Some(f.effective.clone());
     let mut b = Vec::new();
     let name = [f.patient.family.as_deref(), f.patient.given.as_deref()]
         .into_iter()

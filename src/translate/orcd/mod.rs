@@ -98,6 +98,7 @@ pub fn journal_to_orcd(src: &OrcdSource) -> Result<Orcd, TranslateError> {
                     // A structured CDA: its narrative, as the hospital wrote it, in a PDF.
                     (f, None) => {
                         let doc = PdfDoc {
+                            created: Some(f.effective.clone()),
                             title: f.title.clone().unwrap_or_else(|| src.class.title().into()),
                             lang: "nb-NO".into(),
                             author: None,

@@ -53,6 +53,9 @@ pub struct PdfDoc {
     pub lang: String,
     /// Metadata only.
     pub author: Option<String>,
+    /// The creation date in the metadata (an HL7 TS); None: now. A translation passes its
+    /// source's date, so the same source gives the same bytes (and the same pivot uniqueId).
+    pub created: Option<String>,
     pub blocks: Vec<Block>,
 }
 
@@ -92,7 +95,7 @@ fn render_with(doc: &PdfDoc, fonts: &Fonts) -> Result<Vec<u8>, PdfError> {
         .title(title)
         .creator("ncpeh".into())
         // PDF/A-1 wants a creation date in the metadata
-        .creation_date(now());
+        .creation_date(doc.created.as_deref().and_then(from_ts).unwrap_or_else(now));
     if !doc.lang.trim().is_empty() {
         meta = meta.language(doc.lang.trim().to_string());
     }
@@ -157,6 +160,28 @@ fn krilla_error(e: krilla::error::KrillaError) -> PdfError {
         ),
         other => PdfError::Serialize(other.to_string()),
     }
+}
+
+/// An HL7 TS (`YYYYMMDD[HHMMSS][+ZZZZ]`) as a metadata date; None when it is not one.
+fn from_ts(ts: &str) -> Option<DateTime> {
+    let n = |a: usize, b: usize| ts.get(a..b).and_then(|s| s.parse::<u32>().ok());
+    let year = u16::try_from(n(0, 4)?).ok()?;
+    let small = |v: Option<u32>| v.and_then(|v| u8::try_from(v).ok());
+    let (month, day) = (small(n(4, 6))?, small(n(6, 8))?);
+    let mut d = DateTime::new(year).month(month).day(day);
+    if let (Some(h), Some(mi)) = (small(n(8, 10)), small(n(10, 12))) {
+        d = d.hour(h).minute(mi).second(small(n(12, 14)).unwrap_or(0));
+    }
+    let zone = ts.find(['+', '-']).map(|i| &ts[i..]);
+    let (sign, hh, mm) = match zone {
+        Some(z) if z.len() == 5 => (
+            if z.starts_with('-') { -1 } else { 1 },
+            z[1..3].parse::<i8>().ok()?,
+            z[3..5].parse::<u8>().ok()?,
+        ),
+        _ => (1, 0, 0),
+    };
+    Some(d.utc_offset_hour(sign * hh).utc_offset_minute(mm))
 }
 
 /// The current time (UTC) for the metadata.

@@ -47,6 +47,7 @@ pub fn header(root: &Element, default_title: &str) -> PdfDoc {
         Some(text).filter(|n| !n.is_empty())
     });
     PdfDoc {
+        created: None,
         title,
         lang,
         author,

@@ -65,6 +65,7 @@ fn laid_out_text_stays_inside_the_margins() {
     let Some(f) = test_fonts() else { return };
     let long = "Ordinert legemiddel mot høyt blodtrykk, tas om morgenen sammen med mat. ".repeat(40);
     let doc = PdfDoc {
+        created: None,
         title: "Pasientjournal for Åsmund Ærlig Østby – et langt navn som må brytes over linjer"
             .into(),
         lang: "nb-NO".into(),
@@ -106,6 +107,7 @@ fn laid_out_text_stays_inside_the_margins() {
 fn a_long_paragraph_gives_several_pages() {
     let Some(f) = test_fonts() else { return };
     let doc = PdfDoc {
+        created: None,
         title: "Lang tekst".into(),
         lang: "nb-NO".into(),
         author: Some("Dr. Ågot Bærheim".into()),
@@ -136,6 +138,7 @@ fn table_rows_stay_whole_and_the_header_repeats() {
         })
         .collect();
     let doc = PdfDoc {
+        created: None,
         title: String::new(),
         lang: "en".into(),
         author: None,
@@ -166,6 +169,7 @@ fn a_row_taller_than_a_page_is_split() {
     let Some(f) = test_fonts() else { return };
     let tall = (0..150).map(|i| format!("linje {i}")).collect::<Vec<_>>().join("\n");
     let doc = PdfDoc {
+        created: None,
         title: "T".into(),
         lang: "en".into(),
         author: None,
