@@ -74,6 +74,7 @@ fn norwegian_text_and_tables_come_back_from_an_embedded_pdfa() {
         title: "Pasientsammendrag for Åse Ærø".into(),
         lang: "nb-NO".into(),
         author: Some("Bjørn Ødegård".into()),
+        created: Some("20240115103000+0100".into()),
         blocks: vec![
             Block::Field("Pasient".into(), "Åse Ærø".into()),
             Block::Heading("Kosthold".into()),
@@ -110,6 +111,10 @@ fn norwegian_text_and_tables_come_back_from_an_embedded_pdfa() {
         "no pdfaid:conformance B"
     );
     assert!(text.contains("nb-NO"), "no language in the metadata");
+    assert!(
+        text.contains("2024-01-15T10:30:00+01:00"),
+        "the given creation date in the XMP"
+    );
     assert!(pdf.starts_with(b"%PDF-1.4"), "PDF/A-1 is PDF 1.4");
 
     let Some(out) = poppler("pdftotext", &["-enc", "UTF-8"], &path) else {
