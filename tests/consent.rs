@@ -9,43 +9,26 @@
 mod cda;
 mod common;
 use common::answer::{self, SUCCESS};
+use common::ehdsi::{
+    call_as, find_docs, fnr_patient, foreign, provide, set_of, uuid, with_home, APPROVED, HOME,
+    NATIONAL, REPO,
+};
 use common::meta::{self, Doc};
 use common::xdsb::{self, Content};
 use common::{schema, TestNode, BIN};
-use ncpeh::ids::action::{PROVIDE_AND_REGISTER, RETRIEVE, STORED_QUERY, XC_QUERY, XC_RETRIEVE};
+use ncpeh::ids::action::{RETRIEVE, STORED_QUERY, XC_QUERY, XC_RETRIEVE};
 use ncpeh::registry::query as sq;
-use ncpeh::transport::client::SoapResponse;
 use ncpeh::xds::confidentiality::{HL7_CONFIDENTIALITY, VOLVEN_9603};
 use ncpeh::xds::ids;
 
-const HOME: &str = "urn:oid:2.16.578.1.12.4.5.10.1";
-const REPO: &str = "2.16.578.1.12.4.5.10.1.1";
-const APPROVED: &str = "('urn:oasis:names:tc:ebxml-regrep:StatusType:Approved')";
 const XCPD: &str = "urn:hl7-org:v3:PRPA_IN201305UV02:CrossGatewayPatientDiscovery";
 const HL7: &str = "urn:hl7-org:v3";
-/// The national client certificate (C=NO) and a foreign contact point's (C=SE).
-const NATIONAL: &str = "client";
-const FOREIGN: &str = "foreign-se";
-
-fn uuid() -> String {
-    format!("urn:uuid:{}", uuid::Uuid::new_v4())
-}
 
 /// A document for ITI-41 with one confidentialityCode.
 fn doc(pid: &str, code: &str, scheme: &str) -> Doc {
     let mut d = xdsb::doc(&uuid(), pid, "text/plain");
     d.conf = vec![(code.into(), scheme.into())];
     d
-}
-
-/// One ITI-41 with these objects and document contents; it must succeed.
-async fn provide(node: &TestNode, objects: &[String], contents: &[(&str, Content<'_>)]) {
-    let body = xdsb::pnr_body(&meta::submit(objects), contents);
-    let r = node
-        .call("/xds/repository", PROVIDE_AND_REGISTER, &body)
-        .await;
-    let errors = answer::error_codes(&r.body);
-    assert_eq!(answer::status(&r.body), SUCCESS, "{errors:?}");
 }
 
 /// One ITI-41 with these objects; every document gets a few bytes.
@@ -55,56 +38,6 @@ async fn provide_docs(node: &TestNode, objects: &[String], docs: &[&Doc]) {
         .map(|d| (d.id.as_str(), Content::Inline(d.uid.as_bytes())))
         .collect();
     provide(node, objects, &contents).await;
-}
-
-/// A SubmissionSet holding `docs` as Original members.
-fn set_of(ss: &str, pid: &str, docs: &[&Doc]) -> Vec<String> {
-    let mut objs = vec![meta::submission_set(ss, pid, &meta::new_uid())];
-    for d in docs {
-        objs.push(d.xml());
-        objs.push(meta::assoc(
-            &uuid(),
-            ids::HAS_MEMBER,
-            ss,
-            &d.id,
-            Some("Original"),
-        ));
-    }
-    objs
-}
-
-/// Sweden's contact point asking about `pid`: its certificate, and eHDSI assertions (an HCP and
-/// a TRC for the patient) on every call.
-fn foreign(pid: &str) -> String {
-    format!("{FOREIGN}|{pid}")
-}
-
-async fn call_as(node: &TestNode, who: &str, path: &str, action: &str, body: &str) -> SoapResponse {
-    let (cert, patient) = match who.split_once('|') {
-        Some((c, p)) => (c, Some(p)),
-        None => (who, None),
-    };
-    let security = (cert == FOREIGN).then(|| common::ehdsi_security(&node.pki, patient));
-    node.call_as(cert, path, action, body, security.as_deref())
-        .await
-}
-
-fn with_home(q: String) -> String {
-    q.replacen(
-        "<rim:AdhocQuery id=",
-        &format!("<rim:AdhocQuery home=\"{HOME}\" id="),
-        1,
-    )
-}
-
-fn find_docs(pid: &str, extra: &[(&str, &str)]) -> String {
-    let pid = format!("'{pid}'");
-    let mut params = vec![
-        ("$XDSDocumentEntryPatientId", pid.as_str()),
-        ("$XDSDocumentEntryStatus", APPROVED),
-    ];
-    params.extend_from_slice(extra);
-    with_home(meta::query(sq::FIND_DOCUMENTS, true, &params))
 }
 
 /// A stored query answer (which must be a Success): the uniqueIds, the whole answer as text,
@@ -471,20 +404,6 @@ async fn pivots(node: &TestNode, who: &str, pid: &str, class: &str) -> usize {
         "no error for {who}: {text}"
     );
     uids.len()
-}
-
-/// A patient with a fødselsnummer (the eHDSI path serves only those), in the index: the
-/// fødselsnummer and the CX.
-fn fnr_patient(node: &TestNode) -> (String, String) {
-    let digits: String = uuid::Uuid::new_v4()
-        .as_u128()
-        .to_string()
-        .chars()
-        .take(11)
-        .collect();
-    let pid = format!("{digits}^^^&2.16.578.1.12.4.1.4.1&ISO");
-    node.add_patient_with(&pid, "Nordmann", "Kari", Some("19460121"), Some("F"));
-    (digits, pid)
 }
 
 /// The FHIR IPS example bundle (None, with a note, without the shared reference folder).
