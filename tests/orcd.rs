@@ -83,7 +83,8 @@ fn sources() -> Option<Sources> {
 /// A journal document for ITI-41 of Volven 9602 type `type_code`.
 fn journal(pid: &str, type_code: &str, mime: &str) -> common::meta::Doc {
     let mut d = xdsb::doc(&uuid(), pid, mime);
-    d.class = (format!("{}-1", &type_code[..3]), VOLVEN_9602.into());
+    // Volven 9602: the class is the type's group, X00-1 (A03-2 Epikrise is in A00-1).
+    d.class = (format!("{}00-1", &type_code[..1]), VOLVEN_9602.into());
     d.type_code = (type_code.into(), VOLVEN_9602.into());
     d.conf = vec![("N".into(), VOLVEN_9603.into())];
     d.format = (

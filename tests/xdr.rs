@@ -1,4 +1,4 @@
-//! XDR eDispensation recipient: a bad eD or a document of another class is refused, and
+//! XDR recipient: a bad eD or a document of a class it does not take is refused, and
 //! nothing of the submission is stored.
 
 mod cda;
@@ -44,11 +44,11 @@ async fn bad_or_foreign_documents_are_refused_and_nothing_is_stored() {
     );
 
     let good = std::fs::read(shared.join("reference/ehdsi/pivot-ed/dispensation1.xml")).unwrap();
-    let r = send(&node, &pid, "34133-9", &good).await;
+    let r = send(&node, &pid, "60591-5", &good).await;
     assert_eq!(
         answer::error_codes(&r),
         vec!["XDSRegistryMetadataError".to_string()],
-        "only eDispensations are accepted"
+        "a Patient Summary is not for this recipient"
     );
 
     assert!(

@@ -129,6 +129,7 @@ pub fn event_codes(ev: &AuditEvent) -> EventCodes {
             pnr,
             Some(("EHDSI-42", "XDR::ProvideandRegisterDocumentSet-b")),
         ),
+        EncounterReportReceived => c(IMPORT, "C", pnr, None),
         AuthenticationFailure => c(
             dcm("110114", "User Authentication"),
             "E",

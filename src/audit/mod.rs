@@ -97,6 +97,9 @@ pub enum EventType {
     DispensationReceived,
     /// An eDispensation discarded over XDR (eHDSI dispensation service, discard).
     DispensationDiscarded,
+    /// A HealthCare Encounter Report received over XDR. eHDSI names no audit event for it, so it
+    /// is audited as the ITI-41 import it is.
+    EncounterReportReceived,
     /// A request refused because its sender could not be authenticated: a missing, forged or
     /// expired assertion, or a certificate that does not match it.
     AuthenticationFailure,
@@ -104,7 +107,7 @@ pub enum EventType {
     AccessDenied,
 }
 
-const EVENT_NAMES: [(EventType, &str); 18] = {
+const EVENT_NAMES: [(EventType, &str); 19] = {
     use Direction::*;
     use EventType::*;
     [
@@ -124,6 +127,7 @@ const EVENT_NAMES: [(EventType, &str); 18] = {
         (PatientDiscovery(Initiating), "ITI-55-initiating"),
         (DispensationReceived, "XDR-eD"),
         (DispensationDiscarded, "XDR-eD-discard"),
+        (EncounterReportReceived, "XDR-HCER"),
         (AuthenticationFailure, "authentication-failure"),
         (AccessDenied, "access-denied"),
     ]

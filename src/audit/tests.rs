@@ -70,6 +70,7 @@ fn every_event_renders_well_formed_with_its_codes() {
         (PatientDiscovery(Initiating), "/xcpd/initiating", "110112", "ITI-55", Some("EHDSI-11")),
         (DispensationReceived, "/xdr", "110107", "ITI-41", Some("EHDSI-41")),
         (DispensationDiscarded, "/xdr", "110107", "ITI-41", Some("EHDSI-42")),
+        (EncounterReportReceived, "/xdr", "110107", "ITI-41", None),
         (AuthenticationFailure, "/xds/registry", "110114", "110122", None),
         (AccessDenied, "/xds/repository", "110113", "110132", None),
         (AuthenticationFailure, "/xca", "110114", "110122", Some("EHDSI-91")),

@@ -30,6 +30,7 @@ pub mod coded;
 pub mod ed_to_m10;
 pub mod eresept;
 mod fhir;
+pub mod hcer;
 pub mod orcd;
 pub mod pdf;
 pub mod pivot_to_nb;

@@ -15,6 +15,7 @@ const SYSTEMS: &str = include_str!("data/systems.tsv");
 const TRANSCODING: &str = include_str!("data/transcoding.tsv");
 const DESIGNATIONS: &str = include_str!("data/designations.tsv");
 const ORCD_CLASSES: &str = include_str!("data/orcd_classes.tsv");
+const NATIONAL_TYPES: &str = include_str!("data/national_types.tsv");
 
 /// The classes `orcd_classes.tsv` may name (`translate::orcd::OrcdClass` codes).
 pub const ORCD_CLASS_CODES: [&str; 4] = ["34105-7", "11502-2", "18748-4", "x-clinical-image"];
@@ -25,6 +26,16 @@ pub struct Mapping {
     pub valueset: String,
     pub system: String,
     pub code: String,
+}
+
+/// The Norwegian classCode and typeCode a document from abroad is registered under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NationalType {
+    pub system: String,
+    pub class_code: String,
+    pub class_display: String,
+    pub type_code: String,
+    pub type_display: String,
 }
 
 #[derive(Debug, Default)]
@@ -39,6 +50,8 @@ pub struct Terminology {
     designations: HashMap<(String, String, String), String>,
     /// (system OID, document type code) -> the OrCD class codes it may be given as
     orcd: HashMap<(String, String), Vec<String>>,
+    /// (eHDSI system OID, document code) -> the Norwegian class and type
+    national_types: HashMap<(String, String), NationalType>,
 }
 
 fn rows(text: &str) -> impl Iterator<Item = Vec<&str>> {
@@ -66,7 +79,35 @@ impl Terminology {
 
     /// Parses the built-in tables afresh, reporting a broken table.
     pub fn try_builtin() -> Result<Terminology, TranslateError> {
-        Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS)?.with_orcd(ORCD_CLASSES)
+        Self::from_tables(VALUESETS, SYSTEMS, TRANSCODING, DESIGNATIONS)?
+            .with_orcd(ORCD_CLASSES)?
+            .with_national_types(NATIONAL_TYPES)
+    }
+
+    /// Adds the eHDSI document -> Norwegian class and type table (`national_types.tsv`).
+    pub fn with_national_types(mut self, table: &str) -> Result<Self, TranslateError> {
+        self.national_types.clear();
+        for r in rows(table) {
+            let [sys, code, system, class_code, class_display, type_code, type_display] = r[..]
+            else {
+                return Err(bad("national_types.tsv", &r));
+            };
+            let t = NationalType {
+                system: system.into(),
+                class_code: class_code.into(),
+                class_display: class_display.into(),
+                type_code: type_code.into(),
+                type_display: type_display.into(),
+            };
+            self.national_types.insert((sys.into(), code.into()), t);
+        }
+        Ok(self)
+    }
+
+    /// The Norwegian class and type for an eHDSI document code, when the table has one.
+    pub fn national_type(&self, system: &str, code: &str) -> Option<&NationalType> {
+        self.national_types
+            .get(&(system.to_string(), code.to_string()))
     }
 
     /// Adds the document type -> OrCD class table (`orcd_classes.tsv`).
@@ -162,7 +203,8 @@ impl Terminology {
             &read("transcoding.tsv", TRANSCODING)?,
             &read("designations.tsv", DESIGNATIONS)?,
         )?
-        .with_orcd(&read("orcd_classes.tsv", ORCD_CLASSES)?)
+        .with_orcd(&read("orcd_classes.tsv", ORCD_CLASSES)?)?
+        .with_national_types(&read("national_types.tsv", NATIONAL_TYPES)?)
     }
 
     /// Number of concepts over all value sets.
