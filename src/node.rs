@@ -247,7 +247,19 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     ));
     let health_store = store.clone();
     let health: admin::HealthCheck = Arc::new(move || health_store.ping());
-    admin::spawn_dedicated(admin_l, admin::Admin { health, metrics }, stop.clone())
+    let view = admin::view::DocumentView {
+        render: Arc::new(move |doc: &[u8]| {
+            crate::translate::pivot_to_html(doc, terminology, "nb").map_err(Into::into)
+        }),
+        max_body: crate::translate::MAX_INPUT,
+        page_csp: crate::translate::html::CSP,
+    };
+    let admin = admin::Admin {
+        health,
+        metrics,
+        view: Some(view),
+    };
+    admin::spawn_dedicated(admin_l, admin, stop.clone())
         .map_err(|e| NodeError::Bind(cfg.server.admin_listen.clone(), e))?;
     if let Some(l) = feed_l {
         let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store.clone()));

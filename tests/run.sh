@@ -2,16 +2,19 @@
 # Runs every check: format, lints, unit and integration tests on SQLite, then the integration
 # tests again on a throw-away PostgreSQL that this script starts and stops itself.
 # Installs what it needs on Debian 12 (apt: PostgreSQL server for the tests, xmllint, openssl s_client,
-# DejaVu fonts for the L1 PDFs and poppler-utils to read them back, and libxmlsec1 with
-# libclang and pkg-config to build the XML signature code; a Python venv).
+# DejaVu fonts for the L1 PDFs and poppler-utils to read them back, chromium for the headless
+# browser test of the bokmål HTML view, and libxmlsec1 with libclang and pkg-config to build the
+# XML signature code; a Python venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
+# chromium is installed below, so tests/pivot_html.rs fails instead of skipping without it.
+export NCPEH_REQUIRE_CHROMIUM=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need_pkgs=()
-for p in postgresql libxml2-utils libxmlsec1-dev libssl-dev libclang-dev pkg-config openssl poppler-utils fonts-dejavu-core; do
+for p in postgresql libxml2-utils libxmlsec1-dev libssl-dev libclang-dev pkg-config openssl poppler-utils fonts-dejavu-core chromium; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then

@@ -62,6 +62,15 @@ pub enum TranslateCmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// foreign pivot PS/eP/eD/OrCD/HCER -> one self-contained HTML page to read in bokmål
+    PivotToHtml {
+        input: PathBuf,
+        /// the page's language (only nb, bokmål, is written)
+        #[arg(long, default_value = "nb")]
+        lang: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn write_out(out: Option<&Path>, text: &str) -> Result<(), TranslateError> {
@@ -180,6 +189,10 @@ pub fn run(args: TranslateArgs) -> Result<(), TranslateError> {
             let r = super::pivot_to_nb(&read_input(&input)?, term)?;
             report(&r.warnings);
             write_out(out.as_deref(), &r.xml)?;
+        }
+        TranslateCmd::PivotToHtml { input, lang, out } => {
+            let page = super::pivot_to_html(&read_input(&input)?, term, &lang)?;
+            write_out(out.as_deref(), &page)?;
         }
     }
     Ok(())

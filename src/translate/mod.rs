@@ -4,6 +4,7 @@
 //! * [`eresept_to_ep()`]: e-resept M1 -> one eHDSI ePrescription L3 per prescription
 //! * [`ed_to_m10()`]: eHDSI eDispensation -> Norwegian M10-shaped dispensing report
 //! * [`pivot_to_nb()`]: foreign pivot PS/eP -> same document with bokmål display names
+//! * [`pivot_to_html()`]: foreign pivot PS/eP/eD/OrCD/HCER -> one self-contained HTML page in bokmål
 //!
 //! Every coded element goes through [`coded`], which applies the eHDSI transcoding rule and reports
 //! national codes that have no MVC target in the warning list.
@@ -31,6 +32,7 @@ pub mod ed_to_m10;
 pub mod eresept;
 mod fhir;
 pub mod hcer;
+pub mod html;
 pub mod orcd;
 pub mod pdf;
 pub mod pivot_to_nb;
@@ -38,6 +40,7 @@ pub mod ps;
 pub mod terminology;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
+pub use html::pivot_to_html;
 pub use orcd::{journal_to_orcd, Orcd, OrcdClass, OrcdSource};
 pub use eresept::{eresept_to_ep, EpOptions, TranslatedEp};
 pub use pivot_to_nb::pivot_to_nb;

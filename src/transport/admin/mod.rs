@@ -1,4 +1,7 @@
-//! The plain-HTTP admin listener (loopback by default): /health and /metrics.
+//! The plain-HTTP admin listener (loopback by default): /health, /metrics and, when the node
+//! hands in a renderer, /view (a foreign document as a page to read; see [`view`]).
+
+pub mod view;
 
 use super::body::Chunks;
 use super::shutdown::{self, Shutdown};
@@ -20,6 +23,8 @@ pub type HealthCheck = Arc<dyn Fn() -> bool + Send + Sync>;
 pub struct Admin {
     pub health: HealthCheck,
     pub metrics: Arc<Metrics>,
+    /// `/view`; absent, the path is not found.
+    pub view: Option<view::DocumentView>,
 }
 
 /// Serves the admin listener on a thread and runtime of its own, so that /health and /metrics
@@ -69,7 +74,14 @@ pub async fn serve(listener: TcpListener, admin: Admin, mut shutdown: Shutdown) 
     }
 }
 
-async fn answer<B>(admin: Admin, req: Request<B>) -> Result<Response<Chunks>, Infallible> {
+async fn answer<B>(admin: Admin, req: Request<B>) -> Result<Response<Chunks>, Infallible>
+where
+    B: hyper::body::Body<Data = bytes::Bytes> + Unpin,
+    B::Error: std::fmt::Display,
+{
+    if let ("/view", Some(v)) = (req.uri().path(), &admin.view) {
+        return Ok(response(view::answer(v, req).await));
+    }
     let (status, ctype, body) = match req.uri().path() {
         "/health" => {
             let check = admin.health.clone();
@@ -105,10 +117,27 @@ async fn answer<B>(admin: Admin, req: Request<B>) -> Result<Response<Chunks>, In
             "not found\n".to_string(),
         ),
     };
-    let mut resp = Response::new(Chunks::one(body));
-    *resp.status_mut() = status;
-    if let Ok(v) = ctype.parse() {
-        resp.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    Ok(response(view::Reply {
+        status,
+        content_type: ctype,
+        body,
+        csp: None,
+    }))
+}
+
+fn response(r: view::Reply) -> Response<Chunks> {
+    use hyper::header::{HeaderValue, CACHE_CONTROL, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+    let mut resp = Response::new(Chunks::one(r.body));
+    *resp.status_mut() = r.status;
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    if let Some(csp) = r.csp {
+        h.insert(
+            hyper::header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(csp),
+        );
+        h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+        h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
-    Ok(resp)
+    resp
 }
