@@ -372,6 +372,17 @@ fn an_encounter_report_gets_its_bokmal_type() {
     assert!(
         plain(&page).contains("Allergier og uønskede reaksjoner Allergies and adverse reactions")
     );
+    // The HCER the XDR tests send (tests/data/hcer): Spanish headings beside bokmål ones.
+    let es = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/hcer/hcer-es.xml"),
+    )
+    .unwrap();
+    let page = pivot_to_html(&es, Terminology::builtin(), "nb").unwrap();
+    let text = plain(&page);
+    assert!(page.contains("<h1>Rapport fra helsehjelp i utlandet</h1>"));
+    assert!(text.contains("Medicación"), "the original title is kept");
+    assert!(text.contains("Ingen kjente legemidler"), "{text}");
+    assert!(text.contains("Leger"), "the author's role in bokmål: {text}");
 }
 
 #[test]
