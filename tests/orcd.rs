@@ -317,11 +317,21 @@ fn the_command_line_wraps_a_journal_document() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // The example names no birth date, which the eHDSI header must have: refused, naming it.
     let out = dir.path().join("orcd.xml");
+    let o = run(&[input.to_str().unwrap_or_default(), "--class", "34105-7"]);
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("birth date"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let o = run(&[
         input.to_str().unwrap_or_default(),
         "--class",
         "34105-7",
+        "--birth-date",
+        "19840127",
         "--out",
         out.to_str().unwrap_or_default(),
     ]);
@@ -336,14 +346,37 @@ fn the_command_line_wraps_a_journal_document() {
     std::fs::write(&png, &src.png).expect("write");
     let o = run(&[png.to_str().unwrap_or_default(), "--class", "34105-7"]);
     assert!(!o.status.success(), "a PNG refused as 34105-7");
-    let o = run(&[
-        png.to_str().unwrap_or_default(),
-        "--class",
-        "x-clinical-image",
-        "--patient",
-        "13116900216",
+    let picture = |extra: &[&str]| {
+        let mut a = vec![
+            png.to_str().unwrap_or_default(),
+            "--class",
+            "x-clinical-image",
+            "--patient",
+            "13116900216",
+        ];
+        a.extend_from_slice(extra);
+        run(&a)
+    };
+    // A picture names nobody: the patient's and the author's names must be given.
+    let o = picture(&[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("patient's family and given name") && err.contains("author's"),
+        "{err}"
+    );
+    let o = picture(&[
+        "--patient-name",
+        "Nordmann^Kari",
+        "--birth-date",
+        "19691113",
+        "--author",
+        "9144900^Lin^Rita^^^^^^&2.16.578.1.12.4.1.4.4&ISO",
+        "--organisation",
+        "Sørlandet sykehus HF^^^^^&2.16.578.1.12.4.1.4.101&ISO^^^^983974899",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Sørlandet sykehus HF"));
     assert!(String::from_utf8_lossy(&o.stdout).contains("application/png"));
 }
 

@@ -382,7 +382,10 @@ fn an_encounter_report_gets_its_bokmal_type() {
     assert!(page.contains("<h1>Rapport fra helsehjelp i utlandet</h1>"));
     assert!(text.contains("Medicación"), "the original title is kept");
     assert!(text.contains("Ingen kjente legemidler"), "{text}");
-    assert!(text.contains("Leger"), "the author's role in bokmål: {text}");
+    assert!(
+        text.contains("Leger"),
+        "the author's role in bokmål: {text}"
+    );
 }
 
 #[test]

@@ -50,6 +50,9 @@ cargo build --workspace --bins --quiet
 echo "== tests on SQLite (with tests/architecture.rs: no module cycles, no oversized files)"
 cargo test --workspace --quiet 2>&1 | tee /tmp/ncpeh-test-sqlite.log
 
+echo "== art-decor schematrons (2024-04-22) over every CDA document ncpeh writes (tests/artdecor.sh)"
+./tests/artdecor.sh
+
 echo "== tests on PostgreSQL, which accepts TLS only (its certificate from a dev CA, verify-full)"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
 pg_dir=$(mktemp -d /tmp/ncpeh-pg.XXXXXX)

@@ -53,6 +53,21 @@ pub enum TranslateCmd {
         /// the patient (fødselsnummer, or a CX) for a PDF or picture, which names none
         #[arg(long)]
         patient: Option<String>,
+        /// the patient's name as FAMILY^GIVEN (the patient index gives it on the node)
+        #[arg(long)]
+        patient_name: Option<String>,
+        /// the patient's birth date, YYYYMMDD
+        #[arg(long)]
+        birth_date: Option<String>,
+        /// the patient's gender: M or F
+        #[arg(long)]
+        gender: Option<String>,
+        /// the author as in XDS metadata (XCN), e.g. 9144900^Lin^Rita^^^^^^&2.16.578.1.12.4.1.4.4&ISO
+        #[arg(long)]
+        author: Option<String>,
+        /// the author's organisation as in XDS metadata (XON)
+        #[arg(long)]
+        organisation: Option<String>,
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -159,6 +174,11 @@ pub fn run(args: TranslateArgs) -> Result<(), TranslateError> {
             input,
             class,
             patient,
+            patient_name,
+            birth_date,
+            gender,
+            author,
+            organisation,
             out,
         } => {
             let data = read_input(&input)?;
@@ -176,7 +196,21 @@ pub fn run(args: TranslateArgs) -> Result<(), TranslateError> {
                     }
                 })?,
             };
-            let base = super::orcd::Facts::for_cli(patient.as_deref(), &crate::xds::time::now_dtm());
+            let mut base =
+                super::orcd::Facts::for_cli(patient.as_deref(), &crate::xds::time::now_dtm());
+            if let Some((family, given)) = patient_name.as_deref().and_then(|n| n.split_once('^')) {
+                base.patient.family = Some(family.trim().to_string());
+                base.patient.given = Some(given.trim().to_string());
+            }
+            base.patient.birth = birth_date.or(base.patient.birth);
+            base.patient.gender = gender.or(base.patient.gender);
+            if let Some(a) = author.as_deref() {
+                base.author = super::orcd::xcn(a);
+            }
+            if let Some(o) = organisation.as_deref() {
+                base.author_org = super::orcd::xon(o);
+                base.custodian = base.author_org.clone();
+            }
             let o = super::journal_to_orcd(&super::OrcdSource {
                 data: &data,
                 class,

@@ -58,6 +58,31 @@ pub struct Facts {
 }
 
 impl Facts {
+    /// What the eHDSI header template requires and these facts lack (the patient's name and
+    /// birth date, the author's name and the signer's).
+    pub fn missing(&self) -> Vec<&'static str> {
+        let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+        let mut m = Vec::new();
+        if self.patient.id.extension.is_none() || self.patient.id.root.is_empty() {
+            m.push("the patient's identifier");
+        }
+        if blank(&self.patient.family) || blank(&self.patient.given) {
+            m.push("the patient's family and given name");
+        }
+        if blank(&self.patient.birth) {
+            m.push("the patient's birth date");
+        }
+        if blank(&self.author.family) || blank(&self.author.given) {
+            m.push("the author's family and given name");
+        }
+        if let Some((signer, _)) = &self.legal {
+            if blank(&signer.family) || blank(&signer.given) {
+                m.push("the legal authenticator's family and given name");
+            }
+        }
+        m
+    }
+
     /// What the command line knows: the patient (a fødselsnummer or a CX) and now.
     pub fn for_cli(patient: Option<&str>, now: &str) -> Facts {
         let id = patient.map(|p| match crate::xds::cx::authority(p) {

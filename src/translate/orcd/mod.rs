@@ -8,6 +8,7 @@ mod class;
 mod header;
 mod kith;
 mod source_cda;
+mod xcn;
 
 use base64::Engine;
 
@@ -17,6 +18,7 @@ use crate::xml::XmlWriter;
 
 pub use class::{class_of, classes_of_type, format_for, Media, OrcdClass, FORMAT_JPEG, FORMAT_PDF, FORMAT_PNG};
 pub use header::{norwegian, utc, Facts, Ii, Org, Patient, Person};
+pub use xcn::{xcn, xon};
 
 /// The original document, base64-encoded as the nonXMLBody carries it.
 #[derive(Debug, Clone)]
@@ -119,6 +121,15 @@ pub fn journal_to_orcd(src: &OrcdSource) -> Result<Orcd, TranslateError> {
         }
     };
     check_media(src.class, &body)?;
+    // eHDSI's header template has no null flavour for these: without them the OrCD would be
+    // invalid, so none is written.
+    let missing = facts.missing();
+    if !missing.is_empty() {
+        return Err(TranslateError::MissingElement(format!(
+            "the OrCD header needs {}, which neither the document nor what is known of it gives",
+            missing.join(", ")
+        )));
+    }
     Ok(write(src.class, &facts, &body))
 }
 
