@@ -30,6 +30,9 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("eresept_to_ep", eresept_to_ep),
     ("ed_to_m10", ed_to_m10),
     ("pivot_to_nb", pivot_to_nb),
+    ("pivot_to_html", pivot_to_html),
+    ("journal_to_orcd", journal_to_orcd),
+    ("hcer", hcer),
 ];
 
 /// Room for what the node writes back: it may be larger than what it read.
@@ -258,4 +261,52 @@ pub fn pivot_to_nb(data: &[u8]) {
     use ncpeh::translate;
     let term = translate::Terminology::builtin();
     let _ = translate::pivot_to_nb(data, term);
+}
+
+/// A foreign document rendered for a Norwegian reader: whatever it holds, the page has no
+/// markup of its own making (no script, no element or URL from the input).
+pub fn pivot_to_html(data: &[u8]) {
+    use ncpeh::translate;
+    let term = translate::Terminology::builtin();
+    if let Ok(page) = translate::pivot_to_html(data, term, "nb") {
+        let lower = page.to_ascii_lowercase();
+        assert!(!lower.contains("<script"), "a script element on the page");
+        assert!(
+            !lower.contains("javascript:"),
+            "a javascript: URL on the page"
+        );
+        assert!(
+            !lower.contains(" onerror=") && !lower.contains(" onload="),
+            "an event handler"
+        );
+        assert!(lower.starts_with("<!doctype html>"), "not an HTML page");
+    }
+}
+
+/// A Norwegian journal document (CDA, KITH epikrise, PDF, picture) as an OrCD; the first byte
+/// picks the class. What is written must be XML the node can read back.
+pub fn journal_to_orcd(data: &[u8]) {
+    use ncpeh::translate::{self, orcd::Facts, OrcdClass, OrcdSource};
+    let Some((&pick, data)) = data.split_first() else {
+        return;
+    };
+    let class = OrcdClass::ALL[usize::from(pick) % OrcdClass::ALL.len()];
+    let mut base = Facts::for_cli(Some("13116900216"), "20260101120000+0000");
+    base.patient.family = Some("Nordmann".into());
+    base.patient.given = Some("Kari".into());
+    base.patient.birth = Some("19691113".into());
+    base.author.family = Some("Lin".into());
+    base.author.given = Some("Rita".into());
+    let src = OrcdSource { data, class, base };
+    if let Ok(o) = translate::journal_to_orcd(&src) {
+        assert!(
+            xml::parse(o.xml.as_bytes(), ROOMY).is_ok(),
+            "the OrCD is not well-formed"
+        );
+    }
+}
+
+/// A HealthCare Encounter Report as it arrives over XDR.
+pub fn hcer(data: &[u8]) {
+    let _ = ncpeh::translate::hcer::check_hcer(data);
 }

@@ -186,6 +186,19 @@ for p in files(ref / "ehdsi" / "pivot-ed"):
 for sub in ("pivot-ps", "pivot-ep", "pivot-ed"):
     for p in files(ref / "ehdsi" / sub):
         put("pivot_to_nb", p.read_bytes())
+        put("pivot_to_html", p.read_bytes())
+for p in files(ref / "ehdsi" / "pivot-orcd"):
+    put("pivot_to_html", p.read_bytes())
+hcer_dir = pathlib.Path(__file__).parent.parent / "tests" / "data" / "hcer"
+for p in files(hcer_dir):
+    put("hcer", p.read_bytes())
+    put("pivot_to_html", p.read_bytes())
+# journal_to_orcd: one byte for the class, then the document.
+journals = [ref / "norway" / "kith" / "epikrise_v1.2_m.xml",
+            ref / "norway" / "xds-profile" / "CDA_Level1_Document01.xml"]
+for i, p in enumerate(journals):
+    if p.exists():
+        put("journal_to_orcd", bytes([i]) + p.read_bytes())
 
 for d in sorted(out.iterdir()):
     print(f"{d.name}: {sum(1 for _ in d.iterdir())} seeds")

@@ -91,6 +91,9 @@ replay_tests!(
     eresept_to_ep,
     ed_to_m10,
     pivot_to_nb,
+    pivot_to_html,
+    journal_to_orcd,
+    hcer,
 );
 
 /// The fuzz manifest, the entry table and the tests above name the same targets, and each has a
