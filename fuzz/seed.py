@@ -195,7 +195,8 @@ for p in files(hcer_dir):
     put("pivot_to_html", p.read_bytes())
 # journal_to_orcd: one byte for the class, then the document.
 journals = [ref / "norway" / "kith" / "epikrise_v1.2_m.xml",
-            ref / "norway" / "xds-profile" / "CDA_Level1_Document01.xml"]
+            ref / "norway" / "xds-profile" / "CDA_Level1_Document01.xml",
+            pathlib.Path(__file__).parent.parent / "tests" / "data" / "kith" / "svarrapport-v1.4.xml"]
 for i, p in enumerate(journals):
     if p.exists():
         put("journal_to_orcd", bytes([i]) + p.read_bytes())

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The 2024 art-decor schematrons over every CDA document the node writes, made by its own CLI from
 # the reference inputs: PS L3 and L1 from the IPS bundles, eP from the M1 prescriptions, and OrCD of
-# each of the four classes from Norwegian journal documents (KITH epikrise, NHN's CDA L1, its PDF,
-# a PNG). Prints one line per schematron and writes the reports to target/test-output/artdecor/.
+# each of the four classes from Norwegian journal documents (KITH epikrise and svarrapport, NHN's
+# CDA L1, its PDF, a PNG). Prints one line per schematron; reports in target/test-output/artdecor/.
 # Exit 1 when any document has an error. Usage: tests/artdecor.sh [NCPEH_BINARY]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +46,7 @@ orcd() { "$bin" translate journal-to-orcd "$@" "${who[@]}" 2>>"$out/warnings.txt
 orcd "$shared/reference/norway/kith/epikrise_v1.2_m.xml" --out "$out/orcd-34105-7/kith-epikrise.xml"
 orcd "$shared/reference/norway/xds-profile/CDA_Level1_Document01.xml" --class 34105-7 --out "$out/orcd-34105-7/nhn-cda-l1.xml"
 orcd "$out/in/journal.pdf" --class 34105-7 --patient "$fnr" --out "$out/orcd-34105-7/pdf.xml"
+orcd tests/data/kith/svarrapport-v1.4.xml --out "$out/orcd-11502-2/kith-svarrapport.xml"
 orcd "$out/in/journal.pdf" --class 11502-2 --patient "$fnr" --out "$out/orcd-11502-2/pdf.xml"
 orcd "$shared/reference/norway/xds-profile/CDA_Level1_Document01.xml" --class 11502-2 --out "$out/orcd-11502-2/nhn-cda-l1.xml"
 orcd "$out/in/journal.pdf" --class 18748-4 --patient "$fnr" --out "$out/orcd-18748-4/pdf.xml"

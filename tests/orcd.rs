@@ -13,7 +13,7 @@ use common::ehdsi::{self as eh, foreign, uuid, NATIONAL};
 use common::xdsb::{self, Content};
 use common::TestNode;
 use ncpeh::xds::confidentiality::VOLVEN_9603;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const HL7: &str = "urn:hl7-org:v3";
 const VOLVEN_9602: &str = "2.16.578.1.12.4.1.1.9602";
@@ -466,5 +466,58 @@ fn a_kith_epikrise_becomes_a_valid_discharge_report_showing_its_text() {
         schematron_of("34105-7"),
         std::slice::from_ref(&out),
     );
+    assert!(report.is_ok(), "{}", report.err().unwrap_or_default());
+}
+
+/// A KITH svarrapport (the NILAR form of a lab result) registered as Medisinsk biokjemi goes
+/// abroad as an OrCD laboratory result: its values, units, reference ranges and flags in the PDF,
+/// the laboratory and the responsible professional in the header, valid by art-decor.
+#[tokio::test]
+async fn a_kith_svarrapport_goes_abroad_as_a_valid_lab_result() {
+    let Some(src) = sources() else { return };
+    let svar = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/kith/svarrapport-v1.4.xml"),
+    )
+    .expect("tests/data/kith/svarrapport-v1.4.xml");
+    let node = TestNode::start_with_foreign_peer("");
+    // The report's own patient, in the index.
+    let pid = "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO";
+    node.add_patient_with(pid, "Nordmann", "Kari", Some("19691113"), Some("F"));
+    let lab = journal(pid, "C01-2", "text/xml");
+    register(&node, pid, &[(&lab, &svar)]).await;
+
+    let found = find_orcd(&node, &foreign(pid), pid, "11502-2", &[]).await;
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (docs, r) = eh::retrieve(&node, &foreign(pid), "/xca", &[found[0].2.clone()]).await;
+    assert_eq!(docs.len(), 1, "{}", common::schema::to_xml(&r.body));
+    let xml = ncpeh::xml::parse(&docs[0].2, ncpeh::xml::Limits::default()).expect("an OrCD");
+    let text = common::schema::to_xml(&xml);
+    for fact in ["Fjordby sykehus HF", "Bergli", "9876512", "Laboratoriesvar"] {
+        assert!(text.contains(fact), "{fact} in the header: {text}");
+    }
+    let pdf = body_of(&xml);
+    assert!(pdf.starts_with(b"%PDF-"));
+    if let Some(t) = pdf_text(&pdf) {
+        let flat: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+        for shown in [
+            "B-Hemoglobin",
+            "NOR05172",
+            "10.9",
+            "g/dL",
+            "11,7 - 15,3",
+            "Under nedre",
+            "P-CRP",
+            "Ingen atypiske celler sett",
+            "Plasma",
+            "Prøvene er analysert samme dag.",
+        ] {
+            assert!(flat.contains(shown), "{shown:?} on the page: {flat}");
+        }
+    }
+    let Some(py) = cda::python() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let f = dir.path().join("lab.xml");
+    std::fs::write(&f, &docs[0].2).expect("write");
+    let report = cda::schematron(&py, &src.shared, schematron_of("11502-2"), &[f]);
     assert!(report.is_ok(), "{}", report.err().unwrap_or_default());
 }

@@ -108,7 +108,7 @@ pub fn read(root: &Element, base: &Facts) -> (Facts, PdfDoc) {
 
 /// HCProf `<Name>` is one string ("Overlege Rita Lin"): its last word is taken as the family
 /// name and the rest as given (eHDSI wants both); the PDF shows it as written.
-fn hcprof(h: &Element, ns: &str) -> Person {
+pub(super) fn hcprof(h: &Element, ns: &str) -> Person {
     let text = |n: &str| {
         h.child(ns, n)
             .map(|e| e.deep_text().trim().to_string())
@@ -133,7 +133,7 @@ fn hcprof(h: &Element, ns: &str) -> Person {
     }
 }
 
-fn pdf_doc(title: String) -> PdfDoc {
+pub(super) fn pdf_doc(title: String) -> PdfDoc {
     PdfDoc {
         created: None,
         title,
@@ -144,7 +144,7 @@ fn pdf_doc(title: String) -> PdfDoc {
 }
 
 /// ISO date or date-time (`2017-05-05T00:33:00`) as an HL7 TS (`20170505003300`).
-fn ts(iso: &str) -> Option<String> {
+pub(super) fn ts(iso: &str) -> Option<String> {
     let digits: String = iso
         .chars()
         .take_while(|c| *c != '+' && *c != 'Z')
@@ -154,7 +154,7 @@ fn ts(iso: &str) -> Option<String> {
 }
 
 /// A TS as a Norwegian date for the page (`05.05.2017`, with the time when there is one).
-fn shown(t: &str) -> String {
+pub(super) fn shown(t: &str) -> String {
     let d = |a: usize, b: usize| t.get(a..b).unwrap_or("");
     let date = format!("{}.{}.{}", d(6, 8), d(4, 6), d(0, 4));
     if t.len() >= 12 {

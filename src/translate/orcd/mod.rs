@@ -7,6 +7,7 @@
 mod class;
 mod header;
 mod kith;
+mod labsvar;
 mod source_cda;
 mod xcn;
 
@@ -112,9 +113,12 @@ pub fn journal_to_orcd(src: &OrcdSource) -> Result<Orcd, TranslateError> {
             } else if kith::is_epikrise(&root) {
                 let (f, doc) = kith::read(&root, &src.base);
                 (f, Body::from_bytes(&pdf::render_pdf(&doc)?)?)
+            } else if labsvar::is_svarrapport(&root) {
+                let (f, doc) = labsvar::read(&root, &src.base);
+                (f, Body::from_bytes(&pdf::render_pdf(&doc)?)?)
             } else {
                 return Err(TranslateError::WrongDocument {
-                    expected: "CDA, KITH epikrise, PDF, PNG or JPEG journal document",
+                    expected: "CDA, KITH epikrise or svarrapport, PDF, PNG or JPEG journal document",
                     found: root.name.clone(),
                 });
             }
@@ -145,6 +149,9 @@ pub fn class_of_document(
     let root = super::parse_xml(utf8(data)?.as_bytes())?;
     if kith::is_epikrise(&root) {
         return Ok(Some(OrcdClass::DischargeReport));
+    }
+    if labsvar::is_svarrapport(&root) {
+        return Ok(Some(OrcdClass::LabResult));
     }
     if !source_cda::is_cda(&root) {
         return Ok(None);
