@@ -8,9 +8,36 @@ use std::sync::Mutex;
 /// (endpoint, action, outcome) to (count, seconds).
 type RequestTable = BTreeMap<(String, String, String), (u64, f64)>;
 
+/// Upper bounds (seconds) of the latency histogram's buckets: from a cached query to a large
+/// ITI-41 or a slow peer.
+const BUCKETS: [f64; 13] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0,
+];
+
+/// One latency histogram: per bucket the requests at or under its bound (not yet cumulative),
+/// the count and the sum.
+#[derive(Default, Clone)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    fn observe(&mut self, seconds: f64) {
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            self.buckets[i] += 1;
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+}
+
 #[derive(Default)]
 pub struct Metrics {
     requests: Mutex<RequestTable>,
+    /// (endpoint, action) to the latency histogram, so that p50 and p99 can be read.
+    latency: Mutex<BTreeMap<(String, String), Histogram>>,
     pub tls_failures: AtomicU64,
     pub tls_reloads: AtomicU64,
     pub tls_reload_failures: AtomicU64,
@@ -41,6 +68,11 @@ impl Metrics {
             .or_insert((0, 0.0));
         e.0 += 1;
         e.1 += seconds;
+        drop(m);
+        let mut h = self.latency.lock().unwrap_or_else(|p| p.into_inner());
+        h.entry((endpoint.to_string(), action.to_string()))
+            .or_default()
+            .observe(seconds);
     }
 
     /// Where the store's group-commit counts come from (SQLite only).
@@ -63,6 +95,7 @@ impl Metrics {
             let _ = writeln!(out, "ncpeh_request_seconds_sum{{endpoint=\"{e}\",action=\"{a}\",outcome=\"{o}\"}} {s:.6}");
         }
         drop(m);
+        self.render_latency(&mut out);
         if let Some((transactions, writes)) = self.store_writes.get().map(|f| f()) {
             let _ = writeln!(out, "# HELP ncpeh_store_write_transactions_total Write transactions committed (SQLite; concurrent writes share one).\n# TYPE ncpeh_store_write_transactions_total counter\nncpeh_store_write_transactions_total {transactions}");
             let _ = writeln!(
@@ -100,5 +133,71 @@ impl Metrics {
             );
         }
         out
+    }
+
+    fn render_latency(&self, out: &mut String) {
+        out.push_str("# HELP ncpeh_request_duration_seconds Time to answer a SOAP request, by endpoint and action.\n# TYPE ncpeh_request_duration_seconds histogram\n");
+        let h = self
+            .latency
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        for ((e, a), h) in &h {
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.buckets) {
+                cumulative += n;
+                let _ = writeln!(out, "ncpeh_request_duration_seconds_bucket{{endpoint=\"{e}\",action=\"{a}\",le=\"{bound}\"}} {cumulative}");
+            }
+            let _ = writeln!(out, "ncpeh_request_duration_seconds_bucket{{endpoint=\"{e}\",action=\"{a}\",le=\"+Inf\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "ncpeh_request_duration_seconds_sum{{endpoint=\"{e}\",action=\"{a}\"}} {:.6}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "ncpeh_request_duration_seconds_count{{endpoint=\"{e}\",action=\"{a}\"}} {}",
+                h.count
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_histogram_is_cumulative_and_counts_every_request() {
+        let m = Metrics::default();
+        for s in [0.003, 0.004, 0.02, 0.3, 120.0] {
+            m.request("/xds/registry", "q", "Success", s);
+        }
+        m.request("/xds/registry", "q", "Fault", 0.2);
+        let text = m.render();
+        let line = |le: &str| {
+            let key = format!("ncpeh_request_duration_seconds_bucket{{endpoint=\"/xds/registry\",action=\"q\",le=\"{le}\"}} ");
+            text.lines()
+                .find_map(|l| l.strip_prefix(key.as_str()))
+                .map(str::to_string)
+        };
+        assert_eq!(line("0.005").as_deref(), Some("2"));
+        assert_eq!(line("0.025").as_deref(), Some("3"));
+        assert_eq!(
+            line("0.25").as_deref(),
+            Some("4"),
+            "outcomes share the histogram"
+        );
+        assert_eq!(line("0.5").as_deref(), Some("5"));
+        assert_eq!(
+            line("60").as_deref(),
+            Some("5"),
+            "120 s is over the last bound"
+        );
+        assert_eq!(line("+Inf").as_deref(), Some("6"));
+        assert!(text.contains(
+            "ncpeh_request_duration_seconds_count{endpoint=\"/xds/registry\",action=\"q\"} 6"
+        ));
+        assert!(text.contains("# TYPE ncpeh_request_duration_seconds histogram"));
     }
 }

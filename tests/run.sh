@@ -27,15 +27,16 @@ if [ ! -d "$NCPEH_SHARED" ]; then
   echo "NOTE: $NCPEH_SHARED is absent: schema validation and testkit-based checks will say SKIP."
 fi
 
-# Python with saxonche + lxml for the eHDSI schema/schematron checks of translated documents.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import saxonche, lxml" 2>/dev/null; then
-  echo "== creating .venv (saxonche, lxml)"
+# Python with saxonche + lxml for the eHDSI schema/schematron checks of translated documents, and
+# prometheus_client to read /metrics as Prometheus would.
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import saxonche, lxml, prometheus_client" 2>/dev/null; then
+  echo "== creating .venv (saxonche, lxml, prometheus_client)"
   if ! python3 -m venv .venv 2>/dev/null; then
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
     python3 -m venv .venv
   fi
-  .venv/bin/pip install -q --disable-pip-version-check saxonche lxml
+  .venv/bin/pip install -q --disable-pip-version-check saxonche lxml prometheus_client
 fi
 export NCPEH_PYTHON="$PWD/.venv/bin/python"
 
