@@ -25,10 +25,14 @@ pub enum DocumentCmd {
         /// The DocumentEntry's entryUUID (urn:uuid:...).
         uuid: String,
     },
+    /// Send a document to a repository as a health trust's Document Source (ITI-41 over mTLS),
+    /// with metadata from flags or a TOML template, and say what the registry answered.
+    Submit(Box<crate::source::SubmitArgs>),
 }
 
 pub fn run(cfg: &Config, cmd: DocumentCmd) -> ExitCode {
     let result = match cmd {
+        DocumentCmd::Submit(a) => return crate::source::run(cfg, *a),
         DocumentCmd::Deprecate { uuid } => in_store(cfg, &uuid, EventType::UpdateDocumentSet, "deprecate", deprecate),
         DocumentCmd::Remove { uuid } => in_store(cfg, &uuid, EventType::RemoveMetadata, "remove", remove),
     };
