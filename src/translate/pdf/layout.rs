@@ -73,30 +73,39 @@ pub struct Page {
 /// broken at spaces, and a word wider than a line broken between characters.
 pub fn wrap(fonts: &Fonts, t: Type, text: &str, width: f32) -> Vec<String> {
     let face = fonts.face(t.style);
-    let fits = |s: &str| face.width(s, t.size) <= width;
+    // Widths add up glyph by glyph, so each word and character is measured once: a long text
+    // costs time in proportion to its length.
+    let space = face.width(" ", t.size);
     let mut lines = Vec::new();
     let mut cur = String::new();
+    let mut cur_w = 0.0f32;
     for word in text.split_whitespace() {
+        let word_w = face.width(word, t.size);
         if !cur.is_empty() {
-            let joined = format!("{cur} {word}");
-            if fits(&joined) {
-                cur = joined;
+            if cur_w + space + word_w <= width {
+                cur.push(' ');
+                cur.push_str(word);
+                cur_w += space + word_w;
                 continue;
             }
             lines.push(std::mem::take(&mut cur));
+            cur_w = 0.0;
         }
-        if fits(word) {
-            cur = word.to_string();
+        if word_w <= width {
+            cur.push_str(word);
+            cur_w = word_w;
             continue;
         }
         // a word longer than the line: as many characters as fit, at least one per line
         for c in word.chars() {
-            let mut next = cur.clone();
-            next.push(c);
-            if fits(&next) || cur.is_empty() {
-                cur = next;
+            let mut buf = [0u8; 4];
+            let c_w = face.width(c.encode_utf8(&mut buf), t.size);
+            if cur.is_empty() || cur_w + c_w <= width {
+                cur.push(c);
+                cur_w += c_w;
             } else {
                 lines.push(std::mem::replace(&mut cur, c.to_string()));
+                cur_w = c_w;
             }
         }
     }
