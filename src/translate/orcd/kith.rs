@@ -11,13 +11,19 @@ use super::header::{norwegian, Facts, Ii, Org, Person};
 
 const XHTML: &str = "http://www.w3.org/1999/xhtml";
 
+/// Whether the document is a KITH message of this standard (`epikrise`, `labsvar`, ...).
+pub(super) fn is_kith(root: &Element, standard: &str) -> bool {
+    root.name == "Message"
+        && root.ns.as_deref().is_some_and(|ns| {
+            ns.strip_prefix("http://www.kith.no/xmlstds/")
+                .and_then(|rest| rest.strip_prefix(standard))
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
+}
+
 /// Whether the document is a KITH epikrise message.
 pub fn is_epikrise(root: &Element) -> bool {
-    root.name == "Message"
-        && root
-            .ns
-            .as_deref()
-            .is_some_and(|ns| ns.starts_with("http://www.kith.no/xmlstds/epikrise/"))
+    is_kith(root, "epikrise")
 }
 
 /// The facts over `base` and the PDF content of an epikrise.
@@ -45,35 +51,9 @@ pub fn read(root: &Element, base: &Facts) -> (Facts, PdfDoc) {
         f.effective = t.clone();
         f.author_time = Some(t);
     }
-    // patient
     let patient = rprt.child(&ns, "Patient");
     if let Some(p) = patient {
-        let id = txt(el(p, &["OffId"]));
-        let kind = v(el(p, &["TypeOffId"]));
-        if let Some(id) = id {
-            let root = if kind.as_deref() == Some("DNR") { DNR } else { FNR };
-            f.patient.id = Ii {
-                root: root.into(),
-                extension: Some(id),
-            };
-        }
-        if let Some(n) = txt(el(p, &["Name"])) {
-            // KITH writes "Family, Given".
-            let (family, given) = match n.split_once(',') {
-                Some((a, b)) => (a.trim().to_string(), Some(b.trim().to_string())),
-                None => (n.clone(), None),
-            };
-            f.patient.family = Some(family);
-            f.patient.given = given.or(f.patient.given.take());
-        }
-        f.patient.gender = match v(el(p, &["Sex"])).as_deref() {
-            Some("1") => Some("M".into()),
-            Some("2") => Some("F".into()),
-            _ => f.patient.gender.take(),
-        };
-        if let Some(b) = v(el(p, &["DateOfBirth"])).and_then(|b| ts(&b)) {
-            f.patient.birth = Some(b);
-        }
+        read_patient(p, &ns, &mut f);
     }
     // the hospital that wrote it, and the physician responsible
     let inst = rprt.path(&ns, &["ServProvider", "HCP", "Inst"]);
@@ -104,6 +84,39 @@ pub fn read(root: &Element, base: &Facts) -> (Facts, PdfDoc) {
     }
     let doc = content(rprt, &ns, &title, &f, responsible, inst);
     (f, doc)
+}
+
+/// A KITH `Patient`: fødselsnummer or D-number, "Family, Given", sex and birth date.
+pub(super) fn read_patient(p: &Element, ns: &str, f: &mut Facts) {
+    let txt = |name: &str| {
+        p.child(ns, name)
+            .map(|e| e.deep_text().trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
+    let v = |name: &str| p.child(ns, name).and_then(|e| e.attr("V")).map(str::to_string);
+    if let Some(id) = txt("OffId") {
+        let root = if v("TypeOffId").as_deref() == Some("DNR") { DNR } else { FNR };
+        f.patient.id = Ii {
+            root: root.into(),
+            extension: Some(id),
+        };
+    }
+    if let Some(n) = txt("Name") {
+        let (family, given) = match n.split_once(',') {
+            Some((a, b)) => (a.trim().to_string(), Some(b.trim().to_string())),
+            None => (n.clone(), None),
+        };
+        f.patient.family = Some(family);
+        f.patient.given = given.or(f.patient.given.take());
+    }
+    f.patient.gender = match v("Sex").as_deref() {
+        Some("1") => Some("M".into()),
+        Some("2") => Some("F".into()),
+        _ => f.patient.gender.take(),
+    };
+    if let Some(b) = v("DateOfBirth").and_then(|b| ts(&b)) {
+        f.patient.birth = Some(b);
+    }
 }
 
 /// HCProf `<Name>` is one string ("Overlege Rita Lin"): its last word is taken as the family

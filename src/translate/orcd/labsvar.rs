@@ -4,20 +4,16 @@
 //! flag, sample and time taken. The OrCD laboratory template carries the original only, so the
 //! coded results travel in the PDF with their codes.
 
-use crate::ids::oid::{DNR, FNR, HER};
+use crate::ids::oid::HER;
 use crate::translate::pdf::{Block, PdfDoc};
 use crate::xml::Element;
 
 use super::header::{Facts, Ii, Org};
-use super::kith::{hcprof, pdf_doc, shown, ts};
+use super::kith::{hcprof, is_kith, pdf_doc, read_patient, shown, ts};
 
 /// Whether the document is a KITH laboratory report.
 pub fn is_svarrapport(root: &Element) -> bool {
-    root.name == "Message"
-        && root
-            .ns
-            .as_deref()
-            .is_some_and(|ns| ns.starts_with("http://www.kith.no/xmlstds/labsvar/"))
+    is_kith(root, "labsvar")
 }
 
 /// The facts over `base` and the PDF content of a svarrapport.
@@ -48,30 +44,7 @@ pub fn read(root: &Element, base: &Facts) -> (Facts, PdfDoc) {
     }
     let patient = rep.child(&ns, "Patient");
     if let Some(p) = patient {
-        if let Some(id) = txt(p.child(&ns, "OffId")) {
-            let kind = attr(p.child(&ns, "TypeOffId"), "V");
-            f.patient.id = Ii {
-                root: if kind.as_deref() == Some("DNR") { DNR } else { FNR }.into(),
-                extension: Some(id),
-            };
-        }
-        if let Some(n) = txt(p.child(&ns, "Name")) {
-            // KITH writes "Family, Given".
-            if let Some((family, given)) = n.split_once(',') {
-                f.patient.family = Some(family.trim().to_string());
-                f.patient.given = Some(given.trim().to_string());
-            } else {
-                f.patient.family = Some(n);
-            }
-        }
-        f.patient.gender = match attr(p.child(&ns, "Sex"), "V").as_deref() {
-            Some("1") => Some("M".into()),
-            Some("2") => Some("F".into()),
-            _ => f.patient.gender.take(),
-        };
-        if let Some(b) = attr(p.child(&ns, "DateOfBirth"), "V").and_then(|b| ts(&b)) {
-            f.patient.birth = Some(b);
-        }
+        read_patient(p, &ns, &mut f);
         // the care the report is about: when the samples were taken
         let mut taken: Vec<String> = p
             .children_named(&ns, "AnalysedSubject")
