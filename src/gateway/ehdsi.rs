@@ -199,15 +199,26 @@ impl Ehdsi<'_> {
             .iter()
             .filter_map(|(p, _)| p.prescription_id.clone())
             .collect();
-        // A Patient Summary names no prescriptions: no read for it.
+        // A Patient Summary names no prescriptions: no read for it. When the dispensations
+        // cannot be read, no eP is offered: offering a dispensed one as open invites a second
+        // dispensing abroad.
         let closed = if ids.is_empty() {
             Default::default()
         } else {
             let store = self.repository.registry.store.clone();
-            store
+            match store
                 .read(move |conn| dispensations::dispensed(conn, &ids).map_err(StoreError::from))
                 .await
-                .unwrap_or_default()
+            {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::error!(error = %e, "reading dispensations failed");
+                    return (
+                        Vec::new(),
+                        vec![XdsError::registry("internal storage error")],
+                    );
+                }
+            }
         };
         let mut to_store = Vec::new();
         for (mut p, src) in facts {
