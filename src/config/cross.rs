@@ -33,7 +33,10 @@ fn peers(cfg: &Config, problems: &mut Problems) {
         if let Some(j) = cfg.peers.iter().position(named).filter(|j| *j < i) {
             problems.push(
                 format!("peers[{i}].name"),
-                format!("{} is already peers[{j}]", p.name.as_deref().unwrap_or_default()),
+                format!(
+                    "{} is already peers[{j}]",
+                    p.name.as_deref().unwrap_or_default()
+                ),
             );
         }
     }

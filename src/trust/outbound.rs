@@ -76,7 +76,9 @@ impl Outbound {
 }
 
 /// What a reader (anyone but a pharmacist) may do abroad.
-const READ_PERMISSIONS: &[&str] = &["PRD-003", "PRD-004", "PRD-005", "PRD-006", "PRD-010", "PRD-016"];
+const READ_PERMISSIONS: &[&str] = &[
+    "PRD-003", "PRD-004", "PRD-005", "PRD-006", "PRD-010", "PRD-016",
+];
 
 /// The eHDSI professional a national user is abroad. National assertions carry no eHDSI
 /// permissions, so they follow the role: a pharmacist dispenses, anyone else reads.

@@ -136,7 +136,13 @@ fn names(peers: &[PeerConfig]) -> Vec<String> {
                 return n.clone();
             }
             match &p.country {
-                Some(c) if peers.iter().filter(|q| q.country.as_ref() == Some(c)).count() == 1 => {
+                Some(c)
+                    if peers
+                        .iter()
+                        .filter(|q| q.country.as_ref() == Some(c))
+                        .count()
+                        == 1 =>
+                {
                     c.clone()
                 }
                 _ => p.home_community_id.clone(),

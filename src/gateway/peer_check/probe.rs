@@ -177,7 +177,9 @@ fn cert_info(
     if days_left < 0 {
         problems.push(format!("certificate expired on {not_after}"));
     } else if days_left < WARN_DAYS {
-        warnings.push(format!("certificate expires in {days_left} days ({not_after})"));
+        warnings.push(format!(
+            "certificate expires in {days_left} days ({not_after})"
+        ));
     }
     Some(CertInfo {
         subject: id.subject,

@@ -32,7 +32,9 @@ fn row(peer: &PeerReport, e: &EndpointReport) -> [String; 9] {
             .map_or("-".into(), |c| c.days_left.to_string()),
         flag(e.wsdl_ok),
         flag(e.query.as_ref().map(|q| q.ok)),
-        e.query.as_ref().map_or("-".into(), |q| q.rtt_ms.to_string()),
+        e.query
+            .as_ref()
+            .map_or("-".into(), |q| q.rtt_ms.to_string()),
         if notes.is_empty() {
             "-".into()
         } else {
