@@ -60,6 +60,11 @@ enum Cmd {
         #[command(subcommand)]
         cmd: ncpeh::audit::cli::AuditCmd,
     },
+    /// The configured peer communities: check that each is reachable.
+    Peers {
+        #[command(subcommand)]
+        cmd: ncpeh::gateway::peer_check::PeersCmd,
+    },
     /// XUA SAML assertions: check one offline, or issue test assertions.
     Xua {
         #[command(subcommand)]
@@ -235,6 +240,7 @@ fn main() -> ExitCode {
         Cmd::Document { cmd } => return ncpeh::registry::operator::run(&cfg, cmd),
         Cmd::Bench { cmd } => return ncpeh::bench::run(&cfg, cmd),
         Cmd::Xua { cmd } => return ncpeh::trust::cli::run(&cfg, cmd),
+        Cmd::Peers { cmd } => return ncpeh::gateway::peer_check::run(&cfg, cmd),
         Cmd::Migrate => ncpeh::node::open_store(&cfg)
             .map(|s| {
                 let n = s.migrate().unwrap_or(0);

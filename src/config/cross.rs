@@ -29,6 +29,16 @@ fn peers(cfg: &Config, problems: &mut Problems) {
                 format!("{} is already peers[{j}]", p.home_community_id),
             );
         }
+        let named = |q: &crate::config::PeerConfig| q.name.is_some() && q.name == p.name;
+        if let Some(j) = cfg.peers.iter().position(named).filter(|j| *j < i) {
+            problems.push(
+                format!("peers[{i}].name"),
+                format!(
+                    "{} is already peers[{j}]",
+                    p.name.as_deref().unwrap_or_default()
+                ),
+            );
+        }
     }
 }
 

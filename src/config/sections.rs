@@ -214,6 +214,9 @@ section! {
     /// One peer community (`[[peers]]`). Outbound calls use the node's own certificate ([tls]
     /// cert/key) and trust the [tls] CA; `expected_subject` pins the peer's server certificate.
     pub struct PeerConfig {
+        /// What operators call it (`ncpeh peers check --peer NAME`); default: its country when
+        /// no other peer has that country, else its homeCommunityId.
+        name: Option<String> = None, check = opt(non_empty);
         home_community_id: String = String::new(), check = urn_oid;
         country: Option<String> = None;
         xca_url: Option<String> = None, check = opt(https_url);

@@ -267,6 +267,17 @@ fn peers_are_checked() {
             "peers[2]: needs a country (to call in) or at least one of xca_url, xcpd_url, xdr_url",
         ]
     );
+    // A name is what `peers check --peer` finds a peer by: one peer each, and never blank.
+    let named = "[[peers]]\nname = \"se\"\nhome_community_id = \"urn:oid:1.1\"\ncountry = \"SE\"\n\
+                 [[peers]]\nname = \"se\"\nhome_community_id = \"urn:oid:1.2\"\ncountry = \"SE\"\n\
+                 [[peers]]\nname = \" \"\nhome_community_id = \"urn:oid:1.3\"\ncountry = \"DK\"\n";
+    assert_eq!(
+        problems(named, &[]),
+        [
+            "peers[2].name: must not be empty",
+            "peers[1].name: se is already peers[0]",
+        ]
+    );
     let p = problems(
         "[repository]\nregistry_url = \"http://reg/xds/registry\"\n",
         &[],

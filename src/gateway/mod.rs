@@ -5,10 +5,12 @@
 //! - `xcpd_responding` / `xcpd_initiating`: ITI-55, with the matching rules in `xcpd`;
 //! - `xdr`: the eDispensation recipient (ITI-41).
 //!
-//! `peers` holds the configured communities and the bounded outbound call.
+//! `peers` holds the configured communities and the bounded outbound call; `peer_check` is the
+//! operator's `ncpeh peers check` over them.
 
 pub mod ehdsi;
 mod orcd_sources;
+pub mod peer_check;
 pub mod peers;
 pub mod xca_initiating;
 pub mod xca_responding;

@@ -1,7 +1,9 @@
 //! HL7 version 3 wire types for the patient discovery messages of ITI-55 (XCPD):
-//! PRPA_IN201305UV02 (query) in, PRPA_IN201306UV02 (response) out. No matching rules live here.
+//! PRPA_IN201305UV02 (query) in, PRPA_IN201306UV02 (response) out, and the query out for the
+//! operator's peer check (`request`). No matching rules live here.
 
 pub mod parse;
+pub mod request;
 pub mod write;
 
 pub use parse::{parse_query, MessageHeader, NotAQuery, PatientQuery, PersonName, QueryError};

@@ -243,7 +243,7 @@ fn write_subject(o: &mut String, p: &FoundPatient, home_community_oid: &str) {
 }
 
 /// An II element; an unknown identifier is written with nullFlavor="UNK".
-fn ii(tag: &str, id: Option<&Ii>) -> String {
+pub(super) fn ii(tag: &str, id: Option<&Ii>) -> String {
     match id {
         Some(Ii { root, extension }) => {
             let ext = extension

@@ -33,6 +33,17 @@ pub enum ClientError {
     Response(String),
 }
 
+type TlsStream = tokio_rustls::client::TlsStream<TcpStream>;
+
+/// What `HttpsClient::handshake` saw.
+#[derive(Debug)]
+pub struct Handshake {
+    /// The server's certificates, its own first.
+    pub chain: Vec<rustls_pki_types::CertificateDer<'static>>,
+    /// Why the pinned subject does not match, when it does not.
+    pub subject_mismatch: Option<String>,
+}
+
 #[derive(Debug)]
 pub struct HttpReply {
     pub status: u16,
@@ -91,15 +102,7 @@ impl HttpsClient {
         body: Vec<Bytes>,
     ) -> Result<HttpReply, ClientError> {
         let exchange = async move {
-            let uri: Uri = url.parse().map_err(|_| ClientError::Url(url.to_string()))?;
-            if uri.scheme_str() != Some("https") {
-                return Err(ClientError::Url(format!("{url} (only https is allowed)")));
-            }
-            let host = uri
-                .host()
-                .ok_or_else(|| ClientError::Url(url.to_string()))?
-                .to_string();
-            let port = uri.port_u16().unwrap_or(443);
+            let (uri, host, port) = https_target(url)?;
             let authority = format!("{host}:{port}");
             let (mut sender, reused) = match self.pooled(&authority) {
                 Some(s) => (s, true),
@@ -177,7 +180,9 @@ impl HttpsClient {
         None
     }
 
-    async fn connect(&self, host: &str, port: u16) -> Result<SendRequest<Chunks>, ClientError> {
+    /// TCP, then the TLS handshake; the server's chain is checked against the trust anchors
+    /// but not yet against the expected subject.
+    async fn tls_connect(&self, host: &str, port: u16) -> Result<TlsStream, ClientError> {
         let addr = format!("{host}:{port}");
         let tcp = TcpStream::connect(&addr)
             .await
@@ -185,26 +190,32 @@ impl HttpsClient {
         let _ = tcp.set_nodelay(true);
         let name = ServerName::try_from(host.to_string())
             .map_err(|e| ClientError::Url(format!("{host}: {e}")))?;
-        let tls = self
-            .connector
+        self.connector
             .connect(name, tcp)
             .await
-            .map_err(|e| ClientError::Tls(addr.clone(), e.to_string()))?;
-        if let Some(want) = &self.expected_subject {
-            let got = tls
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(|c| c.first())
-                .and_then(|c| crate::pki::PeerIdentity::from_der(c).ok())
-                .map(|p| p.subject)
-                .unwrap_or_default();
-            if &got != want {
-                return Err(ClientError::Tls(
-                    addr,
-                    format!("server certificate subject '{got}' is not the expected '{want}'"),
-                ));
-            }
+            .map_err(|e| ClientError::Tls(addr, e.to_string()))
+    }
+
+    /// The pinned subject, when one is set and the server's leaf differs from it.
+    fn subject_mismatch(&self, tls: &TlsStream) -> Option<String> {
+        let want = self.expected_subject.as_ref()?;
+        let got = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|c| crate::pki::PeerIdentity::from_der(c).ok())
+            .map(|p| p.subject)
+            .unwrap_or_default();
+        (&got != want)
+            .then(|| format!("server certificate subject '{got}' is not the expected '{want}'"))
+    }
+
+    async fn connect(&self, host: &str, port: u16) -> Result<SendRequest<Chunks>, ClientError> {
+        let addr = format!("{host}:{port}");
+        let tls = self.tls_connect(host, port).await?;
+        if let Some(why) = self.subject_mismatch(&tls) {
+            return Err(ClientError::Tls(addr, why));
         }
         let (sender, conn) = http1::handshake(TokioIo::new(tls))
             .await
@@ -213,6 +224,26 @@ impl HttpsClient {
             let _ = conn.await;
         });
         Ok(sender)
+    }
+
+    /// A TLS handshake with the server of `url` alone, within the client's timeout, for an
+    /// operator's check: the chain the server presented (leaf first) and, when a subject is
+    /// pinned and differs, why it would be refused.
+    pub async fn handshake(&self, url: &str) -> Result<Handshake, ClientError> {
+        let (_, host, port) = https_target(url)?;
+        let tls = tokio::time::timeout(self.timeout, self.tls_connect(&host, port))
+            .await
+            .map_err(|_| ClientError::Timeout(self.timeout))??;
+        let chain = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .map(|c| c.iter().map(|d| d.clone().into_owned()).collect())
+            .unwrap_or_default();
+        Ok(Handshake {
+            chain,
+            subject_mismatch: self.subject_mismatch(&tls),
+        })
     }
 
     /// Posts a SOAP 1.2 envelope and decodes the answer (plain or MTOM).
@@ -234,6 +265,20 @@ impl HttpsClient {
             .await
             .map_err(|e| ClientError::Response(format!("decoding the answer failed: {e}")))?
     }
+}
+
+/// The URI, host and port of an https URL; any other scheme is refused.
+fn https_target(url: &str) -> Result<(Uri, String, u16), ClientError> {
+    let uri: Uri = url.parse().map_err(|_| ClientError::Url(url.to_string()))?;
+    if uri.scheme_str() != Some("https") {
+        return Err(ClientError::Url(format!("{url} (only https is allowed)")));
+    }
+    let host = uri
+        .host()
+        .ok_or_else(|| ClientError::Url(url.to_string()))?
+        .to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    Ok((uri, host, port))
 }
 
 pub fn decode_soap_reply(reply: HttpReply) -> Result<SoapResponse, ClientError> {

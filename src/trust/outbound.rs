@@ -51,7 +51,34 @@ impl Outbound {
             }
         }
     }
+
+    /// The wsse:Security header for an operator's harmless check call (`ncpeh peers check`),
+    /// None when the node does not issue. The assertion names the check, not a person, so that
+    /// the peer's audit trail shows what asked; `organization_id` is this node's community.
+    pub fn check_security(&self, organization_id: &str, patient: Option<&str>) -> Option<Arc<str>> {
+        let seal = self.seal.as_ref()?;
+        let who = Professional {
+            subject: "ncpeh peers check".into(),
+            organization: "ncpeh peers check".into(),
+            organization_id: organization_id.into(),
+            purpose: xspa::TREATMENT.into(),
+            permissions: READ_PERMISSIONS.iter().map(|p| p.to_string()).collect(),
+            ..Professional::default()
+        };
+        match ehdsi_security(seal, &who, patient, None, time::OffsetDateTime::now_utc()) {
+            Ok(xml) => Some(Arc::from(xml)),
+            Err(e) => {
+                tracing::error!(error = %e, "could not issue assertions for a peer check");
+                None
+            }
+        }
+    }
 }
+
+/// What a reader (anyone but a pharmacist) may do abroad.
+const READ_PERMISSIONS: &[&str] = &[
+    "PRD-003", "PRD-004", "PRD-005", "PRD-006", "PRD-010", "PRD-016",
+];
 
 /// The eHDSI professional a national user is abroad. National assertions carry no eHDSI
 /// permissions, so they follow the role: a pharmacist dispenses, anyone else reads.
@@ -60,7 +87,7 @@ fn professional(user: &User) -> Professional {
     let permissions: &[&str] = if pharmacist {
         &["PRD-004", "PRD-006", "PRD-010", "PPD-046"]
     } else {
-        &["PRD-003", "PRD-004", "PRD-005", "PRD-006", "PRD-010", "PRD-016"]
+        READ_PERMISSIONS
     };
     Professional {
         subject: user.subject_id.clone(),
