@@ -154,10 +154,7 @@ impl Ehdsi<'_> {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(error = %e, "eHDSI source lookup failed");
-                return (
-                    Vec::new(),
-                    vec![XdsError::registry("internal storage error")],
-                );
+                return storage_failed();
             }
         };
         // Translation is CPU work: keep it off the async workers.
@@ -213,10 +210,7 @@ impl Ehdsi<'_> {
                 Ok(c) => c,
                 Err(e) => {
                     tracing::error!(error = %e, "reading dispensations failed");
-                    return (
-                        Vec::new(),
-                        vec![XdsError::registry("internal storage error")],
-                    );
+                    return storage_failed();
                 }
             }
         };
@@ -248,10 +242,7 @@ impl Ehdsi<'_> {
         }
         if let Err(f) = self.repository.store_pivots(to_store).await {
             tracing::error!(error = %f, "storing eHDSI pivot documents failed");
-            return (
-                Vec::new(),
-                vec![XdsError::registry("internal storage error")],
-            );
+            return storage_failed();
         }
         (pivots, errors)
     }
@@ -601,4 +592,9 @@ fn source_rows(
         });
     }
     Ok(out)
+}
+
+/// What a query answers when the node's own storage fails it.
+fn storage_failed() -> (Vec<Pivot>, Vec<XdsError>) {
+    (Vec::new(), vec![XdsError::registry("internal storage error")])
 }
