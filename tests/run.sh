@@ -42,6 +42,9 @@ export NCPEH_PYTHON="$PWD/.venv/bin/python"
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
+# cargo fmt does not reach the modules lib.rs declares through its node_modules! macro.
+echo "== rustfmt --check on every tracked .rs file"
+git ls-files -z '*.rs' | xargs -0 rustfmt --check --edition 2021
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== the wire and network layer builds without the node (the conformance runner links only it)"

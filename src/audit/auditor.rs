@@ -1,12 +1,12 @@
 //! What the SOAP services and the trust policy use to audit: events filled in from the call
 //! (peer, XUA user, action, message id), written in the caller's transaction or right after.
 
+use super::writer::GroupWriter;
 use super::{AuditEvent, EventType, Outcome, Peer, User};
 use crate::ebxml::response::RegistryError;
 use crate::ebxml::ResponseStatus;
 use crate::pki::PeerIdentity;
 use crate::soap::{Principal, SoapCall, SoapRequest};
-use super::writer::GroupWriter;
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -33,7 +33,12 @@ impl Auditor {
     }
 
     /// An event for a request that never reached a service (a refusal).
-    pub fn request_event(&self, event: EventType, endpoint: &str, request: &SoapRequest) -> AuditEvent {
+    pub fn request_event(
+        &self,
+        event: EventType,
+        endpoint: &str,
+        request: &SoapRequest,
+    ) -> AuditEvent {
         let mut ev = AuditEvent::new(event, &self.source_id, endpoint, &request.action);
         ev.message_id = request.message_id.clone();
         ev

@@ -11,8 +11,8 @@ pub mod cli;
 mod codes;
 pub mod forwarder;
 mod record;
-mod service;
 mod render;
+mod service;
 pub mod store;
 mod syslog;
 mod writer;
@@ -143,7 +143,10 @@ impl EventType {
     }
 
     pub fn from_name(name: &str) -> Option<EventType> {
-        EVENT_NAMES.iter().find(|(_, n)| *n == name).map(|(e, _)| *e)
+        EVENT_NAMES
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(e, _)| *e)
     }
 
     /// Refusals are audited before anything of the request is processed.
@@ -211,7 +214,11 @@ impl AuditEvent {
     /// SOAP must come from the same source.
     pub fn submitter(&self) -> String {
         let subject = self.peer.as_ref().map(|p| p.subject.as_str()).unwrap_or("");
-        match self.user.as_ref().and_then(|u| u.organisation_id.as_deref()) {
+        match self
+            .user
+            .as_ref()
+            .and_then(|u| u.organisation_id.as_deref())
+        {
             Some(org) => format!("{subject} | org {org}"),
             None => subject.to_string(),
         }

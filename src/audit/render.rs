@@ -105,7 +105,10 @@ impl Participant<'_> {
         if let Some(n) = self.name {
             attrs.push(("UserName", n));
         }
-        attrs.push(("UserIsRequestor", if self.requestor { "true" } else { "false" }));
+        attrs.push((
+            "UserIsRequestor",
+            if self.requestor { "true" } else { "false" },
+        ));
         if let Some(a) = &self.address {
             // 2: an IP address, 1: a machine name.
             let kind = if a.parse::<std::net::IpAddr>().is_ok() {
@@ -272,9 +275,18 @@ fn object(
             ("ParticipantObjectTypeCodeRole", role),
         ],
     );
-    coded_text(w, "ParticipantObjectIDTypeCode", id_type.0, id_type.1, id_type.2);
+    coded_text(
+        w,
+        "ParticipantObjectIDTypeCode",
+        id_type.0,
+        id_type.1,
+        id_type.2,
+    );
     for (t, v) in details {
-        w.empty("ParticipantObjectDetail", &[("type", t), ("value", &b64(v))]);
+        w.empty(
+            "ParticipantObjectDetail",
+            &[("type", t), ("value", &b64(v))],
+        );
     }
     w.close("ParticipantObjectIdentification");
 }

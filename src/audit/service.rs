@@ -62,13 +62,17 @@ fn describe(ev: &mut AuditEvent, call: &SoapCall) {
     let body = call.body();
     match ev.event {
         EventType::RegistryStoredQuery | EventType::CrossGatewayQuery(_) => {
-            let Ok(q) = parse_adhoc_query(body) else { return };
+            let Ok(q) = parse_adhoc_query(body) else {
+                return;
+            };
             ev.query_id = Some(q.query_id.clone());
             ev.home_community_ids.extend(q.home.clone());
             for s in &q.params {
                 let values = s.values.iter().flat_map(|v| slot_values(v));
                 match s.name.as_str() {
-                    n if n.ends_with("PatientId") || n == "$patientId" => ev.patient_ids.extend(values),
+                    n if n.ends_with("PatientId") || n == "$patientId" => {
+                        ev.patient_ids.extend(values)
+                    }
                     "$XDSDocumentEntryClassCode" => {
                         ev.class_code = values
                             .map(|c| c.split("^^").next().unwrap_or_default().to_string())
@@ -80,7 +84,9 @@ fn describe(ev: &mut AuditEvent, call: &SoapCall) {
             }
         }
         EventType::RetrieveDocumentSet | EventType::CrossGatewayRetrieve(_) => {
-            let Ok(reqs) = parse_retrieve_request(body) else { return };
+            let Ok(reqs) = parse_retrieve_request(body) else {
+                return;
+            };
             for r in reqs {
                 ev.document_ids.push(r.document_uid);
                 ev.home_community_ids.extend(r.home);
@@ -90,7 +96,11 @@ fn describe(ev: &mut AuditEvent, call: &SoapCall) {
             let Ok(q) = parse_query(body) else { return };
             if let Ok(query) = q.query {
                 ev.patient_ids.extend(query.ids.iter().map(|i| {
-                    format!("{}^^^&{}&ISO", i.extension.as_deref().unwrap_or_default(), i.root)
+                    format!(
+                        "{}^^^&{}&ISO",
+                        i.extension.as_deref().unwrap_or_default(),
+                        i.root
+                    )
                 }));
             }
         }

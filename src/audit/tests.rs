@@ -56,24 +56,108 @@ fn every_event_renders_well_formed_with_its_codes() {
     use Direction::*;
     use EventType::*;
     let cases = [
-        (RegistryStoredQuery, "/xds/registry", "110112", "ITI-18", None),
-        (ProvideAndRegister, "/xds/repository", "110107", "ITI-41", None),
-        (RegisterDocumentSet, "/xds/registry", "110107", "ITI-42", None),
-        (RetrieveDocumentSet, "/xds/repository", "110106", "ITI-43", None),
+        (
+            RegistryStoredQuery,
+            "/xds/registry",
+            "110112",
+            "ITI-18",
+            None,
+        ),
+        (
+            ProvideAndRegister,
+            "/xds/repository",
+            "110107",
+            "ITI-41",
+            None,
+        ),
+        (
+            RegisterDocumentSet,
+            "/xds/registry",
+            "110107",
+            "ITI-42",
+            None,
+        ),
+        (
+            RetrieveDocumentSet,
+            "/xds/repository",
+            "110106",
+            "ITI-43",
+            None,
+        ),
         (RemoveMetadata, "/xds/registry", "110110", "ITI-62", None),
         (RemoveDocuments, "/xds/repository", "110110", "ITI-86", None),
-        (CrossGatewayQuery(Responding), "/xca", "110112", "ITI-38", Some("EHDSI-21")),
-        (CrossGatewayQuery(Initiating), "/xca/initiating", "110112", "ITI-38", Some("EHDSI-21")),
-        (CrossGatewayRetrieve(Responding), "/xca", "110106", "ITI-39", Some("EHDSI-22")),
-        (CrossGatewayRetrieve(Initiating), "/xca/initiating", "110107", "ITI-39", Some("EHDSI-22")),
-        (PatientDiscovery(Responding), "/xcpd", "110112", "ITI-55", Some("EHDSI-11")),
-        (PatientDiscovery(Initiating), "/xcpd/initiating", "110112", "ITI-55", Some("EHDSI-11")),
-        (DispensationReceived, "/xdr", "110107", "ITI-41", Some("EHDSI-41")),
-        (DispensationDiscarded, "/xdr", "110107", "ITI-41", Some("EHDSI-42")),
+        (
+            CrossGatewayQuery(Responding),
+            "/xca",
+            "110112",
+            "ITI-38",
+            Some("EHDSI-21"),
+        ),
+        (
+            CrossGatewayQuery(Initiating),
+            "/xca/initiating",
+            "110112",
+            "ITI-38",
+            Some("EHDSI-21"),
+        ),
+        (
+            CrossGatewayRetrieve(Responding),
+            "/xca",
+            "110106",
+            "ITI-39",
+            Some("EHDSI-22"),
+        ),
+        (
+            CrossGatewayRetrieve(Initiating),
+            "/xca/initiating",
+            "110107",
+            "ITI-39",
+            Some("EHDSI-22"),
+        ),
+        (
+            PatientDiscovery(Responding),
+            "/xcpd",
+            "110112",
+            "ITI-55",
+            Some("EHDSI-11"),
+        ),
+        (
+            PatientDiscovery(Initiating),
+            "/xcpd/initiating",
+            "110112",
+            "ITI-55",
+            Some("EHDSI-11"),
+        ),
+        (
+            DispensationReceived,
+            "/xdr",
+            "110107",
+            "ITI-41",
+            Some("EHDSI-41"),
+        ),
+        (
+            DispensationDiscarded,
+            "/xdr",
+            "110107",
+            "ITI-41",
+            Some("EHDSI-42"),
+        ),
         (EncounterReportReceived, "/xdr", "110107", "ITI-41", None),
-        (AuthenticationFailure, "/xds/registry", "110114", "110122", None),
+        (
+            AuthenticationFailure,
+            "/xds/registry",
+            "110114",
+            "110122",
+            None,
+        ),
         (AccessDenied, "/xds/repository", "110113", "110132", None),
-        (AuthenticationFailure, "/xca", "110114", "110122", Some("EHDSI-91")),
+        (
+            AuthenticationFailure,
+            "/xca",
+            "110114",
+            "110122",
+            Some("EHDSI-91"),
+        ),
         (AccessDenied, "/xcpd", "110113", "110132", Some("EHDSI-91")),
     ];
     for (e, path, event_id, type_code, ehdsi) in cases {
@@ -118,11 +202,23 @@ fn every_event_renders_well_formed_with_its_codes() {
 fn the_ehdsi_service_follows_the_document_class() {
     let mut ev = event(EventType::CrossGatewayQuery(Direction::Responding), "/xca");
     ev.class_code = Some(crate::ids::ehdsi::EP_CLASS.into());
-    assert!(has(&codes_of(&xml(&ev), "EventTypeCode"), "EHDSI-31", "IHE Transactions"));
+    assert!(has(
+        &codes_of(&xml(&ev), "EventTypeCode"),
+        "EHDSI-31",
+        "IHE Transactions"
+    ));
     ev.event = EventType::CrossGatewayRetrieve(Direction::Responding);
-    assert!(has(&codes_of(&xml(&ev), "EventTypeCode"), "EHDSI-32", "IHE Transactions"));
+    assert!(has(
+        &codes_of(&xml(&ev), "EventTypeCode"),
+        "EHDSI-32",
+        "IHE Transactions"
+    ));
     ev.class_code = Some("34105-7".into());
-    assert!(has(&codes_of(&xml(&ev), "EventTypeCode"), "EHDSI-62", "IHE Transactions"));
+    assert!(has(
+        &codes_of(&xml(&ev), "EventTypeCode"),
+        "EHDSI-62",
+        "IHE Transactions"
+    ));
 }
 
 #[test]
@@ -146,8 +242,10 @@ fn a_query_names_its_stored_query_documents_and_communities() {
         &base64::engine::general_purpose::STANDARD,
         "urn:oid:2.16.578.1.12.4.5.10.1",
     );
-    assert!(query.elements().any(|d| d.attr("type") == Some("ihe:homeCommunityID")
-        && d.attr("value") == Some(home.as_str())));
+    assert!(query
+        .elements()
+        .any(|d| d.attr("type") == Some("ihe:homeCommunityID")
+            && d.attr("value") == Some(home.as_str())));
     let docs = objects
         .iter()
         .filter(|o| o.attr("ParticipantObjectTypeCodeRole") == Some("3"))
@@ -158,7 +256,9 @@ fn a_query_names_its_stored_query_documents_and_communities() {
     assert_eq!(event_id.attr("EventOutcomeIndicator"), Some("0"));
     let purpose = codes_of(&root, "PurposeOfUse");
     assert_eq!(purpose.first().map(|p| p.0.as_str()), Some("TREATMENT"));
-    let source = root.child_local("AuditSourceIdentification").expect("source");
+    let source = root
+        .child_local("AuditSourceIdentification")
+        .expect("source");
     assert_eq!(source.attr("AuditSourceID"), Some("NO-1"));
 }
 
@@ -173,7 +273,11 @@ fn a_refusal_carries_its_outcome_and_reason_and_no_names() {
     assert_eq!(id.attr("EventOutcomeIndicator"), Some("8"));
     let desc = id.child_local("EventOutcomeDescription").expect("reason");
     assert_eq!(desc.text(), "assertion signature <invalid> & refused");
-    assert!(has(&codes_of(&root, "ParticipantObjectIDTypeCode"), "9", "eHealth DSI Security"));
+    assert!(has(
+        &codes_of(&root, "ParticipantObjectIDTypeCode"),
+        "9",
+        "eHealth DSI Security"
+    ));
     // The model has no patient name; the patient appears by id only.
     assert!(!text.contains("Kari") && text.contains("12345678901"));
     let peer = root
@@ -247,9 +351,7 @@ fn the_stored_chain_verifies_and_names_the_first_break() {
     for i in 0..5 {
         let mut ev = event(EventType::RegistryStoredQuery, "/xds/registry");
         ev.document_ids = vec![format!("1.2.3.{i}")];
-        store
-            .blocking_write(|c| append(c, &ev))
-            .expect("append");
+        store.blocking_write(|c| append(c, &ev)).expect("append");
     }
     let v = store.blocking_write(verify).expect("verify");
     assert_eq!((v.records, v.broken), (5, None));

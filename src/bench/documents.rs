@@ -27,10 +27,26 @@ pub const PDF: Kind = Kind {
 };
 
 /// An ITI-41 request registering `doc` as `uid` for `pid`: (Content-Type, body chunks).
-pub fn provide(url: &str, pid: &str, seed: u64, repo: &str, uid: &str, doc: &Bytes, kind: &Kind) -> (String, Vec<Bytes>) {
+pub fn provide(
+    url: &str,
+    pid: &str,
+    seed: u64,
+    repo: &str,
+    uid: &str,
+    doc: &Bytes,
+    kind: &Kind,
+) -> (String, Vec<Bytes>) {
     let meta = submission(pid, 1, seed, repo, |_| uid.to_string())
-        .replacen(&format!("mimeType=\"{}\"", PDF.mime), &format!("mimeType=\"{}\"", kind.mime), 1)
-        .replacen(&format!("nodeRepresentation=\"{}\"", PDF.format), &format!("nodeRepresentation=\"{}\"", kind.format), 1);
+        .replacen(
+            &format!("mimeType=\"{}\"", PDF.mime),
+            &format!("mimeType=\"{}\"", kind.mime),
+            1,
+        )
+        .replacen(
+            &format!("nodeRepresentation=\"{}\"", PDF.format),
+            &format!("nodeRepresentation=\"{}\"", kind.format),
+            1,
+        );
     let meta = set_slot(&meta, "hash", &hex::encode(Sha1::digest(doc)));
     let meta = set_slot(&meta, "size", &doc.len().to_string());
     let cid = mtom::content_id(0);
@@ -78,12 +94,22 @@ mod tests {
     fn the_metadata_carries_the_hash_and_size_of_the_bytes_sent() {
         let doc = document(1000);
         assert_eq!(doc.len(), 1000);
-        let (ct, chunks) = provide("https://n/xds/repository", "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO", 7, "1.2.3", "2.25.9", &doc, &PDF);
+        let (ct, chunks) = provide(
+            "https://n/xds/repository",
+            "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO",
+            7,
+            "1.2.3",
+            "2.25.9",
+            &doc,
+            &PDF,
+        );
         assert!(ct.starts_with("multipart/related;"), "{ct}");
         let all: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
         let text = String::from_utf8_lossy(&all);
         let sha = hex::encode(Sha1::digest(&doc));
-        assert!(text.contains(&format!("<rim:Slot name=\"hash\"><rim:ValueList><rim:Value>{sha}</rim:Value>")));
+        assert!(text.contains(&format!(
+            "<rim:Slot name=\"hash\"><rim:ValueList><rim:Value>{sha}</rim:Value>"
+        )));
         assert!(text.contains("<rim:Slot name=\"size\"><rim:ValueList><rim:Value>1000</rim:Value>"));
         assert!(text.contains("2.25.9"));
         assert_eq!(set_slot("<x/>", "hash", "1"), "<x/>");
@@ -91,10 +117,21 @@ mod tests {
             mime: "application/fhir+json",
             format: "urn:ihe:pcc:ips:2020",
         };
-        let (_, chunks) = provide("https://n/xds/repository", "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO", 7, "1.2.3", "2.25.9", &doc, &ips);
+        let (_, chunks) = provide(
+            "https://n/xds/repository",
+            "01010112345^^^&2.16.578.1.12.4.1.4.1&ISO",
+            7,
+            "1.2.3",
+            "2.25.9",
+            &doc,
+            &ips,
+        );
         let all: Vec<u8> = chunks.iter().flat_map(|c| c.iter().copied()).collect();
         let text = String::from_utf8_lossy(&all);
-        assert!(text.contains("mimeType=\"application/fhir+json\"") && !text.contains("application/pdf"));
+        assert!(
+            text.contains("mimeType=\"application/fhir+json\"")
+                && !text.contains("application/pdf")
+        );
         assert!(text.contains("nodeRepresentation=\"urn:ihe:pcc:ips:2020\""));
     }
 }

@@ -63,11 +63,19 @@ pub struct Target {
 }
 
 /// One request of the workload: (action, body).
-fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) -> (&'static str, String) {
+fn request(
+    w: Workload,
+    pop: &Population,
+    repo: &str,
+    rng: &mut Rng,
+    turn: u64,
+) -> (&'static str, String) {
     let p = pop.first + rng.below(pop.patients);
     match w {
         Workload::W1 => (action::STORED_QUERY, find_documents(&patient_id(p), true)),
-        Workload::W2 if turn.is_multiple_of(2) => (action::STORED_QUERY, find_documents(&patient_id(p), false)),
+        Workload::W2 if turn.is_multiple_of(2) => {
+            (action::STORED_QUERY, find_documents(&patient_id(p), false))
+        }
         Workload::W2 => {
             let j = rng.below(pop.docs_per_patient);
             (action::STORED_QUERY, get_documents(&loaded_unique_id(p, j)))
@@ -75,13 +83,23 @@ fn request(w: Workload, pop: &Population, repo: &str, rng: &mut Rng, turn: u64) 
         // W4, W5 and W6 have drivers of their own (documents, xca.rs, ehdsi.rs).
         Workload::W3 | Workload::W4 | Workload::W5 | Workload::W6 => {
             let fresh = |_| format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
-            (action::REGISTER, submission(&patient_id(p), 10, rng.below(1 << 20), repo, fresh))
+            (
+                action::REGISTER,
+                submission(&patient_id(p), 10, rng.below(1 << 20), repo, fresh),
+            )
         }
     }
 }
 
 /// Runs the workload against the node for `warmup` then `duration`.
-pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+pub async fn node(
+    t: &Target,
+    w: Workload,
+    pop: Population,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     if w == Workload::W4 {
         return documents(t, pop, connections, warmup, duration).await;
     }
@@ -95,7 +113,12 @@ pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, 
         move || {
             turn += 1;
             let (act, body) = request(w, &pop, &repo, &mut rng, turn);
-            let env = encode_request(act, &url, &format!("urn:uuid:{}", uuid::Uuid::new_v4()), &body);
+            let env = encode_request(
+                act,
+                &url,
+                &format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+                &body,
+            );
             let client = client.clone();
             let url = url.clone();
             async move { post(&client, &url, &soap_type(act), vec![Bytes::from(env)]).await }
@@ -106,7 +129,13 @@ pub async fn node(t: &Target, w: Workload, pop: Population, connections: usize, 
 }
 
 /// W4: each turn provides a new 100 KiB document and retrieves it.
-async fn documents(t: &Target, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+async fn documents(
+    t: &Target,
+    pop: Population,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     let doc = super::documents::document(100 * 1024);
     run(connections, warmup, duration, |i| {
         let client = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
@@ -117,12 +146,26 @@ async fn documents(t: &Target, pop: Population, connections: usize, warmup: Dura
         move || {
             let p = pop.first + rng.below(pop.patients);
             let uid = format!("2.25.{}", uuid::Uuid::new_v4().as_u128());
-            let (ct, chunks) = super::documents::provide(&url, &patient_id(p), rng.below(1 << 20), &repo, &uid, &doc, &super::documents::PDF);
+            let (ct, chunks) = super::documents::provide(
+                &url,
+                &patient_id(p),
+                rng.below(1 << 20),
+                &repo,
+                &uid,
+                &doc,
+                &super::documents::PDF,
+            );
             let get = super::documents::retrieve(&url, &repo, &uid);
             let (client, url) = (client.clone(), url.clone());
             async move {
                 post(&client, &url, &ct, chunks).await
-                    && post(&client, &url, &soap_type(action::RETRIEVE), vec![Bytes::from(get)]).await
+                    && post(
+                        &client,
+                        &url,
+                        &soap_type(action::RETRIEVE),
+                        vec![Bytes::from(get)],
+                    )
+                    .await
             }
         }
     })
@@ -148,7 +191,12 @@ pub(super) fn succeeded(body: &[u8]) -> bool {
 
 /// An empty POST to the registry endpoint: a TLS connection and an HTTP exchange, nothing
 /// else (the node answers with a SOAP fault without touching the database).
-pub async fn empty(t: &Target, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+pub async fn empty(
+    t: &Target,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     let url = t.registry_url.clone();
     run(connections, warmup, duration, |_| {
         let client = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
@@ -158,7 +206,12 @@ pub async fn empty(t: &Target, connections: usize, warmup: Duration, duration: D
             let url = url.clone();
             async move {
                 client
-                    .request(Method::POST, &url, Some("application/soap+xml"), vec![Bytes::new()])
+                    .request(
+                        Method::POST,
+                        &url,
+                        Some("application/soap+xml"),
+                        vec![Bytes::new()],
+                    )
                     .await
                     .is_ok()
             }
@@ -169,7 +222,14 @@ pub async fn empty(t: &Target, connections: usize, warmup: Duration, duration: D
 }
 
 /// The W1/W2 stored queries run through the registry in this process.
-pub async fn raw(reg: &Registry, w: Workload, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Option<Measured> {
+pub async fn raw(
+    reg: &Registry,
+    w: Workload,
+    pop: Population,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Option<Measured> {
     if !matches!(w, Workload::W1 | Workload::W2) {
         return None;
     }
@@ -177,7 +237,10 @@ pub async fn raw(reg: &Registry, w: Workload, pop: Population, connections: usiz
         let root = crate::xml::parse(xml.as_bytes(), Default::default()).ok()?;
         parse_adhoc_query(&root).ok()
     };
-    let find = Arc::new(template(find_documents(&patient_id(pop.first), w == Workload::W1))?);
+    let find = Arc::new(template(find_documents(
+        &patient_id(pop.first),
+        w == Workload::W1,
+    ))?);
     let get = Arc::new(template(get_documents(&loaded_unique_id(pop.first, 0)))?);
     let m = run(connections, warmup, duration, |i| {
         let reg = reg.clone();
@@ -195,7 +258,11 @@ pub async fn raw(reg: &Registry, w: Workload, pop: Population, connections: usiz
                 with_value(&find, &format!("'{}'", patient_id(p)))
             };
             let reg = reg.clone();
-            async move { reg.query_rows(&req, Viewer::national()).await.is_ok_and(|f| !f.is_empty()) }
+            async move {
+                reg.query_rows(&req, Viewer::national())
+                    .await
+                    .is_ok_and(|f| !f.is_empty())
+            }
         }
     })
     .await;
@@ -220,12 +287,23 @@ pub(super) struct Run {
 
 impl Run {
     pub(super) fn labelled(self, label: &str) -> Measured {
-        Measured::new(label, self.connections, self.elapsed, self.micros, self.errors)
+        Measured::new(
+            label,
+            self.connections,
+            self.elapsed,
+            self.micros,
+            self.errors,
+        )
     }
 }
 
 /// Drives `connections` closed loops; `make(i)` gives client i its request function.
-pub(super) async fn run<M, F, Fut>(connections: usize, warmup: Duration, duration: Duration, make: M) -> Run
+pub(super) async fn run<M, F, Fut>(
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+    make: M,
+) -> Run
 where
     M: Fn(usize) -> F,
     F: FnMut() -> Fut + Send + 'static,
@@ -265,7 +343,9 @@ where
         }
     }
     Run {
-        elapsed: Instant::now().saturating_duration_since(start).min(duration + Duration::from_secs(60)),
+        elapsed: Instant::now()
+            .saturating_duration_since(start)
+            .min(duration + Duration::from_secs(60)),
         micros,
         errors,
         connections: connections.max(1),

@@ -31,7 +31,11 @@ pub fn ips_unique_id(i: u64) -> String {
 
 /// The fødselsnummer part of bench patient `i`'s id.
 fn fnr(i: u64) -> String {
-    patient_id(i).split('^').next().unwrap_or_default().to_string()
+    patient_id(i)
+        .split('^')
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// What the measured requests need: per patient, its id and security header.
@@ -42,7 +46,12 @@ pub struct Prepared {
 
 /// Registers an IPS for each patient W6 uses and signs their assertions. `valid` is how long
 /// the assertions must last (warm-up and measurement).
-pub async fn prepare(t: &Target, pki: &Path, pop: Population, valid: Duration) -> Result<Prepared, String> {
+pub async fn prepare(
+    t: &Target,
+    pki: &Path,
+    pop: Population,
+    valid: Duration,
+) -> Result<Prepared, String> {
     let n = pop.patients.min(MAX_PATIENTS);
     let national = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
     let signer = Signer::from_files(&pki.join("issuer-se.pem"), &pki.join("issuer-se.key"))
@@ -53,7 +62,9 @@ pub async fn prepare(t: &Target, pki: &Path, pop: Population, valid: Duration) -
     )
     .map_err(|e| format!("the foreign-se certificate in {}: {e}", pki.display()))?;
     let who = Professional {
-        valid_secs: i64::try_from(valid.as_secs()).unwrap_or(3600).saturating_add(300),
+        valid_secs: i64::try_from(valid.as_secs())
+            .unwrap_or(3600)
+            .saturating_add(300),
         ..Professional::default()
     };
     let now = time::OffsetDateTime::now_utc();
@@ -61,7 +72,8 @@ pub async fn prepare(t: &Target, pki: &Path, pop: Population, valid: Duration) -
     for i in pop.first..pop.first + n {
         let pid = patient_id(i);
         provide_ips(&national, t, i, &pid).await?;
-        let sec = ehdsi_security(&signer, &who, Some(&pid), None, now).map_err(|e| e.to_string())?;
+        let sec =
+            ehdsi_security(&signer, &who, Some(&pid), None, now).map_err(|e| e.to_string())?;
         patients.push((pid, Arc::new(sec)));
     }
     Ok(Prepared { patients, foreign })
@@ -74,7 +86,15 @@ async fn provide_ips(client: &HttpsClient, t: &Target, i: u64, pid: &str) -> Res
         mime: "application/fhir+json",
         format: "urn:ihe:pcc:ips:2020",
     };
-    let (ct, chunks) = super::documents::provide(&t.repository_url, pid, i, &t.repository_uid, &ips_unique_id(i), &doc, &kind);
+    let (ct, chunks) = super::documents::provide(
+        &t.repository_url,
+        pid,
+        i,
+        &t.repository_uid,
+        &ips_unique_id(i),
+        &doc,
+        &kind,
+    );
     let r = client
         .request(Method::POST, &t.repository_url, Some(&ct), chunks)
         .await
@@ -84,7 +104,10 @@ async fn provide_ips(client: &HttpsClient, t: &Target, i: u64, pid: &str) -> Res
         return Ok(());
     }
     let head = String::from_utf8_lossy(&r.body[..r.body.len().min(2000)]).to_string();
-    Err(format!("ITI-41 of patient {i}'s IPS was refused ({}): {head}", r.status))
+    Err(format!(
+        "ITI-41 of patient {i}'s IPS was refused ({}): {head}",
+        r.status
+    ))
 }
 
 /// The PS FindDocuments of eHDSI: the patient, Approved, class 60591-5.
@@ -96,7 +119,13 @@ fn ps_query(pid: &str) -> String {
 }
 
 /// The node: each turn is one PS query; it counts when the answer is Success and offers a PS.
-pub async fn node(t: &Target, prep: &Prepared, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+pub async fn node(
+    t: &Target,
+    prep: &Prepared,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     let url = format!("{}/xca", t.base.trim_end_matches('/'));
     run(connections, warmup, duration, |i| {
         let client = HttpsClient::new(prep.foreign.clone(), Duration::from_secs(60));
@@ -106,14 +135,22 @@ pub async fn node(t: &Target, prep: &Prepared, connections: usize, warmup: Durat
         move || {
             let (pid, sec) = &patients[rng.below(patients.len() as u64) as usize];
             let msg = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-            let env = encode_secured_request(action::XC_QUERY, &url, &msg, Some(sec), &ps_query(pid));
+            let env =
+                encode_secured_request(action::XC_QUERY, &url, &msg, Some(sec), &ps_query(pid));
             let (client, url) = (client.clone(), url.clone());
             async move {
                 let r = client
-                    .request(Method::POST, &url, Some(&soap_type(action::XC_QUERY)), vec![Bytes::from(env)])
+                    .request(
+                        Method::POST,
+                        &url,
+                        Some(&soap_type(action::XC_QUERY)),
+                        vec![Bytes::from(env)],
+                    )
                     .await;
                 r.is_ok_and(|r| {
-                    r.status == 200 && succeeded(&r.body) && memchr::memmem::find(&r.body, PS_FORMAT.as_bytes()).is_some()
+                    r.status == 200
+                        && succeeded(&r.body)
+                        && memchr::memmem::find(&r.body, PS_FORMAT.as_bytes()).is_some()
                 })
             }
         }
@@ -124,9 +161,18 @@ pub async fn node(t: &Target, prep: &Prepared, connections: usize, warmup: Durat
 
 /// The baseline: IPS -> PS translation of the same bundles, in this process, off the async
 /// workers as the node does it.
-pub async fn translation(pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+pub async fn translation(
+    pop: Population,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     let n = pop.patients.min(MAX_PATIENTS);
-    let bundles: Arc<Vec<Vec<u8>>> = Arc::new((pop.first..pop.first + n).map(|i| super::ips::bundle(i, &fnr(i))).collect());
+    let bundles: Arc<Vec<Vec<u8>>> = Arc::new(
+        (pop.first..pop.first + n)
+            .map(|i| super::ips::bundle(i, &fnr(i)))
+            .collect(),
+    );
     run(connections, warmup, duration, |i| {
         let bundles = bundles.clone();
         let mut rng = Rng(0x3c6e_f372_fe94_f82b ^ (i as u64 + 1));

@@ -25,9 +25,19 @@ pub fn loaded_unique_id(i: u64, j: u64) -> String {
 
 const CLASS_TYPE: [(&str, &str, &str, &str); 6] = [
     ("A00-1", "Epikriser og sammenfatninger", "A01-1", "Epikrise"),
-    ("A00-1", "Epikriser og sammenfatninger", "A01-2", "Kriseplan"),
+    (
+        "A00-1",
+        "Epikriser og sammenfatninger",
+        "A01-2",
+        "Kriseplan",
+    ),
     ("A00-2", "Henvisninger", "A02-1", "Henvisning"),
-    ("A00-3", "Polikliniske notater", "A03-1", "Poliklinisk notat"),
+    (
+        "A00-3",
+        "Polikliniske notater",
+        "A03-1",
+        "Poliklinisk notat",
+    ),
     ("A00-5", "Prøvesvar", "A05-1", "Laboratoriesvar"),
     ("A00-6", "Bildediagnostikk", "A06-1", "Radiologisvar"),
 ];
@@ -100,10 +110,39 @@ pub fn submission(
     slot(&mut out, "authorInstitution", &[&institution]);
     out.push_str("</rim:Classification>");
     let (class, class_name, _, _) = CLASS_TYPE[(seed % 6) as usize];
-    code(&mut out, &format!("{ss}-ct"), ids::SS_CONTENT_TYPE, ss, class, &format!("{VOLVEN}.9602"), class_name);
-    ext(&mut out, &format!("{ss}-u"), ids::SS_UNIQUE_ID, ss, &format!("2.25.{}", uuid::Uuid::new_v4().as_u128()), "XDSSubmissionSet.uniqueId");
-    ext(&mut out, &format!("{ss}-s"), ids::SS_SOURCE_ID, ss, &format!("2.16.578.1.12.4.1.2.{orgnr}"), "XDSSubmissionSet.sourceId");
-    ext(&mut out, &format!("{ss}-p"), ids::SS_PATIENT_ID, ss, pid, "XDSSubmissionSet.patientId");
+    code(
+        &mut out,
+        &format!("{ss}-ct"),
+        ids::SS_CONTENT_TYPE,
+        ss,
+        class,
+        &format!("{VOLVEN}.9602"),
+        class_name,
+    );
+    ext(
+        &mut out,
+        &format!("{ss}-u"),
+        ids::SS_UNIQUE_ID,
+        ss,
+        &format!("2.25.{}", uuid::Uuid::new_v4().as_u128()),
+        "XDSSubmissionSet.uniqueId",
+    );
+    ext(
+        &mut out,
+        &format!("{ss}-s"),
+        ids::SS_SOURCE_ID,
+        ss,
+        &format!("2.16.578.1.12.4.1.2.{orgnr}"),
+        "XDSSubmissionSet.sourceId",
+    );
+    ext(
+        &mut out,
+        &format!("{ss}-p"),
+        ids::SS_PATIENT_ID,
+        ss,
+        pid,
+        "XDSSubmissionSet.patientId",
+    );
     out.push_str("</rim:RegistryPackage>");
     let _ = write!(
         out,
@@ -112,7 +151,15 @@ pub fn submission(
     );
     for j in 0..docs {
         let id = format!("Document{j:03}");
-        entry(&mut out, &id, pid, seed.wrapping_add(j), repository, &unique_id(j), &institution);
+        entry(
+            &mut out,
+            &id,
+            pid,
+            seed.wrapping_add(j),
+            repository,
+            &unique_id(j),
+            &institution,
+        );
         let _ = write!(
             out,
             "<rim:Association id=\"HasMember{j:03}\" associationType=\"{}\" sourceObject=\"{ss}\" targetObject=\"{id}\">",
@@ -128,7 +175,8 @@ pub fn submission(
 /// A DTM some days and hours before 2026-06-01, varied by `seed`.
 fn dtm(seed: u64, shift: u64) -> String {
     let day = (seed.wrapping_mul(7919) + shift) % 3650;
-    let t = time::macros::datetime!(2026-06-01 0:00 UTC) - time::Duration::hours(day as i64 * 24 + (seed % 24) as i64);
+    let t = time::macros::datetime!(2026-06-01 0:00 UTC)
+        - time::Duration::hours(day as i64 * 24 + (seed % 24) as i64);
     format!(
         "{:04}{:02}{:02}{:02}{:02}{:02}",
         t.year(),
@@ -140,7 +188,15 @@ fn dtm(seed: u64, shift: u64) -> String {
     )
 }
 
-fn entry(out: &mut String, id: &str, pid: &str, seed: u64, repository: &str, uid: &str, institution: &str) {
+fn entry(
+    out: &mut String,
+    id: &str,
+    pid: &str,
+    seed: u64,
+    repository: &str,
+    uid: &str,
+    institution: &str,
+) {
     let _ = write!(
         out,
         "<rim:ExtrinsicObject id=\"{id}\" mimeType=\"application/pdf\" objectType=\"{}\">",
@@ -152,7 +208,14 @@ fn entry(out: &mut String, id: &str, pid: &str, seed: u64, repository: &str, uid
     slot(out, "serviceStopTime", &[&dtm(seed, 2)]);
     slot(out, "languageCode", &["nb-NO"]);
     slot(out, "sourcePatientId", &[pid]);
-    slot(out, "hash", &[&format!("{:040x}", u128::from(seed) * 0x9e37_79b9_7f4a_7c15)]);
+    slot(
+        out,
+        "hash",
+        &[&format!(
+            "{:040x}",
+            u128::from(seed) * 0x9e37_79b9_7f4a_7c15
+        )],
+    );
     slot(out, "size", &[&(40_000 + seed % 200_000).to_string()]);
     slot(out, "repositoryUniqueId", &[repository]);
     let (class, class_name, ty, ty_name) = CLASS_TYPE[(seed % 6) as usize];
@@ -172,16 +235,78 @@ fn entry(out: &mut String, id: &str, pid: &str, seed: u64, repository: &str, uid
     slot(out, "authorRole", &["Lege"]);
     out.push_str("</rim:Classification>");
     let volven = |n: &str| format!("{VOLVEN}.{n}");
-    code(out, &format!("{id}-cl"), ids::DE_CLASS_CODE, id, class, &volven("9602"), class_name);
-    code(out, &format!("{id}-ty"), ids::DE_TYPE_CODE, id, ty, &volven("9602"), ty_name);
-    code(out, &format!("{id}-fo"), ids::DE_FORMAT_CODE, id, "urn:ihe:iti:xds:2017:mimeTypeSufficient", "1.3.6.1.4.1.19376.1.2.3", "mimeTypeSufficient");
+    code(
+        out,
+        &format!("{id}-cl"),
+        ids::DE_CLASS_CODE,
+        id,
+        class,
+        &volven("9602"),
+        class_name,
+    );
+    code(
+        out,
+        &format!("{id}-ty"),
+        ids::DE_TYPE_CODE,
+        id,
+        ty,
+        &volven("9602"),
+        ty_name,
+    );
+    code(
+        out,
+        &format!("{id}-fo"),
+        ids::DE_FORMAT_CODE,
+        id,
+        "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+        "1.3.6.1.4.1.19376.1.2.3",
+        "mimeTypeSufficient",
+    );
     let facility = FACILITIES[(seed % 4) as usize];
-    code(out, &format!("{id}-hf"), ids::DE_FACILITY_TYPE, id, facility, &volven("1303"), facility);
+    code(
+        out,
+        &format!("{id}-hf"),
+        ids::DE_FACILITY_TYPE,
+        id,
+        facility,
+        &volven("1303"),
+        facility,
+    );
     let practice = (1 + seed % 9).to_string();
-    code(out, &format!("{id}-ps"), ids::DE_PRACTICE_SETTING, id, &practice, &volven("8653"), &practice);
-    code(out, &format!("{id}-cf"), ids::DE_CONFIDENTIALITY, id, "N", &volven("9603"), "Normal");
-    ext(out, &format!("{id}-p"), ids::DE_PATIENT_ID, id, pid, "XDSDocumentEntry.patientId");
-    ext(out, &format!("{id}-u"), ids::DE_UNIQUE_ID, id, uid, "XDSDocumentEntry.uniqueId");
+    code(
+        out,
+        &format!("{id}-ps"),
+        ids::DE_PRACTICE_SETTING,
+        id,
+        &practice,
+        &volven("8653"),
+        &practice,
+    );
+    code(
+        out,
+        &format!("{id}-cf"),
+        ids::DE_CONFIDENTIALITY,
+        id,
+        "N",
+        &volven("9603"),
+        "Normal",
+    );
+    ext(
+        out,
+        &format!("{id}-p"),
+        ids::DE_PATIENT_ID,
+        id,
+        pid,
+        "XDSDocumentEntry.patientId",
+    );
+    ext(
+        out,
+        &format!("{id}-u"),
+        ids::DE_UNIQUE_ID,
+        id,
+        uid,
+        "XDSDocumentEntry.uniqueId",
+    );
     out.push_str("</rim:ExtrinsicObject>");
 }
 

@@ -36,7 +36,11 @@ const LOINC: &str = "http://loinc.org";
 const SNOMED: &str = "http://snomed.info/sct";
 
 fn uuid(patient: u64, n: u64) -> String {
-    format!("urn:uuid:7f0c2a52-{:04x}-4000-8000-{:012x}", n, patient & 0xffff_ffff_ffff)
+    format!(
+        "urn:uuid:7f0c2a52-{:04x}-4000-8000-{:012x}",
+        n,
+        patient & 0xffff_ffff_ffff
+    )
 }
 
 fn coded(system: &str, code: &str, display: &str) -> Value {
@@ -45,7 +49,8 @@ fn coded(system: &str, code: &str, display: &str) -> Value {
 
 /// The IPS bundle of bench patient `patient` whose fødselsnummer is `fnr`.
 pub fn bundle(patient: u64, fnr: &str) -> Vec<u8> {
-    let pick = |n: usize, k: u64| ((patient.wrapping_mul(2_654_435_761) >> (k * 3)) % n as u64) as usize;
+    let pick =
+        |n: usize, k: u64| ((patient.wrapping_mul(2_654_435_761) >> (k * 3)) % n as u64) as usize;
     let (family, given) = NAMES[pick(NAMES.len(), 0)];
     let subject = json!({"reference": uuid(patient, 2)});
     let mut entries = vec![
@@ -100,23 +105,21 @@ pub fn bundle(patient: u64, fnr: &str) -> Vec<u8> {
         "code": coded(LOINC, "8867-4", "Heart rate"),
         "subject": subject, "effectiveDateTime": "2024-02-28T09:30:00+01:00",
         "valueQuantity": {"value": 55 + patient % 40, "unit": "/min", "system": "http://unitsofmeasure.org", "code": "/min"}}}));
-    let section = |title: &str, code: &str, refs: Vec<Value>| {
-        json!({"title": title, "code": coded(LOINC, code, title), "entry": refs})
-    };
+    let section = |title: &str, code: &str, refs: Vec<Value>| json!({"title": title, "code": coded(LOINC, code, title), "entry": refs});
     let composition = json!({"fullUrl": uuid(patient, 1), "resource": {
-        "resourceType": "Composition", "status": "final", "language": "nb-NO",
-        "identifier": {"system": "urn:oid:2.16.578.1.12.4.5.10.1.99", "value": format!("bench-{patient}")},
-        "type": coded(LOINC, "60591-5", "Patient summary Document"),
-        "subject": subject, "date": "2024-03-01T10:00:00+01:00",
-        "author": [{"reference": uuid(patient, 3)}],
-        "title": "Pasientsammendrag", "confidentiality": "N",
-        "custodian": {"reference": uuid(patient, 4)},
-        "section": [
-            section("Legemidler", "10160-0", meds),
-            section("Problemer", "11450-4", problems),
-            section("Allergier", "48765-2", vec![json!({"reference": uuid(patient, 30)})]),
-            section("Vitale tegn", "8716-3", vec![json!({"reference": uuid(patient, 40)})]),
-        ]}});
+    "resourceType": "Composition", "status": "final", "language": "nb-NO",
+    "identifier": {"system": "urn:oid:2.16.578.1.12.4.5.10.1.99", "value": format!("bench-{patient}")},
+    "type": coded(LOINC, "60591-5", "Patient summary Document"),
+    "subject": subject, "date": "2024-03-01T10:00:00+01:00",
+    "author": [{"reference": uuid(patient, 3)}],
+    "title": "Pasientsammendrag", "confidentiality": "N",
+    "custodian": {"reference": uuid(patient, 4)},
+    "section": [
+        section("Legemidler", "10160-0", meds),
+        section("Problemer", "11450-4", problems),
+        section("Allergier", "48765-2", vec![json!({"reference": uuid(patient, 30)})]),
+        section("Vitale tegn", "8716-3", vec![json!({"reference": uuid(patient, 40)})]),
+    ]}});
     entries.insert(0, composition);
     let b = json!({
         "resourceType": "Bundle", "type": "document",
@@ -138,9 +141,19 @@ mod tests {
             let fnr = format!("{}", 10_000_000_000 + p);
             let t = crate::translate::ips_to_ps(&bundle(p, &fnr), term, &Default::default())
                 .unwrap_or_else(|e| panic!("patient {p}: {e}"));
-            assert!(t.xml.contains(&fnr), "patient {p}: the PS names its patient");
-            assert!(t.xml.contains("10160-0") && t.xml.contains("48765-2"), "patient {p}");
+            assert!(
+                t.xml.contains(&fnr),
+                "patient {p}: the PS names its patient"
+            );
+            assert!(
+                t.xml.contains("10160-0") && t.xml.contains("48765-2"),
+                "patient {p}"
+            );
         }
-        assert_ne!(bundle(1, "1"), bundle(2, "1"), "the content varies with the patient");
+        assert_ne!(
+            bundle(1, "1"),
+            bundle(2, "1"),
+            "the content varies with the patient"
+        );
     }
 }

@@ -10,9 +10,9 @@ use crate::registry::register::store_submission;
 use crate::registry::submission::{prepare, Submission};
 use crate::store::patients::{self, PatientRow};
 use crate::store::{DbConn, StoreError};
-use diesel::connection::SimpleConnection;
 use crate::xds::validate::Expect;
 use crate::xml::{parse, Limits};
+use diesel::connection::SimpleConnection;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -38,11 +38,18 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
     // 5 x 10^5 entries. PostgreSQL: a single writer waits on round trips (the node and the
     // server each half idle), so three write side by side, each its own transactions.
     let mut cfg = cfg.clone();
-    let writers = if is_postgres_url(cfg.database.url.as_deref()) { 3 } else { 1 };
+    let writers = if is_postgres_url(cfg.database.url.as_deref()) {
+        3
+    } else {
+        1
+    };
     cfg.database.pool_size = writers + 1;
     let store = crate::node::open_store(&cfg).map_err(|e| e.to_string())?;
     let registry = crate::node::registry(&cfg, store.clone()).map_err(|e| e.to_string())?;
-    let (first_pid, last_pid) = (patient_id(a.first), patient_id(a.first + a.patients.max(1) - 1));
+    let (first_pid, last_pid) = (
+        patient_id(a.first),
+        patient_id(a.first + a.patients.max(1) - 1),
+    );
     let taken = store
         .blocking_write(move |c| {
             Ok::<_, StoreError>(patients::exists(c, &first_pid)? || patients::exists(c, &last_pid)?)
@@ -69,7 +76,10 @@ pub fn load(cfg: &Config, a: &LoadArgs) -> Result<u64, String> {
                 let root = parse(xml.as_bytes(), Limits::default()).map_err(|e| e.to_string())?;
                 let objects = parse_submit_objects(&root).map_err(|e| e.to_string())?;
                 let sub = prepare(objects, &policy, Expect::default()).map_err(|e| {
-                    format!("generated submission refused: {:?}", e.first().map(|e| e.to_string()))
+                    format!(
+                        "generated submission refused: {:?}",
+                        e.first().map(|e| e.to_string())
+                    )
                 })?;
                 let row = PatientRow {
                     pid,

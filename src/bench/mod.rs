@@ -145,7 +145,11 @@ fn run_bench(cfg: &Config, a: &RunArgs) -> Result<(), String> {
                 };
                 (node, raw, None)
             }
-            _ => (drive::node(&target, w, pop, a.connections, warmup, duration).await, None, None),
+            _ => (
+                drive::node(&target, w, pop, a.connections, warmup, duration).await,
+                None,
+                None,
+            ),
         };
         let mut empty = None;
         if !a.no_baselines {

@@ -20,7 +20,13 @@ pub struct Measured {
 
 impl Measured {
     /// From the latencies (microseconds) of the successful requests.
-    pub fn new(label: &str, connections: usize, elapsed: Duration, mut micros: Vec<u32>, errors: u64) -> Measured {
+    pub fn new(
+        label: &str,
+        connections: usize,
+        elapsed: Duration,
+        mut micros: Vec<u32>,
+        errors: u64,
+    ) -> Measured {
         micros.sort_unstable();
         let q = |p: f64| -> f64 {
             if micros.is_empty() {
@@ -36,7 +42,11 @@ impl Measured {
             seconds,
             requests: micros.len() as u64,
             errors,
-            rate: if seconds > 0.0 { micros.len() as f64 / seconds } else { 0.0 },
+            rate: if seconds > 0.0 {
+                micros.len() as f64 / seconds
+            } else {
+                0.0
+            },
             p50_ms: q(0.50),
             p99_ms: q(0.99),
             p999_ms: q(0.999),
@@ -80,11 +90,24 @@ impl Report {
             "{:<16} {:>5} {:>7} {:>9} {:>7} {:>9} {:>8} {:>8} {:>9}\n",
             "load", "conns", "secs", "requests", "errors", "req/s", "p50 ms", "p99 ms", "p99.9 ms"
         );
-        let all = [Some(&self.node), self.raw.as_ref(), self.peers.as_ref(), self.empty.as_ref()];
+        let all = [
+            Some(&self.node),
+            self.raw.as_ref(),
+            self.peers.as_ref(),
+            self.empty.as_ref(),
+        ];
         for m in all.into_iter().flatten() {
             out.push_str(&format!(
                 "{:<16} {:>5} {:>7.1} {:>9} {:>7} {:>9.0} {:>8.2} {:>8.2} {:>9.2}\n",
-                m.label, m.connections, m.seconds, m.requests, m.errors, m.rate, m.p50_ms, m.p99_ms, m.p999_ms
+                m.label,
+                m.connections,
+                m.seconds,
+                m.requests,
+                m.errors,
+                m.rate,
+                m.p50_ms,
+                m.p99_ms,
+                m.p999_ms
             ));
         }
         if let Some(r) = self.node_per_raw() {
@@ -130,7 +153,9 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = s
         .find(|c: char| !c.is_ascii_digit() && c != '.')
         .map_or((s, "s"), |i| (&s[..i], &s[i..]));
-    let n: f64 = num.parse().map_err(|_| format!("'{s}' is not a duration (10s, 2m, 500ms)"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (10s, 2m, 500ms)"))?;
     let secs = match unit {
         "ms" => n / 1000.0,
         "s" => n,
@@ -174,7 +199,13 @@ mod tests {
     #[test]
     fn report_formats() {
         let node = Measured::new("W1 node", 8, Duration::from_secs(1), vec![2000; 300], 0);
-        let raw = Measured::new("W1 raw store", 8, Duration::from_secs(1), vec![1000; 600], 0);
+        let raw = Measured::new(
+            "W1 raw store",
+            8,
+            Duration::from_secs(1),
+            vec![1000; 600],
+            0,
+        );
         let r = Report {
             workload: "W1".into(),
             node,
@@ -198,7 +229,13 @@ mod tests {
     #[test]
     fn w5_reports_what_the_node_adds_to_its_peers() {
         let node = Measured::new("W5 node", 8, Duration::from_secs(1), vec![5000; 100], 0);
-        let peers = Measured::new("W5 peers direct", 8, Duration::from_secs(1), vec![3500; 100], 0);
+        let peers = Measured::new(
+            "W5 peers direct",
+            8,
+            Duration::from_secs(1),
+            vec![3500; 100],
+            0,
+        );
         let r = Report {
             workload: "W5".into(),
             node,
@@ -209,7 +246,10 @@ mod tests {
         assert_eq!(r.added_ms(), Some((1.5, 1.5)));
         let text = r.text();
         assert!(text.contains("W5 peers direct"), "{text}");
-        assert!(text.contains("node-peers p50 +1.50 ms, p99 +1.50 ms"), "{text}");
+        assert!(
+            text.contains("node-peers p50 +1.50 ms, p99 +1.50 ms"),
+            "{text}"
+        );
         let v: serde_json::Value = serde_json::from_str(&r.json()).unwrap();
         assert_eq!(v["added_p50_ms"], 1.5);
         assert_eq!(v["peers"]["requests"], 100);

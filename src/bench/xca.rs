@@ -27,7 +27,13 @@ fn message_id() -> String {
 }
 
 /// The node: FindDocuments (LeafClass) to /xca/initiating.
-pub async fn node(t: &Target, pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+pub async fn node(
+    t: &Target,
+    pop: Population,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     let url = format!("{}/xca/initiating", t.base.trim_end_matches('/'));
     run(connections, warmup, duration, |i| {
         let client = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
@@ -35,9 +41,22 @@ pub async fn node(t: &Target, pop: Population, connections: usize, warmup: Durat
         let mut rng = Rng(0x6a09_e667_f3bc_c908 ^ (i as u64 + 1));
         move || {
             let p = pop.first + rng.below(pop.patients);
-            let env = encode_request(action::STORED_QUERY, &url, &message_id(), &find_documents(&patient_id(p), true));
+            let env = encode_request(
+                action::STORED_QUERY,
+                &url,
+                &message_id(),
+                &find_documents(&patient_id(p), true),
+            );
             let (client, url) = (client.clone(), url.clone());
-            async move { post(&client, &url, &soap_type(action::STORED_QUERY), vec![Bytes::from(env)]).await }
+            async move {
+                post(
+                    &client,
+                    &url,
+                    &soap_type(action::STORED_QUERY),
+                    vec![Bytes::from(env)],
+                )
+                .await
+            }
         }
     })
     .await
@@ -46,7 +65,14 @@ pub async fn node(t: &Target, pop: Population, connections: usize, warmup: Durat
 
 /// The baseline: the same query as ITI-38 to every peer at once; a turn ends when the last
 /// peer has answered, and counts only when all said Success.
-pub async fn peers(t: &Target, urls: &[String], pop: Population, connections: usize, warmup: Duration, duration: Duration) -> Measured {
+pub async fn peers(
+    t: &Target,
+    urls: &[String],
+    pop: Population,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Measured {
     run(connections, warmup, duration, |i| {
         let client = HttpsClient::new(t.tls.clone(), Duration::from_secs(60));
         let urls = urls.to_vec();
@@ -57,7 +83,15 @@ pub async fn peers(t: &Target, urls: &[String], pop: Population, connections: us
             for url in &urls {
                 let env = encode_request(action::XC_QUERY, url, &message_id(), &body);
                 let (client, url) = (client.clone(), url.clone());
-                calls.spawn(async move { post(&client, &url, &soap_type(action::XC_QUERY), vec![Bytes::from(env)]).await });
+                calls.spawn(async move {
+                    post(
+                        &client,
+                        &url,
+                        &soap_type(action::XC_QUERY),
+                        vec![Bytes::from(env)],
+                    )
+                    .await
+                });
             }
             async move {
                 let mut all = true;
@@ -80,8 +114,14 @@ mod tests {
     fn w5_needs_a_peer_with_an_xca_url() {
         assert!(peer_urls(&[]).is_err());
         let mut p = PeerConfig::default();
-        assert!(peer_urls(std::slice::from_ref(&p)).is_err(), "a peer without xca_url is no XCA peer");
+        assert!(
+            peer_urls(std::slice::from_ref(&p)).is_err(),
+            "a peer without xca_url is no XCA peer"
+        );
         p.xca_url = Some("https://127.0.0.1:1/xca".into());
-        assert_eq!(peer_urls(&[p]).unwrap(), vec!["https://127.0.0.1:1/xca".to_string()]);
+        assert_eq!(
+            peer_urls(&[p]).unwrap(),
+            vec!["https://127.0.0.1:1/xca".to_string()]
+        );
     }
 }

@@ -106,7 +106,9 @@ pub fn country_code(v: &String) -> Check {
     if v.len() == 2 && v.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(())
     } else {
-        Err(format!("must be a two-letter ISO 3166 code such as NO, not \"{v}\""))
+        Err(format!(
+            "must be a two-letter ISO 3166 code such as NO, not \"{v}\""
+        ))
     }
 }
 
@@ -158,7 +160,9 @@ pub fn database_url(v: &String) -> Check {
 pub fn metadata_update(v: &String) -> Check {
     match v.as_str() {
         "full" | "restricted" | "off" => Ok(()),
-        other => Err(format!("{other:?} is none of \"full\", \"restricted\", \"off\"")),
+        other => Err(format!(
+            "{other:?} is none of \"full\", \"restricted\", \"off\""
+        )),
     }
 }
 

@@ -34,7 +34,9 @@ impl Default for CodeTable {
 
 impl CodeTable {
     /// The rows from (key, reach word) pairs; every bad row is named.
-    fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, Result<&'a str, String>)>) -> Result<Self, String> {
+    fn from_pairs<'a>(
+        pairs: impl Iterator<Item = (&'a str, Result<&'a str, String>)>,
+    ) -> Result<Self, String> {
         let mut rules: Vec<CodeRule> = Vec::new();
         let mut bad = Vec::new();
         for (key, word) in pairs {
@@ -74,12 +76,15 @@ impl Setting for CodeTable {
     }
     /// `CODE^^SCHEME=reach` pairs separated by commas.
     fn from_env(s: &str) -> Result<Self, String> {
-        CodeTable::from_pairs(s.split(',').map(str::trim).filter(|p| !p.is_empty()).map(|p| {
-            match p.rsplit_once('=') {
-                Some((k, w)) => (k.trim(), Ok(w.trim())),
-                None => (p, Err(format!("{p:?} is not CODE^^SCHEME=reach"))),
-            }
-        }))
+        CodeTable::from_pairs(
+            s.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| match p.rsplit_once('=') {
+                    Some((k, w)) => (k.trim(), Ok(w.trim())),
+                    None => (p, Err(format!("{p:?} is not CODE^^SCHEME=reach"))),
+                }),
+        )
     }
     fn show(&self) -> String {
         let rows: Vec<String> = self
@@ -106,7 +111,11 @@ mod tests {
         );
         let c = Config::from_toml(&file, "t.toml", Vec::new()).unwrap();
         let p = c.confidentiality.policy();
-        assert_eq!(p.rules.len(), 1, "a table in the file replaces the built-in one");
+        assert_eq!(
+            p.rules.len(),
+            1,
+            "a table in the file replaces the built-in one"
+        );
         assert_eq!(p.reach_of("NORS", VOLVEN_9603), Reach::CrossBorder);
         assert_eq!(p.reach_of("N", VOLVEN_9603), Reach::Nobody);
         let env = vec![(
@@ -116,14 +125,23 @@ mod tests {
         let c = Config::from_toml("", "", env).unwrap();
         assert_eq!(c.confidentiality.codes.0.len(), 2);
         let shown = c.settings();
-        let row = shown.iter().find(|(k, _)| k == "confidentiality.codes").unwrap();
-        assert!(row.1.contains("\"NORN_*^^2.16.578.1.12.4.1.1.9603\" = \"nobody\""), "{row:?}");
+        let row = shown
+            .iter()
+            .find(|(k, _)| k == "confidentiality.codes")
+            .unwrap();
+        assert!(
+            row.1
+                .contains("\"NORN_*^^2.16.578.1.12.4.1.1.9603\" = \"nobody\""),
+            "{row:?}"
+        );
     }
 
     #[test]
     fn bad_rows_are_named() {
         let file = "[confidentiality]\nunknown = \"abroad\"\ncodes = { \"N\" = \"national\", \"R^^1.2\" = \"secret\", \"V^^1.2\" = 3 }\n";
-        let e = Config::from_toml(file, "t.toml", Vec::new()).unwrap_err().to_string();
+        let e = Config::from_toml(file, "t.toml", Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("confidentiality.unknown"), "{e}");
         assert!(e.contains("\"N\" is not CODE^^CODING-SCHEME"), "{e}");
         assert!(e.contains("\"R^^1.2\": must be"), "{e}");

@@ -21,8 +21,8 @@ mod show;
 mod tests;
 
 pub use checks::tls_target;
-pub use problems::{ConfigError, Problem, Problems};
 pub use confidentiality::CodeTable;
+pub use problems::{ConfigError, Problem, Problems};
 pub use sections::{
     AuditConfig, ConfidentialityConfig, DatabaseConfig, EhdsiConfig, FeedConfig, GatewayConfig,
     LogConfig, NodeConfig, PeerConfig, RegistryConfig, RepositoryConfig, ServerConfig, TlsConfig,
@@ -210,18 +210,26 @@ impl Config {
     }
 
     pub fn national_ca_path(&self) -> PathBuf {
-        self.tls.national_ca.clone().unwrap_or_else(|| self.ca_path())
+        self.tls
+            .national_ca
+            .clone()
+            .unwrap_or_else(|| self.ca_path())
     }
 
     pub fn foreign_ca_path(&self) -> PathBuf {
-        self.tls.foreign_ca.clone().unwrap_or_else(|| self.ca_path())
+        self.tls
+            .foreign_ca
+            .clone()
+            .unwrap_or_else(|| self.ca_path())
     }
 
     /// The issuers of national assertions; with the dev PKI, its Norwegian test issuer.
     pub fn national_issuers_path(&self) -> Option<PathBuf> {
         self.xua.national_issuers.clone().or_else(|| {
-            self.uses_dev_pki()
-                .then(|| self.pki_dir().join(format!("issuer-{}.pem", self.node.country.to_lowercase())))
+            self.uses_dev_pki().then(|| {
+                self.pki_dir()
+                    .join(format!("issuer-{}.pem", self.node.country.to_lowercase()))
+            })
         })
     }
 

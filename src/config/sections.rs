@@ -1,12 +1,11 @@
 //! The sections of the config file, each declared once with its defaults and checks.
 
 use super::checks::{
-    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level, metadata_update,
-    non_empty,
-    oid, opt, seconds, syslog_url, urn_oid,
+    at_least, base_url, country_code, database_url, https_url, listen_addr, log_level,
+    metadata_update, non_empty, oid, opt, seconds, syslog_url, urn_oid,
 };
-use super::section::section;
 use super::confidentiality::CodeTable;
+use super::section::section;
 use super::setting::LogFormat;
 use crate::xds::confidentiality::{ConfidentialityPolicy, Reach};
 use std::path::PathBuf;

@@ -186,7 +186,11 @@ async fn shutdown_answers_a_message_begun_closes_idle_connections_and_refuses_ne
         false
     };
     assert!(refused.await, "the listener is closed after the shutdown");
-    assert_eq!(trigger.busy(), 1, "the half-sent message keeps its connection");
+    assert_eq!(
+        trigger.busy(),
+        1,
+        "the half-sent message keeps its connection"
+    );
     busy.write_all(tail).await.unwrap();
     let ack = read_ack(&mut busy).await;
     assert!(ack.contains("\rMSA|AA|"), "{ack:?}");

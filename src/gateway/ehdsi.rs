@@ -11,20 +11,18 @@ use crate::ebxml::{LocalizedString, RegistryObject, RimTag, APPROVED};
 use crate::registry::query::params::Params;
 use crate::repository::provide::DocFacts;
 use crate::repository::Repository;
-use crate::store::consent::{self, Scope};
 use crate::store::dispensations;
-use crate::store::registry::{self as rs, ObjectRow, TimeFilter};
-use crate::store::{DbConn, StoreError};
-use crate::translate::orcd::{Facts, OrcdClass};
+use crate::store::registry::TimeFilter;
+use crate::store::StoreError;
+use crate::translate::orcd::OrcdClass;
 use crate::translate::{self, Terminology};
-use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
-use crate::xds::confidentiality::{Audience, ConfidentialityPolicy};
+use crate::xds::confidentiality::Audience;
+use crate::xds::model::CodeKind;
 use crate::xds::{cx, ids, ErrorCode, XdsError};
 use bytes::Bytes;
 use sha1::{Digest, Sha1};
-use std::sync::Arc;
 
-use super::orcd_sources;
+use super::ehdsi_sources::{source_rows, Select, Source, Wanted};
 
 use crate::ids::ehdsi::{
     EP_CLASS, EP_FORMAT, EP_STATUS_SYSTEM, FORMAT_SCHEME, PS_CLASS, PS_FORMAT,
@@ -121,15 +119,6 @@ pub struct Ehdsi<'a> {
     pub repository: &'a Repository,
     pub cfg: &'a EhdsiConfig,
     pub term: &'static Terminology,
-}
-
-struct Source {
-    row: ObjectRow,
-    data: Bytes,
-    facility: Option<(String, String)>,
-    practice: Option<(String, String)>,
-    /// OrCD sources: the class asked for and the header facts from the registry.
-    orcd: Option<(OrcdClass, Facts)>,
 }
 
 impl Ehdsi<'_> {
@@ -321,8 +310,18 @@ impl Ehdsi<'_> {
             c
         };
         let mut classes = vec![
-            class(CodeKind::Class.scheme(), p.class_code, LOINC, p.class_display),
-            class(CodeKind::Type.scheme(), p.class_code, LOINC, p.class_display),
+            class(
+                CodeKind::Class.scheme(),
+                p.class_code,
+                LOINC,
+                p.class_display,
+            ),
+            class(
+                CodeKind::Type.scheme(),
+                p.class_code,
+                LOINC,
+                p.class_display,
+            ),
             class(CodeKind::Format.scheme(), p.format, FORMAT_SCHEME, p.format),
             class(
                 CodeKind::Confidentiality.scheme(),
@@ -466,135 +465,35 @@ fn translate_source(
         )),
         (PivotKind::Ps, _) => {
             let t = translate::ips_to_ps(&src.data, term, &translate::PsOptions::default())?;
-            Ok(vec![PivotDoc::new(t.xml, DocClass::of(kind), None, Vec::new())])
-        }
-        (PivotKind::Ep, _) => Ok(translate::eresept_to_ep(
-            &src.data,
-            term,
-            &translate::EpOptions::default(),
-        )?
-        .into_iter()
-        .map(|e| {
-            PivotDoc::new(
-                e.xml,
+            Ok(vec![PivotDoc::new(
+                t.xml,
                 DocClass::of(kind),
-                Some(e.prescription_id),
-                e.event_codes,
-            )
-        })
-        .collect()),
-    }
-}
-
-/// How sources are picked: PS and eP by the formatCodes of their Norwegian sources, OrCD by
-/// the typeCodes that map to an asked class, within the query's times.
-enum Select {
-    Formats(Vec<String>),
-    Orcd {
-        classes: Vec<OrcdClass>,
-        times: TimeFilter,
-        term: &'static Terminology,
-    },
-}
-
-/// Which registered documents may be a source.
-struct Wanted {
-    select: Select,
-    /// This node's repository: only documents whose bytes are here.
-    repo: String,
-    policy: Arc<ConfidentialityPolicy>,
-    audience: Audience,
-}
-
-fn source_rows(
-    conn: &mut DbConn,
-    pid: &str,
-    w: &Wanted,
-    blobs: &dyn crate::repository::blob::BlobStore,
-) -> Result<Vec<Source>, StoreError> {
-    // A patient who refused the eHDSI exchange has no sources for a foreign contact point: the
-    // answer is the empty one of a patient without documents, and reveals nothing.
-    if w.audience == Audience::CrossBorder
-        && !consent::denied(conn, &[pid.to_string()], Scope::Ehdsi)?.is_empty()
-    {
-        return Ok(Vec::new());
-    }
-    let no_times = TimeFilter::default();
-    let times = match &w.select {
-        Select::Orcd { times, .. } => times,
-        Select::Formats(_) => &no_times,
-    };
-    let rows = rs::objects_for_patient(
-        conn,
-        pid,
-        EntryKind::DocumentEntry,
-        &[AvailabilityStatus::Approved],
-        Some(&[false]),
-        times,
-        1000,
-    )?;
-    let seqs: Vec<i64> = rows.iter().map(|r| r.seq).collect();
-    let codes = rs::codes_for(conn, &seqs)?;
-    let code_of = |seq: i64, kind: CodeKind| {
-        codes
-            .iter()
-            .find(|c| c.0 == seq && c.1 == kind)
-            .map(|c| (c.2.clone(), c.3.clone()))
-    };
-    let mut patient = None;
-    let mut out = Vec::new();
-    for row in rows {
-        let of_row = |kind: CodeKind| codes.iter().filter(move |c| c.0 == row.seq && c.1 == kind);
-        let types: Vec<(String, String)> = of_row(CodeKind::Type)
-            .map(|c| (c.2.clone(), c.3.clone()))
-            .collect();
-        let is_source = match &w.select {
-            Select::Formats(f) => of_row(CodeKind::Format).any(|c| f.contains(&c.2)),
-            Select::Orcd { classes, term, .. } => types.iter().any(|(code, scheme)| {
-                translate::orcd::classes_of_type(term, scheme, code).any(|c| classes.contains(&c))
-            }),
-        };
-        let confidentiality = of_row(CodeKind::Confidentiality).map(|c| (c.2.as_str(), c.3.as_str()));
-        if !is_source
-            || row.repository_uid.as_deref() != Some(w.repo.as_str())
-            || !w.policy.shows(confidentiality, w.audience)
-        {
-            continue;
+                None,
+                Vec::new(),
+            )])
         }
-        let Some(doc) = blobs
-            .find(conn, std::slice::from_ref(&row.unique_id))?
-            .into_iter()
-            .next()
-        else {
-            continue;
-        };
-        let data = blobs.get(conn, &doc)?;
-        let orcd = match &w.select {
-            Select::Formats(_) => None,
-            Select::Orcd { classes, term, .. } => {
-                // A picture under a report-only type (or the reverse) is not offered.
-                let Some(class) = orcd_sources::class_for(term, &types, &data, classes) else {
-                    continue;
-                };
-                if patient.is_none() {
-                    patient = Some(orcd_sources::patient_row(conn, pid)?);
-                }
-                let demo = patient.as_ref().and_then(|p| p.as_ref());
-                Some((class, orcd_sources::base_facts(&row, pid, demo)))
-            }
-        };
-        out.push(Source {
-            facility: code_of(row.seq, CodeKind::FacilityType),
-            practice: code_of(row.seq, CodeKind::PracticeSetting),
-            orcd,
-            row,
-            data,
-        });
+        (PivotKind::Ep, _) => {
+            Ok(
+                translate::eresept_to_ep(&src.data, term, &translate::EpOptions::default())?
+                    .into_iter()
+                    .map(|e| {
+                        PivotDoc::new(
+                            e.xml,
+                            DocClass::of(kind),
+                            Some(e.prescription_id),
+                            e.event_codes,
+                        )
+                    })
+                    .collect(),
+            )
+        }
     }
-    Ok(out)
 }
 
 /// What a query answers when the node's own storage fails it.
 fn storage_failed() -> (Vec<Pivot>, Vec<XdsError>) {
-    (Vec::new(), vec![XdsError::registry("internal storage error")])
+    (
+        Vec::new(),
+        vec![XdsError::registry("internal storage error")],
+    )
 }

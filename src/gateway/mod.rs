@@ -9,6 +9,7 @@
 //! operator's `ncpeh peers check` over them.
 
 pub mod ehdsi;
+mod ehdsi_sources;
 mod orcd_sources;
 pub mod peer_check;
 pub mod peers;

@@ -29,7 +29,9 @@ pub fn class_for(
 /// patient index's demographics.
 pub fn base_facts(row: &ObjectRow, pid: &str, patient: Option<&PatientRow>) -> Facts {
     let meta = parse_stored_object(&row.xml);
-    let author = meta.as_ref().and_then(|m| m.classifications_in(ids::DE_AUTHOR).next());
+    let author = meta
+        .as_ref()
+        .and_then(|m| m.classifications_in(ids::DE_AUTHOR).next());
     let person = author
         .and_then(|a| a.first_slot_value("authorPerson"))
         .map(xcn)
@@ -43,7 +45,10 @@ pub fn base_facts(row: &ObjectRow, pid: &str, patient: Option<&PatientRow>) -> F
     let confidentiality = row_confidentiality(meta.as_ref());
     Facts {
         source_id: unique_id_ii(&row.unique_id),
-        title: meta.as_ref().and_then(|m| m.name_text()).map(str::to_string),
+        title: meta
+            .as_ref()
+            .and_then(|m| m.name_text())
+            .map(str::to_string),
         effective,
         confidentiality,
         patient: Patient {

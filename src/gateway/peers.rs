@@ -3,9 +3,9 @@
 
 use crate::config::{Config, PeerConfig};
 use crate::soap::envelope::encode_secured_request;
-use std::sync::Arc;
 use crate::transport::client::{HttpsClient, SoapResponse};
 use crate::transport::tls::{client_config, TlsError};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::task::JoinSet;
 

@@ -7,7 +7,6 @@ use super::peers::{spawn_call, Peer, PeerCalls, PeerRequest, Peers};
 use crate::ebxml::query::{
     parse_adhoc_query, write_adhoc_request, write_adhoc_response, AdhocQueryRequest,
 };
-use crate::trust::Outbound;
 use crate::ebxml::response::{read_error_list, RegistryError};
 use crate::ebxml::retrieve::{
     parse_retrieve_request, read_retrieve_response, write_retrieve_request,
@@ -15,7 +14,10 @@ use crate::ebxml::retrieve::{
 };
 use crate::ebxml::{ResponseStatus, RIM};
 use crate::ids::action;
-use crate::soap::{Access, Attachment, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{
+    Access, Attachment, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService,
+};
+use crate::trust::Outbound;
 use crate::xds::{ErrorCode, XdsError};
 use crate::xml::Element;
 use std::sync::Arc;
@@ -150,7 +152,10 @@ async fn query(svc: &XcaInitiating, call: SoapCall) -> SoapReply {
             Ok(mut r) => {
                 answered += 1;
                 errors.extend(registry_errors(&r.body, &home));
-                let list = r.body.elements_mut().find(|e| e.is(RIM, "RegistryObjectList"));
+                let list = r
+                    .body
+                    .elements_mut()
+                    .find(|e| e.is(RIM, "RegistryObjectList"));
                 for o in list.into_iter().flat_map(|l| l.elements_mut()) {
                     objects.push(with_home(o, &home));
                 }

@@ -16,7 +16,9 @@ use crate::repository::retrieve::RetrieveAnswer;
 use crate::repository::service::storage_failure;
 use crate::repository::Repository;
 use crate::saml::xspa::permissions;
-use crate::soap::{Access, Endpoint, Fault, Principal, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::soap::{
+    Access, Endpoint, Fault, Principal, ServiceFuture, SoapCall, SoapReply, SoapService,
+};
 use crate::xds::confidentiality::{Audience, Viewer};
 use crate::xds::{ErrorCode, XdsError};
 use std::sync::Arc;
@@ -101,7 +103,8 @@ impl XcaResponding {
             let errs = [RegistryError::from(&XdsError::registry(
                 "a foreign contact point may not update Norwegian metadata",
             ))];
-            let body = crate::ebxml::response::write_registry_response(ResponseStatus::Failure, &errs);
+            let body =
+                crate::ebxml::response::write_registry_response(ResponseStatus::Failure, &errs);
             return SoapReply::new(
                 action::RESTRICTED_UPDATE_RESPONSE,
                 body,
@@ -213,10 +216,7 @@ impl XcaResponding {
 
     /// A community that does not know the patient says so (XDSUnknownPatientId), unless the
     /// registry accepts unknown patients.
-    async fn check_patient(
-        &self,
-        q: &AdhocQueryRequest,
-    ) -> Result<(), XdsError> {
+    async fn check_patient(&self, q: &AdhocQueryRequest) -> Result<(), XdsError> {
         if self.registry.cfg.allow_unknown_patients {
             return Ok(());
         }

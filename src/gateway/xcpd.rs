@@ -109,7 +109,11 @@ pub fn withhold_refused(d: Decision, refused: &HashSet<String>) -> Decision {
     let Decision::Match(p) = &d else {
         return d;
     };
-    let cx = |i: &Ii| i.extension.as_ref().map(|e| format!("{e}^^^&{}&ISO", i.root));
+    let cx = |i: &Ii| {
+        i.extension
+            .as_ref()
+            .map(|e| format!("{e}^^^&{}&ISO", i.root))
+    };
     if p.ids.iter().filter_map(cx).any(|c| refused.contains(&c)) {
         return Decision::Error(Issue {
             code: INSUFFICIENT_RIGHTS,

@@ -8,8 +8,8 @@ use super::xcpd::{bare_oid, ANSWER_NOT_AVAILABLE};
 use crate::hl7v3::parse::header;
 use crate::hl7v3::{write_response, AckCode, Ii, Issue, QueryResponseCode, Response, HL7};
 use crate::ids::action;
-use crate::trust::Outbound;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
+use crate::trust::Outbound;
 use crate::xml::{write::serialize, Element, Node};
 use std::sync::Arc;
 

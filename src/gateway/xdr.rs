@@ -6,16 +6,16 @@
 //! and type, so that the patient's own doctors find it with ITI-18.
 //! Everything is one transaction: a bad document stores nothing.
 
-use crate::ebxml::{LocalizedString, RegistryObject, RimTag, Slot};
 use crate::audit::{AuditEvent, Auditor, EventType};
+use crate::ebxml::{LocalizedString, RegistryObject, RimTag, Slot};
 use crate::ids::action;
-use crate::saml::xspa::permissions;
 use crate::ids::ehdsi::{DISCARD_CLASS, ED_CLASS};
 use crate::ids::oid::{DNR, FNR, LOINC};
 use crate::registry::RegistryFailure;
 use crate::repository::provide::{augment, parse_request, to_registry_errors, DocFacts};
 use crate::repository::service::provide_reply;
 use crate::repository::Repository;
+use crate::saml::xspa::permissions;
 use crate::soap::{Access, Caller, Endpoint, Principal, ServiceFuture, SoapCall, SoapService};
 use crate::store::dispensations::{self, DispensationRow};
 use crate::store::StoreError;
@@ -269,8 +269,8 @@ fn encounter_report(f: &DocFacts, pid: &str) -> Result<(), XdsError> {
             "its patient is not identified by a Norwegian fødselsnummer or D-number".into(),
         ));
     }
-    let hcer =
-        check_hcer(&f.data).map_err(|e| refuse(ErrorCode::RepositoryMetadataError, e.to_string()))?;
+    let hcer = check_hcer(&f.data)
+        .map_err(|e| refuse(ErrorCode::RepositoryMetadataError, e.to_string()))?;
     if !hcer
         .patient_ids
         .iter()

@@ -80,7 +80,8 @@ impl<'p> Gate<'p> {
     fn decide(&mut self, conn: &mut DbConn, objects: HashMap<&str, Facts>) -> QueryResult<()> {
         let refused = self.refused(conn, objects.values().map(|f| f.1))?;
         for (uuid, (kind, pid, codes)) in objects {
-            let coded_ok = kind != EntryKind::DocumentEntry || self.policy.shows(codes, self.audience);
+            let coded_ok =
+                kind != EntryKind::DocumentEntry || self.policy.shows(codes, self.audience);
             let shown = coded_ok && !refused.contains(pid) && self.viewer.sees_patient(pid);
             self.seen.insert(uuid.to_string(), shown);
         }

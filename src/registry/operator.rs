@@ -33,8 +33,16 @@ pub enum DocumentCmd {
 pub fn run(cfg: &Config, cmd: DocumentCmd) -> ExitCode {
     let result = match cmd {
         DocumentCmd::Submit(a) => return crate::source::run(cfg, *a),
-        DocumentCmd::Deprecate { uuid } => in_store(cfg, &uuid, EventType::UpdateDocumentSet, "deprecate", deprecate),
-        DocumentCmd::Remove { uuid } => in_store(cfg, &uuid, EventType::RemoveMetadata, "remove", remove),
+        DocumentCmd::Deprecate { uuid } => in_store(
+            cfg,
+            &uuid,
+            EventType::UpdateDocumentSet,
+            "deprecate",
+            deprecate,
+        ),
+        DocumentCmd::Remove { uuid } => {
+            in_store(cfg, &uuid, EventType::RemoveMetadata, "remove", remove)
+        }
     };
     match result {
         Ok(msg) => {
@@ -51,7 +59,13 @@ pub fn run(cfg: &Config, cmd: DocumentCmd) -> ExitCode {
 type Change = fn(&mut DbConn, &str, AuditEvent) -> Result<String, RegistryFailure>;
 
 /// Runs one change in a write transaction of the node's database.
-fn in_store(cfg: &Config, uuid: &str, event: EventType, what: &str, change: Change) -> Result<String, String> {
+fn in_store(
+    cfg: &Config,
+    uuid: &str,
+    event: EventType,
+    what: &str,
+    change: Change,
+) -> Result<String, String> {
     // Two connections: the pool keeps that many idle.
     let store = crate::store::Store::open(&cfg.database_url(), 2).map_err(|e| e.to_string())?;
     let ev = operator_event(cfg, event, what);
@@ -61,7 +75,10 @@ fn in_store(cfg: &Config, uuid: &str, event: EventType, what: &str, change: Chan
             change(conn, &uuid, ev).map_err(|f| match f {
                 RegistryFailure::Store(e) => e,
                 RegistryFailure::Xds(errs) => crate::store::StoreError::Corrupt(
-                    errs.iter().map(|e| e.context.clone()).collect::<Vec<_>>().join("; "),
+                    errs.iter()
+                        .map(|e| e.context.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ),
             })
         })
@@ -80,7 +97,9 @@ fn operator_event(cfg: &Config, event: EventType, what: &str) -> AuditEvent {
         &format!("ncpeh document {what}"),
     );
     ev.user = Some(User {
-        subject_id: std::env::var("USER").ok().or_else(|| Some("operator".into())),
+        subject_id: std::env::var("USER")
+            .ok()
+            .or_else(|| Some("operator".into())),
         role: Some("operator".into()),
         ..User::default()
     });
@@ -89,12 +108,24 @@ fn operator_event(cfg: &Config, event: EventType, what: &str) -> AuditEvent {
 
 /// Deprecates the newest version of a DocumentEntry and audits it; a second run is refused
 /// (it is already Deprecated), so the trail holds one record per change.
-pub fn deprecate(conn: &mut DbConn, uuid: &str, mut ev: AuditEvent) -> Result<String, RegistryFailure> {
+pub fn deprecate(
+    conn: &mut DbConn,
+    uuid: &str,
+    mut ev: AuditEvent,
+) -> Result<String, RegistryFailure> {
     let Some(row) = rs::objects_by_uuids(conn, &[uuid.to_string()])?.pop() else {
-        return Err(XdsError::new(ErrorCode::UnresolvedReference, format!("no registry object {uuid}")).into());
+        return Err(XdsError::new(
+            ErrorCode::UnresolvedReference,
+            format!("no registry object {uuid}"),
+        )
+        .into());
     };
     if row.kind != EntryKind::DocumentEntry {
-        return Err(XdsError::metadata(format!("{uuid} is a {}, not a DocumentEntry", row.kind.label())).into());
+        return Err(XdsError::metadata(format!(
+            "{uuid} is a {}, not a DocumentEntry",
+            row.kind.label()
+        ))
+        .into());
     }
     let newest = rs::latest_versions(conn, std::slice::from_ref(&row.lid))?;
     if newest.get(&row.lid).map(|n| n.uuid.as_str()) != Some(uuid) {
@@ -112,17 +143,28 @@ pub fn deprecate(conn: &mut DbConn, uuid: &str, mut ev: AuditEvent) -> Result<St
     ev.patient_ids.push(row.patient_id.clone());
     ev.document_ids.push(row.unique_id.clone());
     crate::audit::append(conn, &ev)?;
-    Ok(format!("DocumentEntry {uuid} ({}) deprecated", row.unique_id))
+    Ok(format!(
+        "DocumentEntry {uuid} ({}) deprecated",
+        row.unique_id
+    ))
 }
 
 /// Removes a DocumentEntry with everything that would otherwise point at nothing, checked by
 /// the same rules as ITI-62, and its bytes from this node's repository; audited.
 pub fn remove(conn: &mut DbConn, uuid: &str, ev: AuditEvent) -> Result<String, RegistryFailure> {
     let Some(row) = rs::objects_by_uuids(conn, &[uuid.to_string()])?.pop() else {
-        return Err(XdsError::new(ErrorCode::UnresolvedReference, format!("no registry object {uuid}")).into());
+        return Err(XdsError::new(
+            ErrorCode::UnresolvedReference,
+            format!("no registry object {uuid}"),
+        )
+        .into());
     };
     if row.kind != EntryKind::DocumentEntry {
-        return Err(XdsError::metadata(format!("{uuid} is a {}, not a DocumentEntry", row.kind.label())).into());
+        return Err(XdsError::metadata(format!(
+            "{uuid} is a {}, not a DocumentEntry",
+            row.kind.label()
+        ))
+        .into());
     }
     // The entry, its associations, and the associations that hold those (a SubmissionSet's
     // HasMember of a Folder membership).

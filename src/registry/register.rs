@@ -4,10 +4,10 @@
 use super::lifecycle::{apply_lifecycle, LifecycleEffects};
 use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::{Registry, RegistryFailure};
+use crate::audit::AuditEvent;
 use crate::ebxml::write::object_xml;
 use crate::ebxml::RegistryObject;
 use crate::store::registry::{self as rs, NewAssoc, NewObject, ObjectKeys, ObjectRow, ValueKind};
-use crate::audit::AuditEvent;
 use crate::store::{patients, DbConn};
 use crate::xds::model::{AvailabilityStatus, Entry, EntryKind};
 use crate::xds::validate::Expect;
@@ -32,7 +32,10 @@ impl Registry {
         audit: Option<AuditEvent>,
     ) -> Result<Vec<XdsError>, RegistryFailure> {
         let mut sub = prepare(objects, &self.policy, expect).map_err(RegistryFailure::Xds)?;
-        sub.submitted_by = audit.as_ref().map(AuditEvent::submitter).unwrap_or_default();
+        sub.submitted_by = audit
+            .as_ref()
+            .map(AuditEvent::submitter)
+            .unwrap_or_default();
         let allow_unknown = self.cfg.allow_unknown_patients;
         self.store
             .write(move |conn| {
@@ -136,7 +139,11 @@ pub(super) fn check_new_uuids(
     let taken = rs::objects_by_uuids(conn, &uuids)?
         .into_iter()
         .map(|r| r.object.uuid)
-        .chain(rs::assocs_by_uuids(conn, &uuids)?.into_iter().map(|a| a.assoc.uuid));
+        .chain(
+            rs::assocs_by_uuids(conn, &uuids)?
+                .into_iter()
+                .map(|a| a.assoc.uuid),
+        );
     for t in taken {
         errs.push(XdsError::new(
             ErrorCode::DuplicateUniqueIdInRegistry,
@@ -243,9 +250,7 @@ fn check_membership(
     {
         let src = a.source_object.as_deref().unwrap_or_default();
         let tgt = a.target_object.as_deref().unwrap_or_default();
-        let target_known = sub.contains(tgt)
-            || existing.contains_key(tgt)
-            || sub.has_assoc(tgt);
+        let target_known = sub.contains(tgt) || existing.contains_key(tgt) || sub.has_assoc(tgt);
         if !target_known {
             errs.push(unresolved(a, tgt));
             continue;

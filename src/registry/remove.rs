@@ -131,7 +131,9 @@ pub fn plan(
     errs.extend(dangling.into_iter().map(|(assoc, end)| {
         XdsError::new(
             ErrorCode::ReferencesExist,
-            format!("association {assoc} refers to {end}; remove it in the same request or keep {end}"),
+            format!(
+                "association {assoc} refers to {end}; remove it in the same request or keep {end}"
+            ),
         )
         .at(end)
     }));
@@ -196,7 +198,10 @@ fn foreign_sources(
 }
 
 /// Associations whose source or target is one of `ids` (each once).
-pub(super) fn touching(conn: &mut DbConn, ids: &[String]) -> Result<Vec<AssocRow>, RegistryFailure> {
+pub(super) fn touching(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Vec<AssocRow>, RegistryFailure> {
     let mut seen = HashSet::new();
     Ok(rs::assocs_touching(conn, ids, false, None)?
         .into_iter()
@@ -236,7 +241,8 @@ pub(super) fn audit_removal(
 ) -> Result<(), RegistryFailure> {
     let Some(mut ev) = audit else { return Ok(()) };
     let patients: BTreeSet<&str> = r.objects.iter().map(|o| o.patient_id.as_str()).collect();
-    ev.patient_ids.extend(patients.into_iter().map(str::to_string));
+    ev.patient_ids
+        .extend(patients.into_iter().map(str::to_string));
     ev.patient_ids.dedup();
     ev.document_ids.extend(
         r.objects

@@ -3,10 +3,10 @@
 
 use super::update::UpdateKind;
 use super::Registry;
+use crate::audit::{Auditor, EventType};
 use crate::ebxml::query::{parse_adhoc_query, write_adhoc_response};
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::{parse_submit_objects, ResponseStatus};
-use crate::audit::{Auditor, EventType};
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::confidentiality::Viewer;
@@ -62,13 +62,12 @@ impl SoapService for RegistryService {
                     UpdateKind::Restricted,
                 )
                 .await),
-                action::REMOVE_METADATA => Ok(super::remove::handle(
-                    &self.registry,
-                    &self.auditor,
-                    ENDPOINT.path,
-                    call,
-                )
-                .await),
+                action::REMOVE_METADATA => {
+                    Ok(
+                        super::remove::handle(&self.registry, &self.auditor, ENDPOINT.path, call)
+                            .await,
+                    )
+                }
                 other => Err(Fault::action_not_supported(other)),
             }
         })

@@ -50,9 +50,10 @@ pub struct Ops {
 /// Two new versions of one logical object in one request (ITI-57 common rules).
 pub fn repeated_lids(objects: &[RegistryObject]) -> Vec<XdsError> {
     let mut seen: HashMap<&str, usize> = HashMap::new();
-    for o in objects.iter().filter(|o| {
-        matches!(o.tag, RimTag::ExtrinsicObject | RimTag::RegistryPackage)
-    }) {
+    for o in objects
+        .iter()
+        .filter(|o| matches!(o.tag, RimTag::ExtrinsicObject | RimTag::RegistryPackage))
+    {
         if let Some(lid) = o.lid.as_deref().filter(|l| *l != o.id) {
             *seen.entry(lid).or_default() += 1;
         }
@@ -227,12 +228,17 @@ fn version_op(
         }
     }
     let previous = match hm.first_slot_value("PreviousVersion") {
-        Some(v) => v.trim().parse::<i32>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-            op_error(format!(
-                "HasMember association {}: PreviousVersion '{v}' is not a version number",
-                hm.id
-            ))
-        })?,
+        Some(v) => v
+            .trim()
+            .parse::<i32>()
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                op_error(format!(
+                    "HasMember association {}: PreviousVersion '{v}' is not a version number",
+                    hm.id
+                ))
+            })?,
         None => {
             return Err(op_error(format!(
                 "HasMember association {} to a new version needs slot PreviousVersion",

@@ -9,11 +9,11 @@ use super::submission::{patient_mismatch, prepare, unresolved, Submission};
 use super::update::{plan, repeated_lids, NewVersion, Ops, StatusChange, UpdateKind};
 use super::{Registry, RegistryFailure};
 use crate::audit::AuditEvent;
-use crate::xds::validate::Expect;
 use crate::ebxml::{RegistryObject, RimTag};
 use crate::store::registry::{self as rs, AssocRow, NewAssoc, ObjectRow};
 use crate::store::DbConn;
 use crate::xds::model::{AvailabilityStatus, EntryKind};
+use crate::xds::validate::Expect;
 use crate::xds::{ids, time, ErrorCode, XdsError};
 use std::collections::{HashMap, HashSet};
 
@@ -100,7 +100,11 @@ pub fn apply(
     let replaced: HashMap<&str, &str> = ops
         .versions
         .iter()
-        .filter_map(|v| latest.get(&v.lid).map(|l| (l.uuid.as_str(), v.uuid.as_str())))
+        .filter_map(|v| {
+            latest
+                .get(&v.lid)
+                .map(|l| (l.uuid.as_str(), v.uuid.as_str()))
+        })
         .collect();
     for s in &ops.statuses {
         check_status(conn, s, &sub.submitted_by, &replaced, &mut errs, &mut w)?;
@@ -146,7 +150,10 @@ fn check_version(
     let Some(latest) = latest else {
         errs.push(XdsError::new(
             ErrorCode::MetadataVersionError,
-            format!("{label} {}: no logical object {} is registered", v.uuid, v.lid),
+            format!(
+                "{label} {}: no logical object {} is registered",
+                v.uuid, v.lid
+            ),
         ));
         return Ok(());
     };
@@ -156,7 +163,12 @@ fn check_version(
     if latest.kind != v.kind {
         errs.push(XdsError::new(
             ErrorCode::MetadataUpdateError,
-            format!("{label} {}: logical object {} is a {}", v.uuid, v.lid, latest.kind.label()),
+            format!(
+                "{label} {}: logical object {} is a {}",
+                v.uuid,
+                v.lid,
+                latest.kind.label()
+            ),
         ));
         return Ok(());
     }
@@ -195,7 +207,10 @@ fn check_version(
         UpdateKind::Full if latest.status != AvailabilityStatus::Approved => {
             errs.push(XdsError::new(
                 ErrorCode::MetadataUpdateError,
-                format!("{label} {}: version {} of {} is not Approved", v.uuid, latest.version, v.lid),
+                format!(
+                    "{label} {}: version {} of {} is not Approved",
+                    v.uuid, latest.version, v.lid
+                ),
             ));
             return Ok(());
         }
@@ -259,7 +274,13 @@ fn propagate(
         .collect();
     let others: Vec<String> = links
         .iter()
-        .map(|a| if by_target { a.source.clone() } else { a.target.clone() })
+        .map(|a| {
+            if by_target {
+                a.source.clone()
+            } else {
+                a.target.clone()
+            }
+        })
         .collect();
     let wanted = if by_target {
         EntryKind::Folder
@@ -304,7 +325,10 @@ fn check_status(
         if o.kind == EntryKind::SubmissionSet {
             errs.push(XdsError::new(
                 ErrorCode::MetadataUpdateError,
-                format!("Association {}: a SubmissionSet's status cannot change", s.assoc),
+                format!(
+                    "Association {}: a SubmissionSet's status cannot change",
+                    s.assoc
+                ),
             ));
             return Ok(());
         }
@@ -460,12 +484,7 @@ fn check_links(
 /// Whether a Folder already holds an object by an Approved HasMember.
 fn holds(conn: &mut DbConn, folder: &str, member: &str) -> Result<bool, RegistryFailure> {
     // From the member's side: a document is in few folders, a folder may hold very many.
-    let links = rs::assocs_touching(
-        conn,
-        &[member.to_string()],
-        true,
-        Some(&[ids::HAS_MEMBER]),
-    )?;
+    let links = rs::assocs_touching(conn, &[member.to_string()], true, Some(&[ids::HAS_MEMBER]))?;
     Ok(links
         .iter()
         .any(|a| a.source == folder && a.status == AvailabilityStatus::Approved))

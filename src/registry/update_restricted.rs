@@ -43,4 +43,3 @@ pub fn unmodifiable(e: &Entry, registered: &ObjectRow) -> Vec<XdsError> {
     }
     errs
 }
-

@@ -3,11 +3,11 @@
 //! submission is registered together with the bytes.
 
 use super::Repository;
+use crate::audit::AuditEvent;
 use crate::ebxml::document::ContentError;
 use crate::ebxml::provide::parse_provide_request;
 use crate::ebxml::response::RegistryError;
 use crate::ebxml::{RegistryObject, RimTag};
-use crate::audit::AuditEvent;
 use crate::registry::register::{audit_submission, store_submission};
 use crate::registry::submission::prepare;
 use crate::registry::RegistryFailure;
@@ -221,7 +221,10 @@ impl Repository {
             },
         )
         .map_err(RegistryFailure::Xds)?;
-        sub.submitted_by = audit.as_ref().map(AuditEvent::submitter).unwrap_or_default();
+        sub.submitted_by = audit
+            .as_ref()
+            .map(AuditEvent::submitter)
+            .unwrap_or_default();
         let now = time::OffsetDateTime::now_utc().unix_timestamp();
         let docs: Vec<(DocumentRow, Bytes)> = facts
             .into_iter()
@@ -263,7 +266,10 @@ impl Repository {
 
     /// Stores eHDSI pivot documents, each with the uniqueId of the Norwegian source it was
     /// translated from, so that a change to the source drops the pivot.
-    pub async fn store_pivots(&self, pivots: Vec<(DocFacts, String)>) -> Result<(), RegistryFailure> {
+    pub async fn store_pivots(
+        &self,
+        pivots: Vec<(DocFacts, String)>,
+    ) -> Result<(), RegistryFailure> {
         // A pivot's uniqueId comes from its content, so one stored and recorded already is this
         // very document. Finding that out is a read; writing it again would be a write
         // transaction on every eHDSI query, queued behind all other writers.
@@ -273,13 +279,15 @@ impl Repository {
             .registry
             .store
             .read(move |conn| {
-                let recorded = crate::store::pivots::pivots_among(conn, &uids).map_err(crate::store::StoreError::from)?;
+                let recorded = crate::store::pivots::pivots_among(conn, &uids)
+                    .map_err(crate::store::StoreError::from)?;
                 let rows = blobs.find(conn, &uids)?;
-                Ok::<_, crate::store::StoreError>(rows
-                    .into_iter()
-                    .filter(|r| recorded.contains(&r.unique_id))
-                    .map(|r| (r.unique_id, r.hash))
-                    .collect::<std::collections::HashSet<_>>())
+                Ok::<_, crate::store::StoreError>(
+                    rows.into_iter()
+                        .filter(|r| recorded.contains(&r.unique_id))
+                        .map(|r| (r.unique_id, r.hash))
+                        .collect::<std::collections::HashSet<_>>(),
+                )
             })
             .await
             .map_err(RegistryFailure::Store)?;

@@ -117,12 +117,7 @@ fn reason(errors: &[XdsError]) -> String {
 
 /// The ITI-86 call on the repository endpoint at `path`: parse, remove, answer with a
 /// RegistryResponse.
-pub async fn handle(
-    repo: &Repository,
-    auditor: &Auditor,
-    path: &str,
-    call: SoapCall,
-) -> SoapReply {
+pub async fn handle(repo: &Repository, auditor: &Auditor, path: &str, call: SoapCall) -> SoapReply {
     let ev = auditor.event(EventType::RemoveDocuments, path, &call);
     let (status, errors) = match parse_remove_documents(call.body()) {
         Ok(reqs) => match repo.remove_documents(reqs, Some(ev.clone())).await {

@@ -5,10 +5,10 @@ use super::Repository;
 use crate::ebxml::response::RegistryError;
 use crate::ebxml::retrieve::{write_retrieve_response, DocumentRequest, DocumentResponse};
 use crate::ebxml::ResponseStatus;
+use crate::registry::gate::Gate;
 use crate::soap::mtom::content_id;
 use crate::soap::{Attachment, SoapReply};
 use crate::store::documents::DocumentRow;
-use crate::registry::gate::Gate;
 use crate::store::StoreError;
 use crate::xds::confidentiality::Viewer;
 use crate::xds::{ErrorCode, XdsError};
@@ -111,7 +111,9 @@ impl Repository {
                 let mut rows: HashMap<String, DocumentRow> = rows
                     .into_iter()
                     .filter(|r| {
-                        !local_registry || gate.knows(&r.entry_uuid) || pivots.contains(&r.unique_id)
+                        !local_registry
+                            || gate.knows(&r.entry_uuid)
+                            || pivots.contains(&r.unique_id)
                     })
                     .filter(|r| gate.shows(&r.entry_uuid))
                     .map(|r| (r.unique_id.clone(), r))

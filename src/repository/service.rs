@@ -4,10 +4,10 @@
 use super::provide::{augment, parse_request, to_registry_errors};
 use super::retrieve::RetrieveAnswer;
 use super::Repository;
+use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::retrieve::parse_retrieve_request;
 use crate::ebxml::ResponseStatus;
-use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::confidentiality::Viewer;

@@ -28,7 +28,10 @@ impl Code {
             return Err(format!("'{text}' has no code"));
         }
         let display = parts.next().filter(|d| !d.is_empty()).unwrap_or(code);
-        let system = parts.next().filter(|s| !s.is_empty()).unwrap_or(default_system);
+        let system = parts
+            .next()
+            .filter(|s| !s.is_empty())
+            .unwrap_or(default_system);
         Ok(Code {
             code: code.into(),
             display: display.into(),
@@ -156,9 +159,30 @@ pub fn submit_objects(s: &Spec, submission_time: &str) -> String {
     slot(&mut w, "submissionTime", &[submission_time]);
     author(&mut w, "ss-author", ids::SS_AUTHOR, ss, s);
     classification(&mut w, "ss-content", ids::SS_CONTENT_TYPE, ss, &s.class);
-    external_id(&mut w, "ss-uid", ids::SS_UNIQUE_ID, ss, &s.set_unique_id, "XDSSubmissionSet.uniqueId");
-    external_id(&mut w, "ss-src", ids::SS_SOURCE_ID, ss, &s.source_id, "XDSSubmissionSet.sourceId");
-    external_id(&mut w, "ss-pid", ids::SS_PATIENT_ID, ss, &s.patient, "XDSSubmissionSet.patientId");
+    external_id(
+        &mut w,
+        "ss-uid",
+        ids::SS_UNIQUE_ID,
+        ss,
+        &s.set_unique_id,
+        "XDSSubmissionSet.uniqueId",
+    );
+    external_id(
+        &mut w,
+        "ss-src",
+        ids::SS_SOURCE_ID,
+        ss,
+        &s.source_id,
+        "XDSSubmissionSet.sourceId",
+    );
+    external_id(
+        &mut w,
+        "ss-pid",
+        ids::SS_PATIENT_ID,
+        ss,
+        &s.patient,
+        "XDSSubmissionSet.patientId",
+    );
     w.close("rim:RegistryPackage");
     w.empty(
         "rim:Classification",
@@ -170,7 +194,11 @@ pub fn submit_objects(s: &Spec, submission_time: &str) -> String {
     );
     w.open(
         "rim:ExtrinsicObject",
-        &[("id", de), ("mimeType", &s.mime), ("objectType", ids::DE_STABLE)],
+        &[
+            ("id", de),
+            ("mimeType", &s.mime),
+            ("objectType", ids::DE_STABLE),
+        ],
     );
     slot(&mut w, "creationTime", &[&s.creation]);
     slot(&mut w, "languageCode", &[&s.language]);
@@ -180,13 +208,45 @@ pub fn submit_objects(s: &Spec, submission_time: &str) -> String {
     name(&mut w, &s.title);
     author(&mut w, "de-author", ids::DE_AUTHOR, de, s);
     classification(&mut w, "de-class", ids::DE_CLASS_CODE, de, &s.class);
-    classification(&mut w, "de-conf", ids::DE_CONFIDENTIALITY, de, &s.confidentiality);
+    classification(
+        &mut w,
+        "de-conf",
+        ids::DE_CONFIDENTIALITY,
+        de,
+        &s.confidentiality,
+    );
     classification(&mut w, "de-format", ids::DE_FORMAT_CODE, de, &s.format);
-    classification(&mut w, "de-facility", ids::DE_FACILITY_TYPE, de, &s.facility);
-    classification(&mut w, "de-practice", ids::DE_PRACTICE_SETTING, de, &s.practice);
+    classification(
+        &mut w,
+        "de-facility",
+        ids::DE_FACILITY_TYPE,
+        de,
+        &s.facility,
+    );
+    classification(
+        &mut w,
+        "de-practice",
+        ids::DE_PRACTICE_SETTING,
+        de,
+        &s.practice,
+    );
     classification(&mut w, "de-type", ids::DE_TYPE_CODE, de, &s.type_code);
-    external_id(&mut w, "de-pid", ids::DE_PATIENT_ID, de, &s.patient, "XDSDocumentEntry.patientId");
-    external_id(&mut w, "de-uid", ids::DE_UNIQUE_ID, de, &s.unique_id, "XDSDocumentEntry.uniqueId");
+    external_id(
+        &mut w,
+        "de-pid",
+        ids::DE_PATIENT_ID,
+        de,
+        &s.patient,
+        "XDSDocumentEntry.patientId",
+    );
+    external_id(
+        &mut w,
+        "de-uid",
+        ids::DE_UNIQUE_ID,
+        de,
+        &s.unique_id,
+        "XDSDocumentEntry.uniqueId",
+    );
     w.close("rim:ExtrinsicObject");
     w.open(
         "rim:Association",
@@ -221,12 +281,18 @@ mod tests {
     #[test]
     fn codes_take_their_display_and_system_when_given() {
         let c = Code::parse("A03-2", VOLVEN_9602).unwrap();
-        assert_eq!((c.code.as_str(), c.display.as_str(), c.system.as_str()), ("A03-2", "A03-2", VOLVEN_9602));
+        assert_eq!(
+            (c.code.as_str(), c.display.as_str(), c.system.as_str()),
+            ("A03-2", "A03-2", VOLVEN_9602)
+        );
         let c = Code::parse("A03-2^Epikrise", VOLVEN_9602).unwrap();
         assert_eq!(c.display, "Epikrise");
         let c = Code::parse("X^Y^1.2.3", VOLVEN_9602).unwrap();
         assert_eq!(c.system, "1.2.3");
         assert!(Code::parse("^x", VOLVEN_9602).is_err());
-        assert_eq!(patient_cx("13116900216"), "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO");
+        assert_eq!(
+            patient_cx("13116900216"),
+            "13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"
+        );
     }
 }

@@ -125,7 +125,11 @@ fn new_oid() -> String {
 fn spec(a: &SubmitArgs, t: Template, data: &[u8]) -> Result<Spec, String> {
     let mut missing = Vec::new();
     let mut problems = Vec::new();
-    let mut code = |flag: &Option<String>, tpl: Option<String>, key: &str, system: &str, default: Option<&str>| {
+    let mut code = |flag: &Option<String>,
+                    tpl: Option<String>,
+                    key: &str,
+                    system: &str,
+                    default: Option<&str>| {
         match flag.clone().or(tpl).or(default.map(str::to_string)) {
             Some(text) => match Code::parse(&text, system) {
                 Ok(c) => Some(c),
@@ -141,12 +145,38 @@ fn spec(a: &SubmitArgs, t: Template, data: &[u8]) -> Result<Spec, String> {
         }
     };
     let class = code(&a.class, t.class, "class", metadata::VOLVEN_9602, None);
-    let type_code = code(&a.type_code, t.type_code, "type", metadata::VOLVEN_9602, None);
-    let confidentiality = code(&a.confidentiality, t.confidentiality, "confidentiality", metadata::VOLVEN_9603, Some("N^Normal"));
-    let facility = code(&a.facility, t.facility, "facility", metadata::VOLVEN_1303, None);
-    let practice = code(&a.practice, t.practice, "practice", metadata::VOLVEN_8653, None);
+    let type_code = code(
+        &a.type_code,
+        t.type_code,
+        "type",
+        metadata::VOLVEN_9602,
+        None,
+    );
+    let confidentiality = code(
+        &a.confidentiality,
+        t.confidentiality,
+        "confidentiality",
+        metadata::VOLVEN_9603,
+        Some("N^Normal"),
+    );
+    let facility = code(
+        &a.facility,
+        t.facility,
+        "facility",
+        metadata::VOLVEN_1303,
+        None,
+    );
+    let practice = code(
+        &a.practice,
+        t.practice,
+        "practice",
+        metadata::VOLVEN_8653,
+        None,
+    );
     let format = match a.format.clone().or(t.format) {
-        Some(f) => Code::parse(&f, "1.3.6.1.4.1.19376.1.2.3").map_err(|e| format!("format: {e}"))?,
+        Some(f) => {
+            Code::parse(&f, "1.3.6.1.4.1.19376.1.2.3").map_err(|e| format!("format: {e}"))?
+        }
         None => metadata::mime_sufficient(),
     };
     let source_id = a.source_id.clone().or(t.source_id);
@@ -172,8 +202,21 @@ fn spec(a: &SubmitArgs, t: Template, data: &[u8]) -> Result<Spec, String> {
         .or(t.title)
         .or_else(|| a.file.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_default();
-    let (Some(class), Some(type_code), Some(confidentiality), Some(facility), Some(practice), Some(source_id)) =
-        (class, type_code, confidentiality, facility, practice, source_id)
+    let (
+        Some(class),
+        Some(type_code),
+        Some(confidentiality),
+        Some(facility),
+        Some(practice),
+        Some(source_id),
+    ) = (
+        class,
+        type_code,
+        confidentiality,
+        facility,
+        practice,
+        source_id,
+    )
     else {
         return Err("incomplete metadata".into());
     };
@@ -186,7 +229,11 @@ fn spec(a: &SubmitArgs, t: Template, data: &[u8]) -> Result<Spec, String> {
         facility,
         practice,
         title,
-        language: a.language.clone().or(t.language).unwrap_or_else(|| "nb-NO".into()),
+        language: a
+            .language
+            .clone()
+            .or(t.language)
+            .unwrap_or_else(|| "nb-NO".into()),
         mime: a.mime.clone().unwrap_or_else(|| sniff(data).into()),
         author: a.author.clone().or(t.author),
         institution: a.institution.clone().or(t.institution),
@@ -236,7 +283,13 @@ fn read_template(path: Option<&Path>) -> Result<Template, String> {
     toml::from_str(&text).map_err(|e| format!("{}: {e}", p.display()))
 }
 
-async fn send(cfg: &Config, a: &SubmitArgs, s: &Spec, url: &str, data: Bytes) -> Result<(bool, Vec<String>), String> {
+async fn send(
+    cfg: &Config,
+    a: &SubmitArgs,
+    s: &Spec,
+    url: &str,
+    data: Bytes,
+) -> Result<(bool, Vec<String>), String> {
     let ca = a.ca.clone().unwrap_or_else(|| cfg.ca_path());
     let (cert, key) = match (&a.cert, &a.key) {
         (Some(c), Some(k)) => (c.clone(), k.clone()),

@@ -1,10 +1,10 @@
 //! The pooled connection type and the blocking-work bridge.
 
+use super::group::{Groups, Writer};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
-use super::group::{Groups, Writer};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -92,7 +92,10 @@ impl Writer for PoolWriter {
             .lock
             .as_ref()
             .map(|l| l.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-        let mut conn = self.pool.get().map_err(|e| StoreError::Pool(e.to_string()))?;
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
         f(&mut conn);
         Ok(())
     }
@@ -266,9 +269,11 @@ impl Store {
         let pool = self.pool.clone();
         let lock = self.write_lock.clone();
         if let Some(groups) = self.groups.clone() {
-            return tokio::task::spawn_blocking(move || groups.write(&PoolWriter { pool, lock }, f))
-                .await
-                .map_err(|e| StoreError::Join(e.to_string()))?;
+            return tokio::task::spawn_blocking(move || {
+                groups.write(&PoolWriter { pool, lock }, f)
+            })
+            .await
+            .map_err(|e| StoreError::Join(e.to_string()))?;
         }
         tokio::task::spawn_blocking(move || {
             let _guard = lock

@@ -83,7 +83,9 @@ impl Groups {
                 let r = c.transaction(f);
                 Box::new(move |failed: Option<&str>| {
                     let r = match failed {
-                        Some(why) => r.and_then(|_| Err(E::from(StoreError::Commit(why.to_string())))),
+                        Some(why) => {
+                            r.and_then(|_| Err(E::from(StoreError::Commit(why.to_string()))))
+                        }
                         None => r,
                     };
                     let _ = tx.send(Msg::Done(r));
@@ -174,7 +176,10 @@ impl Groups {
             }
         }
         let failed = match (&result, panicked) {
-            (_, true) => Some("another write in its transaction failed unexpectedly; nothing was stored".to_string()),
+            (_, true) => Some(
+                "another write in its transaction failed unexpectedly; nothing was stored"
+                    .to_string(),
+            ),
             (Err(e), false) => Some(format!("commit failed: {e}")),
             (Ok(()), false) => None,
         };
@@ -212,7 +217,12 @@ mod tests {
 
     /// A slow first write holds the lead while the others queue; `bad` fails (or panics) after
     /// writing its row.
-    async fn burst(store: &Store, tag: &str, bad: usize, panic: bool) -> Vec<Result<(), StoreError>> {
+    async fn burst(
+        store: &Store,
+        tag: &str,
+        bad: usize,
+        panic: bool,
+    ) -> Vec<Result<(), StoreError>> {
         let slow = store.clone();
         let first = tokio::spawn(async move {
             slow.write(|c| {
@@ -265,7 +275,10 @@ mod tests {
         }
         let (groups, writes) = store.write_groups();
         assert_eq!(writes, 9, "every write was carried by a committed group");
-        assert!(groups <= 3, "the eight queued writes shared transactions: {groups} groups");
+        assert!(
+            groups <= 3,
+            "the eight queued writes shared transactions: {groups} groups"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,7 +286,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("g.db").display().to_string(), 4).expect("open");
         let out = burst(&store, "b", 2, true).await;
-        assert!(out[0].is_ok(), "the first write committed alone before the others queued");
+        assert!(
+            out[0].is_ok(),
+            "the first write committed alone before the others queued"
+        );
         assert!(out[3].is_err(), "the panicking write fails");
         // Its group was rolled back whole: whatever of it says Ok is stored, and nothing else.
         for i in 0..8usize {

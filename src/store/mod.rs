@@ -48,7 +48,9 @@ macro_rules! insert_rows {
     ($conn:ident, $table:expr, $rows:expr) => {
         $crate::store::each_chunk($rows, |chunk| match &mut *$conn {
             $crate::store::DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c),
-            $crate::store::DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c),
+            $crate::store::DbConn::Sqlite(c) => {
+                diesel::insert_into($table).values(chunk).execute(c)
+            }
         })
     };
 }

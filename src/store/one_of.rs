@@ -92,7 +92,12 @@ pub fn text_in<'a, QS: 'a, C>(conn: &DbConn, col: C, values: &'a [String]) -> Co
 where
     C: ListColumn<QS, Text> + 'a,
 {
-    by_backend(conn, col, || json_texts(values), |c| Box::new(c.eq_any(values)))
+    by_backend(
+        conn,
+        col,
+        || json_texts(values),
+        |c| Box::new(c.eq_any(values)),
+    )
 }
 
 /// `col` is one of the integers `values`.
@@ -100,7 +105,12 @@ pub fn int_in<'a, QS: 'a, C>(conn: &DbConn, col: C, values: &'a [i64]) -> Condit
 where
     C: ListColumn<QS, BigInt> + 'a,
 {
-    by_backend(conn, col, || json_ints(values), |c| Box::new(c.eq_any(values)))
+    by_backend(
+        conn,
+        col,
+        || json_ints(values),
+        |c| Box::new(c.eq_any(values)),
+    )
 }
 
 /// SQLite: `InJson` with the list as `json`; PostgreSQL: diesel's own `= ANY`, from `pg`.

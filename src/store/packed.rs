@@ -188,7 +188,10 @@ mod tests {
         diesel::sql_query("INSERT INTO t VALUES (1, '<rim:Folder id=\"æ\"/>')")
             .execute(&mut c)
             .unwrap();
-        let entry = format!("<rim:ExtrinsicObject>{}</rim:ExtrinsicObject>", "x".repeat(500));
+        let entry = format!(
+            "<rim:ExtrinsicObject>{}</rim:ExtrinsicObject>",
+            "x".repeat(500)
+        );
         diesel::sql_query("INSERT INTO t VALUES (2, ?)")
             .bind::<Binary, _>(PackedXml(entry.clone()))
             .execute(&mut c)
@@ -204,9 +207,10 @@ mod tests {
             #[diesel(sql_type = BigInt)]
             len: i64,
         }
-        let kinds: Vec<Kind> = diesel::sql_query("SELECT typeof(xml) AS k, length(xml) AS len FROM t ORDER BY n")
-            .load(&mut c)
-            .unwrap();
+        let kinds: Vec<Kind> =
+            diesel::sql_query("SELECT typeof(xml) AS k, length(xml) AS len FROM t ORDER BY n")
+                .load(&mut c)
+                .unwrap();
         assert_eq!(kinds[1].k, "blob");
         assert!(kinds[1].len < 100, "{} bytes stored", kinds[1].len);
     }

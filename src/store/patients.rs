@@ -71,8 +71,14 @@ mod tests {
 
     #[test]
     fn names_lose_control_characters_and_extra_space() {
-        assert_eq!(clean_name(Some("Nord\u{0B}mann")).as_deref(), Some("Nordmann"));
-        assert_eq!(clean_name(Some(" Kari\u{01}  Anne\t")).as_deref(), Some("Kari Anne"));
+        assert_eq!(
+            clean_name(Some("Nord\u{0B}mann")).as_deref(),
+            Some("Nordmann")
+        );
+        assert_eq!(
+            clean_name(Some(" Kari\u{01}  Anne\t")).as_deref(),
+            Some("Kari Anne")
+        );
         assert_eq!(clean_name(Some("\u{85}\u{7F}")), None);
         assert_eq!(clean_name(Some("Ærø-Åsen")).as_deref(), Some("Ærø-Åsen"));
         assert_eq!(clean_name(None), None);

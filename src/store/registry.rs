@@ -2,9 +2,9 @@
 //! Every lookup here starts from an indexed column (patient id, uuid, unique id, lid,
 //! association source/target); none scans the table.
 
-use super::schema::{associations, object_codes, object_values, registry_objects};
 use super::one_of::{int_in, text_in, Condition};
 use super::packed::PackedXml;
+use super::schema::{associations, object_codes, object_values, registry_objects};
 use super::{chunked, each_chunk, insert_rows, DbConn};
 use crate::xds::model::{AvailabilityStatus, CodeKind, EntryKind};
 use diesel::prelude::*;
@@ -146,7 +146,9 @@ pub fn insert_objects(
     let mut codes = Vec::new();
     let mut values = Vec::new();
     for (o, k) in objects.iter().zip(keys) {
-        let seq = *seq_of.get(o.uuid.as_str()).ok_or(diesel::result::Error::NotFound)?;
+        let seq = *seq_of
+            .get(o.uuid.as_str())
+            .ok_or(diesel::result::Error::NotFound)?;
         codes.extend(distinct(&k.codes).map(|(kind, code, scheme)| NewCode {
             object_seq: seq,
             kind,
@@ -301,7 +303,10 @@ fn any_of<'a, T: Copy + PartialEq>(
         }
     }
     let (first, rest) = distinct.split_first()?;
-    Some(rest.iter().fold(cond(*first), |acc, v| Box::new(acc.or(cond(*v)))))
+    Some(
+        rest.iter()
+            .fold(cond(*first), |acc, v| Box::new(acc.or(cond(*v)))),
+    )
 }
 
 /// What decides who may see an object: one row per confidentialityCode of each object with

@@ -3,7 +3,9 @@
 //! column of one (the code, value and chunk tables); none scans a table. Run them inside the
 //! caller's transaction: the counts they return let the caller see a concurrent removal.
 
-use super::schema::{associations, document_chunks, documents, object_codes, object_values, registry_objects};
+use super::schema::{
+    associations, document_chunks, documents, object_codes, object_values, registry_objects,
+};
 use super::{each_chunk, DbConn};
 use diesel::prelude::*;
 

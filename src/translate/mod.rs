@@ -40,9 +40,9 @@ pub mod ps;
 pub mod terminology;
 
 pub use ed_to_m10::{ed_to_m10, M10Report};
+pub use eresept::{eresept_to_ep, EpOptions, TranslatedEp};
 pub use html::pivot_to_html;
 pub use orcd::{journal_to_orcd, Orcd, OrcdClass, OrcdSource};
-pub use eresept::{eresept_to_ep, EpOptions, TranslatedEp};
 pub use pivot_to_nb::pivot_to_nb;
 pub use ps::{ips_to_ps, PsOptions};
 pub use terminology::Terminology;

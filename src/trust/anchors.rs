@@ -3,8 +3,8 @@
 //! uses for the TLS handshake.
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
-use std::path::Path;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use webpki::{
     CertRevocationList, EndEntityCert, ExtendedKeyUsageValidator, KeyPurposeIdIter,
@@ -58,7 +58,12 @@ pub type Crls = Arc<Vec<CertRevocationList<'static>>>;
 
 impl std::fmt::Debug for Anchors {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Anchors({}, {} certificates)", self.name, self.anchors.len())
+        write!(
+            f,
+            "Anchors({}, {} certificates)",
+            self.name,
+            self.anchors.len()
+        )
     }
 }
 
@@ -137,7 +142,8 @@ impl Anchors {
         if self.anchors.is_empty() {
             return Err(format!("no trust anchors are configured for {}", self.name));
         }
-        let ee = EndEntityCert::try_from(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
+        let ee =
+            EndEntityCert::try_from(leaf).map_err(|e| format!("unreadable certificate: {e}"))?;
         let crl_refs: Vec<&CertRevocationList<'_>> = self.crls.iter().collect();
         let revocation = match RevocationOptionsBuilder::new(&crl_refs) {
             Ok(b) => Some(
@@ -162,8 +168,13 @@ impl Anchors {
             webpki::Error::CertExpired { .. } => "the certificate has expired".to_string(),
             webpki::Error::CertNotValidYet { .. } => "the certificate is not valid yet".to_string(),
             webpki::Error::CertRevoked => "the certificate is revoked".to_string(),
-            webpki::Error::UnknownIssuer => format!("the certificate does not chain to the {}", self.name),
-            other => format!("the certificate is not trusted as one of the {}: {other}", self.name),
+            webpki::Error::UnknownIssuer => {
+                format!("the certificate does not chain to the {}", self.name)
+            }
+            other => format!(
+                "the certificate is not trusted as one of the {}: {other}",
+                self.name
+            ),
         })
     }
 }
@@ -225,12 +236,18 @@ mod tests {
     use time::{Duration, OffsetDateTime};
 
     /// A CA and a leaf it issued, valid for a day from now; the anchors trust the CA.
-    fn ca_and_leaf() -> (Anchors, Vec<CertificateDer<'static>>, OffsetDateTime, tempfile::TempDir) {
+    fn ca_and_leaf() -> (
+        Anchors,
+        Vec<CertificateDer<'static>>,
+        OffsetDateTime,
+        tempfile::TempDir,
+    ) {
         let now = OffsetDateTime::now_utc();
         let ca_key = rcgen::KeyPair::generate().unwrap();
         let mut ca = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
         ca.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        ca.distinguished_name.push(rcgen::DnType::CommonName, "test CA");
+        ca.distinguished_name
+            .push(rcgen::DnType::CommonName, "test CA");
         let ca_cert = ca.self_signed(&ca_key).unwrap();
         let leaf_key = rcgen::KeyPair::generate().unwrap();
         let mut leaf = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap();
@@ -253,7 +270,10 @@ mod tests {
         let later = anchors.verify(&chain, unix_time(now + Duration::hours(36)));
         assert_eq!(later, Err("the certificate has expired".to_string()));
         // Before the time it was checked at, it is checked again (and is valid then).
-        assert_eq!(anchors.verify(&chain, unix_time(now - Duration::minutes(5))), Ok(()));
+        assert_eq!(
+            anchors.verify(&chain, unix_time(now - Duration::minutes(5))),
+            Ok(())
+        );
     }
 
     #[test]

@@ -56,7 +56,17 @@ impl VerifiedCache {
         };
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let (map, order) = &mut *guard;
-        if map.insert(key, Entry { report: report.clone(), from, until }).is_none() {
+        if map
+            .insert(
+                key,
+                Entry {
+                    report: report.clone(),
+                    from,
+                    until,
+                },
+            )
+            .is_none()
+        {
             order.push_back(key);
         }
         while order.len() > CAPACITY {
@@ -98,7 +108,9 @@ mod tests {
     fn a_hit_only_inside_the_time_bounds() {
         let key_pair = rcgen::KeyPair::generate().unwrap();
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(rcgen::DnType::CountryName, "NO");
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CountryName, "NO");
         let cert = params.self_signed(&key_pair).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let pem = dir.path().join("issuer.pem");
@@ -120,6 +132,8 @@ mod tests {
         // The assertion is valid for five minutes (and a minute of skew).
         assert!(cache.get(&k, now + Duration::minutes(10)).is_none());
         assert!(cache.get(&key(&xml, "other issuers"), now).is_none());
-        assert!(cache.get(&key(&format!("{xml} "), "issuers"), now).is_none());
+        assert!(cache
+            .get(&key(&format!("{xml} "), "issuers"), now)
+            .is_none());
     }
 }

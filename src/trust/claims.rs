@@ -14,7 +14,9 @@ pub struct Pair<'a> {
 /// Picks the HCP assertion (the one no other refers to... and that refers to none) and the TRC
 /// assertion (the one whose Advice names the HCP assertion's ID).
 pub fn pair(assertions: &[Checked]) -> Result<Pair<'_>, String> {
-    let mut hcps = assertions.iter().filter(|a| a.assertion.advice_refs.is_empty());
+    let mut hcps = assertions
+        .iter()
+        .filter(|a| a.assertion.advice_refs.is_empty());
     let hcp = match (hcps.next(), hcps.next()) {
         (Some(h), None) => h,
         (None, _) => return Err("no identity (HCP) assertion".into()),
@@ -62,7 +64,11 @@ pub fn user(c: &Checked) -> User {
             .iter()
             .map(|v| xspa::permission_code(v.value()).to_string())
             .collect(),
-        issuer: a.issuer.as_ref().map(|i| i.value.clone()).unwrap_or_default(),
+        issuer: a
+            .issuer
+            .as_ref()
+            .map(|i| i.value.clone())
+            .unwrap_or_default(),
         country: c.signer.as_ref().and_then(|s| s.country.clone()),
     }
 }

@@ -86,7 +86,8 @@ fn line(c: &Check) -> String {
 }
 
 fn verify(cfg: &Config, a: &VerifyArgs) -> Result<ExitCode, String> {
-    let text = std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
+    let text =
+        std::fs::read_to_string(&a.file).map_err(|e| format!("{}: {e}", a.file.display()))?;
     let at = match &a.at {
         Some(t) => xua::instant(t).ok_or_else(|| format!("--at {t}: not an RFC 3339 time"))?,
         None => OffsetDateTime::now_utc(),
@@ -114,7 +115,11 @@ fn verify(cfg: &Config, a: &VerifyArgs) -> Result<ExitCode, String> {
     }
     for checked in &report.assertions {
         let id = checked.assertion.id.as_deref().unwrap_or("(no ID)");
-        let issuer = checked.assertion.issuer.as_ref().map_or("(no issuer)", |i| i.value.as_str());
+        let issuer = checked
+            .assertion
+            .issuer
+            .as_ref()
+            .map_or("(no issuer)", |i| i.value.as_str());
         println!("assertion {id} from {issuer}:");
         for c in &checked.checks {
             println!("{}", line(c));
@@ -131,7 +136,12 @@ fn verify(cfg: &Config, a: &VerifyArgs) -> Result<ExitCode, String> {
 
 fn issue(a: &IssueArgs) -> Result<(), String> {
     let signer = Signer::from_files(&a.issuer_cert, &a.issuer_key).map_err(|e| e.to_string())?;
-    let defect = a.defect.as_deref().map(Defect::parse).transpose().map_err(|e| e.to_string())?;
+    let defect = a
+        .defect
+        .as_deref()
+        .map(Defect::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?;
     let mut who = Professional {
         subject: a.subject.clone(),
         role: a.role.clone(),
@@ -146,8 +156,14 @@ fn issue(a: &IssueArgs) -> Result<(), String> {
     if let Some(c) = &a.country {
         who.locality = Some(c.clone());
     }
-    let xml = ehdsi_security(&signer, &who, a.patient.as_deref(), defect, OffsetDateTime::now_utc())
-        .map_err(|e| e.to_string())?;
+    let xml = ehdsi_security(
+        &signer,
+        &who,
+        a.patient.as_deref(),
+        defect,
+        OffsetDateTime::now_utc(),
+    )
+    .map_err(|e| e.to_string())?;
     std::fs::write(&a.out, xml).map_err(|e| format!("{}: {e}", a.out.display()))?;
     println!("wrote {}", a.out.display());
     Ok(())

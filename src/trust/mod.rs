@@ -6,9 +6,9 @@
 
 pub mod anchors;
 mod cache;
+pub mod claims;
 pub mod cli;
 pub mod outbound;
-pub mod claims;
 pub mod policy;
 pub mod xua;
 

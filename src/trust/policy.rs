@@ -49,7 +49,11 @@ pub enum PolicyError {
 }
 
 /// Anchors from `path` when it is set and exists (dev PKI defaults may be absent).
-fn optional(name: &str, path: Option<std::path::PathBuf>, crls: &Crls) -> Result<Anchors, AnchorError> {
+fn optional(
+    name: &str,
+    path: Option<std::path::PathBuf>,
+    crls: &Crls,
+) -> Result<Anchors, AnchorError> {
     match path {
         Some(p) if p.exists() => Anchors::load(name, &p, crls.clone()),
         _ => Ok(Anchors::empty(name)),
@@ -65,12 +69,14 @@ impl Policy {
             .filter_map(|p| {
                 let country = p.country.clone()?;
                 let name = format!("issuers of {country} assertions");
-                Some(optional(&name, cfg.peer_issuers_path(p), &crls).map(|issuers| PeerTrust {
-                    home_community_id: p.home_community_id.clone(),
-                    country,
-                    expected_subject: p.expected_subject.clone(),
-                    issuers,
-                }))
+                Some(
+                    optional(&name, cfg.peer_issuers_path(p), &crls).map(|issuers| PeerTrust {
+                        home_community_id: p.home_community_id.clone(),
+                        country,
+                        expected_subject: p.expected_subject.clone(),
+                        issuers,
+                    }),
+                )
             })
             .collect::<Result<Vec<_>, _>>()?;
         let mut audiences = cfg.xua.audiences.clone();
@@ -78,18 +84,31 @@ impl Policy {
         audiences.push(cfg.public_url());
         Ok(Policy(
             Arc::new(Inner {
-            country: cfg.node.country.clone(),
-            national_ca: Anchors::load("national CAs", &cfg.national_ca_path(), Crls::default())?,
-            foreign_ca: Anchors::load("foreign contact point CAs", &cfg.foreign_ca_path(), Crls::default())?,
-            peers,
-            national_issuers: optional("national assertion issuers", cfg.national_issuers_path(), &crls)?,
-            require_on_xds: cfg.xua.require_on_xds,
-            settings: Settings {
-                clock_skew: time::Duration::try_from(cfg.xua.clock_skew).unwrap_or(time::Duration::MINUTE),
-                audiences,
-            },
-            verified: VerifiedCache::default(),
-        }),
+                country: cfg.node.country.clone(),
+                national_ca: Anchors::load(
+                    "national CAs",
+                    &cfg.national_ca_path(),
+                    Crls::default(),
+                )?,
+                foreign_ca: Anchors::load(
+                    "foreign contact point CAs",
+                    &cfg.foreign_ca_path(),
+                    Crls::default(),
+                )?,
+                peers,
+                national_issuers: optional(
+                    "national assertion issuers",
+                    cfg.national_issuers_path(),
+                    &crls,
+                )?,
+                require_on_xds: cfg.xua.require_on_xds,
+                settings: Settings {
+                    clock_skew: time::Duration::try_from(cfg.xua.clock_skew)
+                        .unwrap_or(time::Duration::MINUTE),
+                    audiences,
+                },
+                verified: VerifiedCache::default(),
+            }),
             None,
         ))
     }
@@ -124,7 +143,13 @@ impl Policy {
     }
 
     /// The refusal's audit record: who asked, at which endpoint, and why not.
-    async fn audit_refusal(&self, peer: &PeerIdentity, endpoint: &Endpoint, request: &SoapRequest, r: &Refusal) {
+    async fn audit_refusal(
+        &self,
+        peer: &PeerIdentity,
+        endpoint: &Endpoint,
+        request: &SoapRequest,
+        r: &Refusal,
+    ) {
         let Some(auditor) = &self.1 else { return };
         let event = if r.access {
             EventType::AccessDenied
@@ -162,7 +187,9 @@ impl Policy {
                     endpoint.path
                 )))
             }
-            (Access::CrossBorder { trc, permissions }, Some(pt)) => (true, trc, permissions, &pt.issuers),
+            (Access::CrossBorder { trc, permissions }, Some(pt)) => {
+                (true, trc, permissions, &pt.issuers)
+            }
             (Access::National { xds }, None) => {
                 (xds && p.require_on_xds, false, &[][..], &p.national_issuers)
             }
@@ -170,8 +197,12 @@ impl Policy {
         };
         let Some(xml) = security else {
             if needs_hcp {
-                return Err(unauthenticated(Failure::Invalid,
-                    format!("{} needs a SAML identity assertion in wsse:Security", endpoint.path),
+                return Err(unauthenticated(
+                    Failure::Invalid,
+                    format!(
+                        "{} needs a SAML identity assertion in wsse:Security",
+                        endpoint.path
+                    ),
                 ));
             }
             return Ok(Some(principal));
@@ -194,28 +225,40 @@ impl Policy {
         }
         if report.assertions.is_empty() {
             if needs_hcp {
-                return Err(unauthenticated(Failure::Invalid, "wsse:Security holds no SAML assertion"));
+                return Err(unauthenticated(
+                    Failure::Invalid,
+                    "wsse:Security holds no SAML assertion",
+                ));
             }
             return Ok(Some(principal));
         }
-        let pair = claims::pair(&report.assertions)
-            .map_err(|why| unauthenticated(Failure::Token, why))?;
+        let pair =
+            claims::pair(&report.assertions).map_err(|why| unauthenticated(Failure::Token, why))?;
         let user = claims::user(pair.hcp);
         if let Some(pt) = peer_trust {
             // Anchors are per country already; the signer must also say so itself.
             for c in [Some(pair.hcp), pair.trc].into_iter().flatten() {
                 let signer_country = c.signer.as_ref().and_then(|s| s.country.as_deref());
                 if signer_country.is_some_and(|sc| sc != pt.country) {
-                    return Err(unauthenticated(Failure::Authentication,
-                        format!("an assertion signed in {} arrived over the connection of {}", signer_country.unwrap_or("?"), pt.country),
+                    return Err(unauthenticated(
+                        Failure::Authentication,
+                        format!(
+                            "an assertion signed in {} arrived over the connection of {}",
+                            signer_country.unwrap_or("?"),
+                            pt.country
+                        ),
                     ));
                 }
             }
             claims::ehdsi_hcp(&user).map_err(|why| unauthenticated(Failure::Token, why))?;
         }
         if needs_trc && pair.trc.is_none() {
-            return Err(unauthenticated(Failure::Invalid,
-                format!("{} needs a treatment relationship (TRC) assertion", endpoint.path),
+            return Err(unauthenticated(
+                Failure::Invalid,
+                format!(
+                    "{} needs a treatment relationship (TRC) assertion",
+                    endpoint.path
+                ),
             ));
         }
         principal.patient = match pair.trc {
@@ -224,7 +267,10 @@ impl Policy {
             None => None,
         };
         if needs_trc && principal.patient.is_none() {
-            return Err(unauthenticated(Failure::Token, "the TRC assertion names no patient"));
+            return Err(unauthenticated(
+                Failure::Token,
+                "the TRC assertion names no patient",
+            ));
         }
         principal.user = Some(user);
         let missing = principal.missing_permissions(permissions);
@@ -241,24 +287,42 @@ impl Policy {
 
     /// A caller whose certificate names another country is a foreign contact point and must be
     /// a configured peer; anyone else is a national caller and must chain to the national CAs.
-    fn classify(&self, peer: &PeerIdentity, now: OffsetDateTime) -> Result<(Caller, Option<&PeerTrust>), Refusal> {
+    fn classify(
+        &self,
+        peer: &PeerIdentity,
+        now: OffsetDateTime,
+    ) -> Result<(Caller, Option<&PeerTrust>), Refusal> {
         let p = &self.0;
         let at = unix_time(now);
         let foreign_country = peer.country.as_deref().filter(|c| *c != p.country);
         let Some(country) = foreign_country else {
-            p.national_ca
-                .verify(&peer.certs, at)
-                .map_err(|why| denied(format!("the client certificate is not a national caller's: {why}")))?;
+            p.national_ca.verify(&peer.certs, at).map_err(|why| {
+                denied(format!(
+                    "the client certificate is not a national caller's: {why}"
+                ))
+            })?;
             return Ok((Caller::National, None));
         };
         let pt = p
             .peers
             .iter()
-            .find(|t| t.country == country && t.expected_subject.as_ref().is_none_or(|s| *s == peer.subject))
-            .ok_or_else(|| denied(format!("no contact point of {country} with certificate subject '{}' is configured", peer.subject)))?;
-        p.foreign_ca
-            .verify(&peer.certs, at)
-            .map_err(|why| denied(format!("the client certificate is not a contact point's: {why}")))?;
+            .find(|t| {
+                t.country == country
+                    && t.expected_subject
+                        .as_ref()
+                        .is_none_or(|s| *s == peer.subject)
+            })
+            .ok_or_else(|| {
+                denied(format!(
+                    "no contact point of {country} with certificate subject '{}' is configured",
+                    peer.subject
+                ))
+            })?;
+        p.foreign_ca.verify(&peer.certs, at).map_err(|why| {
+            denied(format!(
+                "the client certificate is not a contact point's: {why}"
+            ))
+        })?;
         let caller = Caller::Foreign {
             home_community_id: pt.home_community_id.clone(),
             country: pt.country.clone(),
@@ -314,7 +378,9 @@ impl Authorizer for Policy {
                     .await
                     .unwrap_or_else(|_| {
                         Err(Refusal {
-                            fault: Fault::receiver("the security check failed; the request was not processed"),
+                            fault: Fault::receiver(
+                                "the security check failed; the request was not processed",
+                            ),
                             access: false,
                         })
                     })
@@ -323,7 +389,9 @@ impl Authorizer for Policy {
             };
             match decided {
                 Ok(Some(p)) => Ok(p),
-                Ok(None) => Err(Fault::receiver("the security check failed; the request was not processed")),
+                Ok(None) => Err(Fault::receiver(
+                    "the security check failed; the request was not processed",
+                )),
                 Err(r) => {
                     self.audit_refusal(peer, endpoint, request, &r).await;
                     Err(r.fault)

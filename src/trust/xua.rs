@@ -6,7 +6,9 @@ use super::anchors::{unix_time, Anchors};
 use crate::pki::PeerIdentity;
 use crate::saml::assertion::{ids_in, SignatureInfo};
 use crate::saml::build::SHA256;
-use crate::saml::{dsig, xspa, Assertion, CM_BEARER, CM_SENDER_VOUCHES, ENVELOPED, EXC_C14N, SAML2};
+use crate::saml::{
+    dsig, xspa, Assertion, CM_BEARER, CM_SENDER_VOUCHES, ENVELOPED, EXC_C14N, SAML2,
+};
 use crate::soap::{SOAP12, WSSE};
 use crate::xml::{parse, Element, Limits};
 use rustls_pki_types::CertificateDer;
@@ -139,12 +141,19 @@ pub fn instant(s: &str) -> Option<OffsetDateTime> {
 
 /// The SAML assertions of a wsse:Security header (or any element holding them), checked.
 /// `anchors` decide which signers are trusted.
-pub fn verify_header(xml: &str, anchors: &Anchors, s: &Settings, now: OffsetDateTime) -> HeaderReport {
+pub fn verify_header(
+    xml: &str,
+    anchors: &Anchors,
+    s: &Settings,
+    now: OffsetDateTime,
+) -> HeaderReport {
     let mut report = HeaderReport::default();
     let root = match parse(xml.as_bytes(), Limits::default()) {
         Ok(r) => r,
         Err(e) => {
-            report.checks.push(check("readable", fail(Failure::Invalid, e.to_string())));
+            report
+                .checks
+                .push(check("readable", fail(Failure::Invalid, e.to_string())));
             return report;
         }
     };
@@ -156,13 +165,19 @@ pub fn verify_header(xml: &str, anchors: &Anchors, s: &Settings, now: OffsetDate
         "unique IDs",
         match dup {
             // Two elements with one ID is how signature wrapping hides a forged assertion.
-            Some(id) => fail(Failure::Invalid, format!("ID '{id}' appears more than once")),
+            Some(id) => fail(
+                Failure::Invalid,
+                format!("ID '{id}' appears more than once"),
+            ),
             None => Ok(()),
         },
     ));
     let assertions = assertions_in(&root);
     if root.is(WSSE, "Security") {
-        let must = matches!(root.attr_ns(SOAP12, "mustUnderstand"), Some("true") | Some("1"));
+        let must = matches!(
+            root.attr_ns(SOAP12, "mustUnderstand"),
+            Some("true") | Some("1")
+        );
         let others = root
             .elements()
             .any(|e| !(e.is(SAML2, "Assertion") || e.name == "Timestamp"));
@@ -293,14 +308,19 @@ fn structure(a: &Assertion) -> Result<(), (Failure, String)> {
     match a.issue_instant.as_deref() {
         None => return fail(Failure::Invalid, "the assertion has no IssueInstant"),
         Some(t) if instant(t).is_none() => {
-            return fail(Failure::Invalid, format!("IssueInstant '{t}' is not a dateTime with a time zone"))
+            return fail(
+                Failure::Invalid,
+                format!("IssueInstant '{t}' is not a dateTime with a time zone"),
+            )
         }
         Some(_) => {}
     }
     match &a.issuer {
         // The Format says how to read the issuer's name (an X.509 subject, an entity id).
         Some(i) if !i.value.is_empty() && i.format.as_deref().is_some_and(|f| !f.is_empty()) => {}
-        Some(i) if !i.value.is_empty() => return fail(Failure::Invalid, "the Issuer has no Format"),
+        Some(i) if !i.value.is_empty() => {
+            return fail(Failure::Invalid, "the Issuer has no Format")
+        }
         _ => return fail(Failure::Invalid, "the assertion has no Issuer"),
     }
     match &a.subject {
@@ -311,7 +331,11 @@ fn structure(a: &Assertion) -> Result<(), (Failure, String)> {
 }
 
 fn confirmation(a: &Assertion) -> Result<(), (Failure, String)> {
-    let methods = a.subject.as_ref().map(|s| s.confirmations.as_slice()).unwrap_or(&[]);
+    let methods = a
+        .subject
+        .as_ref()
+        .map(|s| s.confirmations.as_slice())
+        .unwrap_or(&[]);
     if methods.is_empty() {
         return fail(Failure::Invalid, "the Subject has no SubjectConfirmation");
     }
@@ -319,7 +343,12 @@ fn confirmation(a: &Assertion) -> Result<(), (Failure, String)> {
         match m.as_deref() {
             Some(CM_BEARER) | Some(CM_SENDER_VOUCHES) => {}
             Some(other) => {
-                return fail(Failure::Token, format!("SubjectConfirmation method {other} is not accepted (bearer or sender-vouches)"))
+                return fail(
+                    Failure::Token,
+                    format!(
+                    "SubjectConfirmation method {other} is not accepted (bearer or sender-vouches)"
+                ),
+                )
             }
             None => return fail(Failure::Invalid, "a SubjectConfirmation has no Method"),
         }
@@ -331,14 +360,28 @@ fn authn(a: &Assertion) -> Result<(), (Failure, String)> {
     for st in &a.authn_statements {
         match st.instant.as_deref() {
             Some(t) if instant(t).is_some() => {}
-            Some(t) => return fail(Failure::Invalid, format!("AuthnInstant '{t}' is not a dateTime with a time zone")),
+            Some(t) => {
+                return fail(
+                    Failure::Invalid,
+                    format!("AuthnInstant '{t}' is not a dateTime with a time zone"),
+                )
+            }
             None => return fail(Failure::Invalid, "an AuthnStatement has no AuthnInstant"),
         }
         if st.contexts != 1 {
-            return fail(Failure::Invalid, format!("an AuthnStatement has {} AuthnContexts; it must have one", st.contexts));
+            return fail(
+                Failure::Invalid,
+                format!(
+                    "an AuthnStatement has {} AuthnContexts; it must have one",
+                    st.contexts
+                ),
+            );
         }
         if st.class_refs.len() != 1 || st.class_refs[0].is_empty() {
-            return fail(Failure::Invalid, "the AuthnContext must name one AuthnContextClassRef");
+            return fail(
+                Failure::Invalid,
+                "the AuthnContext must name one AuthnContextClassRef",
+            );
         }
     }
     Ok(())
@@ -348,7 +391,10 @@ fn single_valued(a: &Assertion) -> Result<(), (Failure, String)> {
     for name in SINGLE_VALUED {
         let n = a.attribute(name).len();
         if n > 1 {
-            return fail(Failure::Token, format!("{name} has {n} values; it may have one"));
+            return fail(
+                Failure::Token,
+                format!("{name} has {n} values; it may have one"),
+            );
         }
     }
     Ok(())
@@ -358,37 +404,62 @@ fn validity(a: &Assertion, s: &Settings, now: OffsetDateTime) -> Result<(), (Fai
     let skew = s.clock_skew;
     if let Some(issued) = a.issue_instant.as_deref().and_then(instant) {
         if issued > now + skew {
-            return fail(Failure::Authentication, format!("IssueInstant {} is in the future", show(issued)));
+            return fail(
+                Failure::Authentication,
+                format!("IssueInstant {} is in the future", show(issued)),
+            );
         }
     }
     let Some(c) = &a.conditions else {
-        return fail(Failure::Invalid, "the assertion has no Conditions (NotBefore, NotOnOrAfter)");
+        return fail(
+            Failure::Invalid,
+            "the assertion has no Conditions (NotBefore, NotOnOrAfter)",
+        );
     };
     let bound = |v: &Option<String>, which: &str| -> Result<OffsetDateTime, (Failure, String)> {
         match v.as_deref() {
             None => fail(Failure::Invalid, format!("Conditions have no {which}")),
-            Some(t) => instant(t).ok_or((Failure::Invalid, format!("{which} '{t}' is not a dateTime with a time zone"))),
+            Some(t) => instant(t).ok_or((
+                Failure::Invalid,
+                format!("{which} '{t}' is not a dateTime with a time zone"),
+            )),
         }
     };
     let not_before = bound(&c.not_before, "NotBefore")?;
     let not_after = bound(&c.not_on_or_after, "NotOnOrAfter")?;
     if now + skew < not_before {
-        return fail(Failure::Authentication, format!("not valid before {}", show(not_before)));
+        return fail(
+            Failure::Authentication,
+            format!("not valid before {}", show(not_before)),
+        );
     }
     if now - skew >= not_after {
-        return fail(Failure::Authentication, format!("expired at {}", show(not_after)));
+        return fail(
+            Failure::Authentication,
+            format!("expired at {}", show(not_after)),
+        );
     }
     Ok(())
 }
 
 fn audience(a: &Assertion, s: &Settings) -> Result<(), (Failure, String)> {
-    let Some(c) = &a.conditions else { return Ok(()) };
+    let Some(c) = &a.conditions else {
+        return Ok(());
+    };
     for restriction in &c.audience_restrictions {
         let ours = restriction.iter().any(|aud| {
-            s.audiences.iter().any(|mine| aud == mine || aud.starts_with(&format!("{mine}/")))
+            s.audiences
+                .iter()
+                .any(|mine| aud == mine || aud.starts_with(&format!("{mine}/")))
         });
         if !ours {
-            return fail(Failure::Token, format!("the assertion is for {}, not for this node", restriction.join(", ")));
+            return fail(
+                Failure::Token,
+                format!(
+                    "the assertion is for {}, not for this node",
+                    restriction.join(", ")
+                ),
+            );
         }
     }
     Ok(())
@@ -401,31 +472,80 @@ fn signature_form(a: &Assertion) -> Result<(), (Failure, String)> {
     let sig: &SignatureInfo = match a.signatures.as_slice() {
         [] => return fail(Failure::Authentication, "the assertion is not signed"),
         [one] => one,
-        _ => return fail(Failure::Invalid, "the assertion has more than one ds:Signature"),
+        _ => {
+            return fail(
+                Failure::Invalid,
+                "the assertion has more than one ds:Signature",
+            )
+        }
     };
     let id = a.id.as_deref().unwrap_or_default();
     match sig.references.as_slice() {
         [r] if r.uri.as_deref() == Some(&format!("#{id}")) => {
-            if let Some(t) = r.transforms.iter().find(|t| ![ENVELOPED, EXC_C14N].contains(&t.as_str())) {
+            if let Some(t) = r
+                .transforms
+                .iter()
+                .find(|t| ![ENVELOPED, EXC_C14N].contains(&t.as_str()))
+            {
                 return fail(Failure::Token, format!("transform {t} is not accepted"));
             }
-            if !r.digest_method.as_deref().is_some_and(|d| DIGEST_METHODS.contains(&d)) {
-                return fail(Failure::Token, format!("digest method {} is not accepted", r.digest_method.as_deref().unwrap_or("(none)")));
+            if !r
+                .digest_method
+                .as_deref()
+                .is_some_and(|d| DIGEST_METHODS.contains(&d))
+            {
+                return fail(
+                    Failure::Token,
+                    format!(
+                        "digest method {} is not accepted",
+                        r.digest_method.as_deref().unwrap_or("(none)")
+                    ),
+                );
             }
         }
         [r] => {
-            return fail(Failure::Invalid, format!("the signature covers {}, not this assertion (#{id})", r.uri.as_deref().unwrap_or("(no URI)")))
+            return fail(
+                Failure::Invalid,
+                format!(
+                    "the signature covers {}, not this assertion (#{id})",
+                    r.uri.as_deref().unwrap_or("(no URI)")
+                ),
+            )
         }
-        _ => return fail(Failure::Invalid, "the signature must have exactly one Reference"),
+        _ => {
+            return fail(
+                Failure::Invalid,
+                "the signature must have exactly one Reference",
+            )
+        }
     }
-    if !matches!(sig.c14n_method.as_deref(), Some(EXC_C14N) | Some(EXC_C14N_COMMENTS)) {
-        return fail(Failure::Token, "the canonicalization method must be exclusive C14N");
+    if !matches!(
+        sig.c14n_method.as_deref(),
+        Some(EXC_C14N) | Some(EXC_C14N_COMMENTS)
+    ) {
+        return fail(
+            Failure::Token,
+            "the canonicalization method must be exclusive C14N",
+        );
     }
-    if !sig.signature_method.as_deref().is_some_and(|m| SIGNATURE_METHODS.contains(&m)) {
-        return fail(Failure::Token, format!("signature method {} is not accepted (RSA or ECDSA with SHA-2)", sig.signature_method.as_deref().unwrap_or("(none)")));
+    if !sig
+        .signature_method
+        .as_deref()
+        .is_some_and(|m| SIGNATURE_METHODS.contains(&m))
+    {
+        return fail(
+            Failure::Token,
+            format!(
+                "signature method {} is not accepted (RSA or ECDSA with SHA-2)",
+                sig.signature_method.as_deref().unwrap_or("(none)")
+            ),
+        );
     }
     if !sig.has_key_info || sig.certificates.is_empty() {
-        return fail(Failure::Invalid, "the signature has no KeyInfo with an X509Certificate");
+        return fail(
+            Failure::Invalid,
+            "the signature has no KeyInfo with an X509Certificate",
+        );
     }
     Ok(())
 }

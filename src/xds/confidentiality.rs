@@ -47,7 +47,10 @@ impl Viewer {
     pub fn sees_patient(&self, pid: &str) -> bool {
         match self.audience {
             Audience::National => true,
-            Audience::CrossBorder => self.patient.as_deref().is_some_and(|p| p.trim() == pid.trim()),
+            Audience::CrossBorder => self
+                .patient
+                .as_deref()
+                .is_some_and(|p| p.trim() == pid.trim()),
         }
     }
 }
@@ -208,7 +211,10 @@ mod tests {
         let reach = |c: &str, s: &str| p.reach_of(c, s);
         assert_eq!(reach("N", VOLVEN_9603), Reach::CrossBorder);
         assert_eq!(reach("N", HL7_CONFIDENTIALITY), Reach::CrossBorder);
-        assert_eq!(reach("N", "urn:oid:2.16.840.1.113883.5.25"), Reach::CrossBorder);
+        assert_eq!(
+            reach("N", "urn:oid:2.16.840.1.113883.5.25"),
+            Reach::CrossBorder
+        );
         assert_eq!(reach("NORN_DUP", VOLVEN_9603), Reach::Nobody);
         assert_eq!(reach("NORN_FEILPAS", VOLVEN_9603), Reach::Nobody);
         assert_eq!(reach("NORS", VOLVEN_9603), Reach::National);

@@ -30,7 +30,11 @@ pub fn load_entries(
             "$XDSFolderUniqueId",
             Some("$XDSFolderLogicalID"),
         ),
-        EntryKind::SubmissionSet => ("$XDSSubmissionSetEntryUUID", "$XDSSubmissionSetUniqueId", None),
+        EntryKind::SubmissionSet => (
+            "$XDSSubmissionSetEntryUUID",
+            "$XDSSubmissionSetUniqueId",
+            None,
+        ),
     };
     let level = p.metadata_level()?;
     let by_lid = match lid_param {
@@ -71,7 +75,9 @@ pub fn newest_only(
 ) -> Result<Vec<ObjectRow>, RegistryFailure> {
     let mut lids: Vec<String> = rows
         .iter()
-        .filter(|r| r.status == AvailabilityStatus::Deprecated && r.kind != EntryKind::SubmissionSet)
+        .filter(|r| {
+            r.status == AvailabilityStatus::Deprecated && r.kind != EntryKind::SubmissionSet
+        })
         .map(|r| r.lid.clone())
         .collect();
     if lids.is_empty() {

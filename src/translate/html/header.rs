@@ -72,12 +72,13 @@ pub fn render(h: &mut Html, root: &Element, cx: &Ctx) {
     let mut rows = Rows(Vec::new());
     rows.coded("Dokumenttype", code, cx);
     rows.text("Dokument-ID", root.child(HL7, "id").and_then(values::ii));
-    rows.text(
-        "Dato",
-        root.child(HL7, "effectiveTime").and_then(time_of),
-    );
+    rows.text("Dato", root.child(HL7, "effectiveTime").and_then(time_of));
     rows.text("Dokumentspråk", Some(lang.to_string()));
-    rows.coded("Konfidensialitet", root.child(HL7, "confidentialityCode"), cx);
+    rows.coded(
+        "Konfidensialitet",
+        root.child(HL7, "confidentialityCode"),
+        cx,
+    );
     patient(&mut rows, root, cx);
     for a in root.children_named(HL7, "author") {
         author(&mut rows, a, cx);

@@ -104,7 +104,11 @@ fn content(h: &mut Html, text: &Element) {
     } else {
         h.open(
             "img",
-            &[("src", &url), ("alt", "Bilde fra dokumentet"), ("class", "image")],
+            &[
+                ("src", &url),
+                ("alt", "Bilde fra dokumentet"),
+                ("class", "image"),
+            ],
         );
         let ext = if *mime == "image/png" { "png" } else { "jpg" };
         h.open("p", &[]);
@@ -134,7 +138,10 @@ mod tests {
         let ok = page(&format!(
             r#"<nonXMLBody xmlns="urn:hl7-org:v3"><text mediaType="image/png" representation="B64">{png}</text></nonXMLBody>"#
         ));
-        assert!(ok.contains(&format!("<img src=\"data:image/png;base64,{png}\"")), "{ok}");
+        assert!(
+            ok.contains(&format!("<img src=\"data:image/png;base64,{png}\"")),
+            "{ok}"
+        );
         let lie = page(&format!(
             r#"<nonXMLBody xmlns="urn:hl7-org:v3"><text mediaType="application/pdf" representation="B64">{png}</text></nonXMLBody>"#
         ));

@@ -83,11 +83,7 @@ pub fn kind_of(root: &Element) -> Result<PivotKind, TranslateError> {
 }
 
 /// Renders a foreign pivot CDA as one HTML page in bokmål (`lang` must be `nb` or `nb-NO`).
-pub fn pivot_to_html(
-    xml: &[u8],
-    term: &Terminology,
-    lang: &str,
-) -> Result<String, TranslateError> {
+pub fn pivot_to_html(xml: &[u8], term: &Terminology, lang: &str) -> Result<String, TranslateError> {
     if !matches!(lang.to_ascii_lowercase().as_str(), "nb" | "nb-no") {
         return Err(TranslateError::InvalidValue {
             element: "--lang".into(),
@@ -188,7 +184,11 @@ fn section(h: &mut Html, sec: &Element, depth: usize, cx: &Ctx) {
     }
     if let Some(c) = &code {
         h.text(" ");
-        h.leaf("span", &[("class", "code")], &format!("{} / {}", c.system, c.code));
+        h.leaf(
+            "span",
+            &[("class", "code")],
+            &format!("{} / {}", c.system, c.code),
+        );
     }
     h.close(tag);
     if let Some(text) = sec.child(HL7, "text") {

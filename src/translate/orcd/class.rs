@@ -110,7 +110,12 @@ pub fn format_for(media_type: &str) -> &'static str {
 
 /// The OrCD class of a Norwegian document, by its typeCode (Volven 9602 in the built-in table,
 /// `orcd_classes.tsv`) and whether it is a picture or a report; None when it has none.
-pub fn class_of(term: &Terminology, system: &str, type_code: &str, media: Media) -> Option<OrcdClass> {
+pub fn class_of(
+    term: &Terminology,
+    system: &str,
+    type_code: &str,
+    media: Media,
+) -> Option<OrcdClass> {
     classes_of_type(term, system, type_code).find(|c| c.media() == media)
 }
 

@@ -93,9 +93,17 @@ pub(super) fn read_patient(p: &Element, ns: &str, f: &mut Facts) {
             .map(|e| e.deep_text().trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let v = |name: &str| p.child(ns, name).and_then(|e| e.attr("V")).map(str::to_string);
+    let v = |name: &str| {
+        p.child(ns, name)
+            .and_then(|e| e.attr("V"))
+            .map(str::to_string)
+    };
     if let Some(id) = txt("OffId") {
-        let root = if v("TypeOffId").as_deref() == Some("DNR") { DNR } else { FNR };
+        let root = if v("TypeOffId").as_deref() == Some("DNR") {
+            DNR
+        } else {
+            FNR
+        };
         f.patient.id = Ii {
             root: root.into(),
             extension: Some(id),
@@ -282,7 +290,13 @@ fn event_blocks(e: &Element, ns: &str, b: &mut Vec<Block>) {
             let drug = m.child(ns, "DrugId");
             let dose = m
                 .child(ns, "UnitDose")
-                .map(|u| format!("{} {}", u.attr("V").unwrap_or(""), u.attr("U").unwrap_or("")))
+                .map(|u| {
+                    format!(
+                        "{} {}",
+                        u.attr("V").unwrap_or(""),
+                        u.attr("U").unwrap_or("")
+                    )
+                })
                 .unwrap_or_default();
             let text = |n: &str| {
                 m.child(ns, n)
@@ -295,7 +309,9 @@ fn event_blocks(e: &Element, ns: &str, b: &mut Vec<Block>) {
                 dose.trim().to_string(),
                 text("DosageText"),
                 [
-                    m.child(ns, "Status").and_then(|s| s.attr("DN")).unwrap_or(""),
+                    m.child(ns, "Status")
+                        .and_then(|s| s.attr("DN"))
+                        .unwrap_or(""),
                     &text("Comment"),
                 ]
                 .into_iter()
@@ -349,7 +365,12 @@ fn xhtml_blocks(holder: &Element) -> Vec<Block> {
 }
 
 fn xhtml(e: &Element, out: &mut Vec<Block>) {
-    let flat = |e: &Element| e.deep_text().split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = |e: &Element| {
+        e.deep_text()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
     let in_xhtml = e.ns.as_deref() == Some(XHTML);
     match e.name.as_str() {
         "p" if in_xhtml => {
@@ -359,7 +380,10 @@ fn xhtml(e: &Element, out: &mut Vec<Block>) {
             }
         }
         "ul" | "ol" if in_xhtml => {
-            let items: Vec<String> = e.children_local("li").map(|li| format!("• {}", flat(li))).collect();
+            let items: Vec<String> = e
+                .children_local("li")
+                .map(|li| format!("• {}", flat(li)))
+                .collect();
             if !items.is_empty() {
                 out.push(Block::Paragraph(items.join("\n")));
             }
@@ -405,7 +429,10 @@ mod tests {
 
     #[test]
     fn iso_times_become_ts() {
-        assert_eq!(ts("2017-05-05T00:33:00").as_deref(), Some("20170505003300+0200"));
+        assert_eq!(
+            ts("2017-05-05T00:33:00").as_deref(),
+            Some("20170505003300+0200")
+        );
         assert_eq!(ts("1969-11-13").as_deref(), Some("19691113"));
         assert_eq!(ts("2017"), None);
         assert_eq!(shown("20170505003300+0200"), "05.05.2017 00:33");

@@ -151,7 +151,10 @@ fn blocks(
     let mut rows = Vec::new();
     for r in p.children_named(ns, "ResultItem") {
         let inv = r.path(ns, &["Investigation", "Id"]);
-        let analysis = match (inv.and_then(|i| i.attr("DN")), inv.and_then(|i| i.attr("V"))) {
+        let analysis = match (
+            inv.and_then(|i| i.attr("DN")),
+            inv.and_then(|i| i.attr("V")),
+        ) {
             (Some(d), Some(c)) => format!("{d} ({c})"),
             (Some(d), None) => d.to_string(),
             (None, Some(c)) => c.to_string(),
@@ -185,9 +188,16 @@ fn blocks(
     if !rows.is_empty() {
         b.push(Block::Heading("Resultater".into()));
         b.push(Block::Table {
-            header: ["Analyse", "Resultat", "Enhet", "Referanse", "Avvik", "Prøve"]
-                .map(String::from)
-                .to_vec(),
+            header: [
+                "Analyse",
+                "Resultat",
+                "Enhet",
+                "Referanse",
+                "Avvik",
+                "Prøve",
+            ]
+            .map(String::from)
+            .to_vec(),
             rows,
         });
     }

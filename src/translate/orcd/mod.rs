@@ -17,7 +17,9 @@ use super::pdf::{self, PdfDoc};
 use super::TranslateError;
 use crate::xml::XmlWriter;
 
-pub use class::{class_of, classes_of_type, format_for, Media, OrcdClass, FORMAT_JPEG, FORMAT_PDF, FORMAT_PNG};
+pub use class::{
+    class_of, classes_of_type, format_for, Media, OrcdClass, FORMAT_JPEG, FORMAT_PDF, FORMAT_PNG,
+};
 pub use header::{norwegian, utc, Facts, Ii, Org, Patient, Person};
 pub use xcn::{xcn, xon};
 
@@ -52,7 +54,10 @@ impl Body {
             element: "nonXMLBody/text".into(),
             reason: format!("the original ({declared}) is not a PDF, PNG or JPEG"),
         })?;
-        Ok(Body { media_type, base64: b64 })
+        Ok(Body {
+            media_type,
+            base64: b64,
+        })
     }
 }
 
@@ -118,7 +123,8 @@ pub fn journal_to_orcd(src: &OrcdSource) -> Result<Orcd, TranslateError> {
                 (f, Body::from_bytes(&pdf::render_pdf(&doc)?)?)
             } else {
                 return Err(TranslateError::WrongDocument {
-                    expected: "CDA, KITH epikrise or svarrapport, PDF, PNG or JPEG journal document",
+                    expected:
+                        "CDA, KITH epikrise or svarrapport, PDF, PNG or JPEG journal document",
                     found: root.name.clone(),
                 });
             }

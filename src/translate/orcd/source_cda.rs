@@ -27,7 +27,10 @@ pub fn read(root: &Element, base: &Facts) -> Result<(Facts, Option<Body>), Trans
             f.title = Some(t.to_string());
         }
     }
-    if let Some(t) = root.child(V3, "effectiveTime").and_then(|e| e.attr("value")) {
+    if let Some(t) = root
+        .child(V3, "effectiveTime")
+        .and_then(|e| e.attr("value"))
+    {
         f.effective = norwegian(t);
     }
     if let Some(role) = root.path(V3, &["recordTarget", "patientRole"]) {
@@ -38,7 +41,10 @@ pub fn read(root: &Element, base: &Facts) -> Result<(Facts, Option<Body>), Trans
         if let Some(o) = a.child(V3, "representedOrganization").map(org) {
             f.author_org = o;
         }
-        if let Some(t) = root.path(V3, &["author", "time"]).and_then(|t| t.attr("value")) {
+        if let Some(t) = root
+            .path(V3, &["author", "time"])
+            .and_then(|t| t.attr("value"))
+        {
             f.author_time = Some(norwegian(t));
         }
     }
@@ -54,7 +60,9 @@ pub fn read(root: &Element, base: &Facts) -> Result<(Facts, Option<Body>), Trans
     }
     if let Some(l) = root.child(V3, "legalAuthenticator") {
         let t = l.child(V3, "time").and_then(|t| t.attr("value"));
-        let p = l.child(V3, "assignedEntity").and_then(|e| person(e, "assignedPerson"));
+        let p = l
+            .child(V3, "assignedEntity")
+            .and_then(|e| person(e, "assignedPerson"));
         if let (Some(t), Some(p)) = (t, p) {
             f.legal = Some((p, norwegian(t)));
         }
@@ -93,7 +101,10 @@ fn read_patient(role: &Element, f: &mut Facts) {
         f.patient.family = family.or(f.patient.family.take());
         f.patient.given = given.or(f.patient.given.take());
     }
-    if let Some(g) = p.child(V3, "administrativeGenderCode").and_then(|g| g.attr("code")) {
+    if let Some(g) = p
+        .child(V3, "administrativeGenderCode")
+        .and_then(|g| g.attr("code"))
+    {
         // Volven 3101 (1 man, 2 woman) as NHN writes it, or HL7's own M/F.
         f.patient.gender = match g {
             "1" | "M" => Some("M".into()),

@@ -5,7 +5,12 @@ use super::header::{Ii, Org, Person};
 /// XCN `id^family^given^...^^^&root&ISO`.
 pub fn xcn(v: &str) -> Person {
     let f: Vec<&str> = v.split('^').collect();
-    let part = |i: usize| f.get(i).map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
+    let part = |i: usize| {
+        f.get(i)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let root = f
         .get(8)
         .and_then(|aa| aa.split('&').nth(1))
@@ -26,8 +31,15 @@ pub fn xcn(v: &str) -> Person {
 /// XON `name^^^^^&oid&ISO^^^^id`.
 pub fn xon(v: &str) -> Org {
     let f: Vec<&str> = v.split('^').collect();
-    let name = f.first().map(|s| s.trim()).filter(|s| !s.is_empty()).map(str::to_string);
-    let root = f.get(5).and_then(|aa| aa.split('&').nth(1)).filter(|r| !r.is_empty());
+    let name = f
+        .first()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let root = f
+        .get(5)
+        .and_then(|aa| aa.split('&').nth(1))
+        .filter(|r| !r.is_empty());
     let id = f.get(9).map(|s| s.trim()).filter(|s| !s.is_empty());
     Org {
         id: root.map(|r| Ii {

@@ -47,7 +47,9 @@ impl Face {
         let data = Arc::new(bytes);
         let glyphs = {
             let f = skrifa::FontRef::new(&data).map_err(|e| bad(format!("not a font: {e}")))?;
-            let upem = f.metrics(Size::unscaled(), LocationRef::default()).units_per_em;
+            let upem = f
+                .metrics(Size::unscaled(), LocationRef::default())
+                .units_per_em;
             if upem == 0 {
                 return Err(bad("no units per em".into()));
             }

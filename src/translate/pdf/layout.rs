@@ -61,7 +61,12 @@ pub enum Op {
         text: String,
     },
     /// A horizontal line.
-    Rule { x1: f32, x2: f32, y: f32, width: f32 },
+    Rule {
+        x1: f32,
+        x2: f32,
+        y: f32,
+        width: f32,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -313,7 +318,9 @@ impl Flow<'_> {
                     self.table_row(&lines, &widths, from, total);
                     break;
                 }
-                let fit = ((BOTTOM - self.y - 2.0 * VPAD) / BODY.leading).floor().max(0.0) as usize;
+                let fit = ((BOTTOM - self.y - 2.0 * VPAD) / BODY.leading)
+                    .floor()
+                    .max(0.0) as usize;
                 if !broke && (rest_h <= fresh || fit == 0) {
                     self.new_page();
                     self.table_head(head.as_deref(), &widths);
@@ -351,7 +358,14 @@ impl Flow<'_> {
         self.rule(0.4);
     }
 
-    fn row_lines(&mut self, cells: &[Vec<String>], widths: &[f32], from: usize, to: usize, t: Type) {
+    fn row_lines(
+        &mut self,
+        cells: &[Vec<String>],
+        widths: &[f32],
+        from: usize,
+        to: usize,
+        t: Type,
+    ) {
         let top = self.y + VPAD;
         let mut x = MARGIN;
         for (c, w) in cells.iter().zip(widths) {

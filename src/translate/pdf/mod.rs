@@ -99,7 +99,12 @@ fn render_with(doc: &PdfDoc, fonts: &Fonts) -> Result<Vec<u8>, PdfError> {
     if !doc.lang.trim().is_empty() {
         meta = meta.language(doc.lang.trim().to_string());
     }
-    if let Some(a) = doc.author.as_deref().map(str::trim).filter(|a| !a.is_empty()) {
+    if let Some(a) = doc
+        .author
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    {
         meta = meta.authors(vec![fonts.clean(a)]);
     }
     document.set_metadata(meta);

@@ -38,7 +38,11 @@ pub fn header(root: &Element, default_title: &str) -> PdfDoc {
             .path(V3, &["assignedPerson", "name"])
             .or_else(|| who.path(V3, &["representedOrganization", "name"]))?;
         // name parts (given, family, ...) are elements with no space between them
-        let parts: Vec<String> = name.elements().map(inline).filter(|p| !p.is_empty()).collect();
+        let parts: Vec<String> = name
+            .elements()
+            .map(inline)
+            .filter(|p| !p.is_empty())
+            .collect();
         let text = if parts.is_empty() {
             inline(name)
         } else {
@@ -163,7 +167,10 @@ fn table(t: &Element, out: &mut Vec<Block>) {
             .collect()
     }
     let rows_of = |group| rows_in(t, group);
-    let mut header: Vec<String> = rows_of("thead").first().map(|r| cells(r)).unwrap_or_default();
+    let mut header: Vec<String> = rows_of("thead")
+        .first()
+        .map(|r| cells(r))
+        .unwrap_or_default();
     let mut body: Vec<&Element> = rows_of("tbody");
     body.extend(t.children_named(V3, "tr"));
     body.extend(rows_of("tfoot"));

@@ -63,7 +63,8 @@ fn wrapping_never_exceeds_the_width() {
 #[test]
 fn laid_out_text_stays_inside_the_margins() {
     let Some(f) = test_fonts() else { return };
-    let long = "Ordinert legemiddel mot høyt blodtrykk, tas om morgenen sammen med mat. ".repeat(40);
+    let long =
+        "Ordinert legemiddel mot høyt blodtrykk, tas om morgenen sammen med mat. ".repeat(40);
     let doc = PdfDoc {
         created: None,
         title: "Pasientjournal for Åsmund Ærlig Østby – et langt navn som må brytes over linjer"
@@ -74,7 +75,10 @@ fn laid_out_text_stays_inside_the_margins() {
             Block::Heading("Legemidler".into()),
             Block::Paragraph(long.clone()),
             Block::Field("Fødselsnummer".into(), long.clone()),
-            Block::Field("A label that is much too long to sit beside its value ".repeat(3), long),
+            Block::Field(
+                "A label that is much too long to sit beside its value ".repeat(3),
+                long,
+            ),
             Block::Table {
                 header: vec!["Legemiddel".into(), "Dosering".into(), "Merknad".into()],
                 rows: (0..40)
@@ -82,7 +86,8 @@ fn laid_out_text_stays_inside_the_margins() {
                         vec![
                             format!("Paracet {i}"),
                             "1 tablett 3 ganger daglig".into(),
-                            "Ikke mer enn 4 g per døgn; kontakt lege ved feber over tre dager".into(),
+                            "Ikke mer enn 4 g per døgn; kontakt lege ved feber over tre dager"
+                                .into(),
                         ]
                     })
                     .collect(),
@@ -97,7 +102,10 @@ fn laid_out_text_stays_inside_the_margins() {
         assert_eq!(footer.4, format!("{} / {}", i + 1, pages.len()));
         for (x, y, style, size, text) in body {
             let right = x + f.face(*style).width(text, *size);
-            assert!(*x >= MARGIN && right <= PAGE_W - MARGIN + 1e-3, "{text:?}: {x}..{right}");
+            assert!(
+                *x >= MARGIN && right <= PAGE_W - MARGIN + 1e-3,
+                "{text:?}: {x}..{right}"
+            );
             assert!(*y > MARGIN && *y <= PAGE_H - MARGIN, "{text:?} at y {y}");
         }
     }
@@ -156,7 +164,11 @@ fn table_rows_stay_whole_and_the_header_repeats() {
             .unwrap_or_else(|| panic!("{needle} not drawn"))
     };
     for i in 0..60 {
-        assert_eq!(page_of(&format!("rad{i}a")), page_of(&format!("rad{i}d")), "row {i} split");
+        assert_eq!(
+            page_of(&format!("rad{i}a")),
+            page_of(&format!("rad{i}d")),
+            "row {i} split"
+        );
     }
     for (n, p) in pages.iter().enumerate() {
         let heads = texts(p).iter().filter(|t| t.4 == "Kolonne").count();
@@ -167,7 +179,10 @@ fn table_rows_stay_whole_and_the_header_repeats() {
 #[test]
 fn a_row_taller_than_a_page_is_split() {
     let Some(f) = test_fonts() else { return };
-    let tall = (0..150).map(|i| format!("linje {i}")).collect::<Vec<_>>().join("\n");
+    let tall = (0..150)
+        .map(|i| format!("linje {i}"))
+        .collect::<Vec<_>>()
+        .join("\n");
     let doc = PdfDoc {
         created: None,
         title: "T".into(),
@@ -182,7 +197,10 @@ fn a_row_taller_than_a_page_is_split() {
     assert!(pages.len() >= 3, "{} pages", pages.len());
     let all: Vec<&str> = pages.iter().flat_map(|p| texts(p)).map(|t| t.4).collect();
     for i in 0..150 {
-        assert!(all.contains(&format!("linje {i}").as_str()), "line {i} lost");
+        assert!(
+            all.contains(&format!("linje {i}").as_str()),
+            "line {i} lost"
+        );
     }
     assert!(all.contains(&"etter"));
 }
@@ -195,7 +213,9 @@ fn a_missing_font_directory_is_an_error_naming_the_file() {
         panic!("{err}")
     };
     assert_eq!(path, &dir.join(fonts::REGULAR_FILE));
-    assert!(err.to_string().contains("/nonexistent/ncpeh-fonts/DejaVuSans.ttf"));
+    assert!(err
+        .to_string()
+        .contains("/nonexistent/ncpeh-fonts/DejaVuSans.ttf"));
     let t: TranslateError = err.into();
     assert!(t.to_string().contains("DejaVuSans.ttf"), "{t}");
 }
