@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
 # chromium is installed below, so tests/pivot_html.rs fails instead of skipping without it.
-export NCPEH_REQUIRE_CHROMIUM=1
+export NCPEH_TEST_REQUIRE_CHROMIUM=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 

@@ -1,5 +1,5 @@
 //! Headless Chromium for the page tests: is it there (a missing browser fails under
-//! NCPEH_REQUIRE_CHROMIUM=1, else the test says SKIP and why), the DOM it builds from a page,
+//! NCPEH_TEST_REQUIRE_CHROMIUM=1, else the test says SKIP and why), the DOM it builds from a page,
 //! and a screenshot of it.
 #![allow(dead_code)]
 
@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// `chromium`, or None with the reason on stderr. Under NCPEH_REQUIRE_CHROMIUM=1 (set by
+/// `chromium`, or None with the reason on stderr. Under NCPEH_TEST_REQUIRE_CHROMIUM=1 (set by
 /// tests/run.sh, which installs it) a missing browser fails the test instead.
 pub fn chromium() -> Option<&'static str> {
     let ok = Command::new("chromium")
@@ -19,7 +19,7 @@ pub fn chromium() -> Option<&'static str> {
         return Some("chromium");
     }
     let why = "headless Chromium (`chromium`, Debian package chromium) is not installed; tests/run.sh installs it";
-    if std::env::var("NCPEH_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
+    if std::env::var("NCPEH_TEST_REQUIRE_CHROMIUM").as_deref() == Ok("1") {
         panic!("{why}");
     }
     eprintln!("SKIP browser checks: {why}");
