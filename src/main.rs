@@ -296,11 +296,16 @@ fn serve(cfg: Config) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| e.to_string())?;
+    let admin_scheme = if cfg.server.admin_tls {
+        "https"
+    } else {
+        "http"
+    };
     let served = rt.block_on(async move {
         let running = ncpeh::node::start(cfg).await.map_err(|e| e.to_string())?;
         // Tests and scripts read this line to learn the bound ports.
         println!(
-            "ncpeh listening soap=https://{} admin=http://{} feed={}",
+            "ncpeh listening soap=https://{} admin={admin_scheme}://{} feed={}",
             running.soap,
             running.admin,
             running

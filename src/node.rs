@@ -236,7 +236,7 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     ))];
     #[cfg(unix)]
     listeners.push(tokio::spawn(crate::transport::reload::on_hangup(
-        server_tls,
+        server_tls.clone(),
         metrics.clone(),
         stop.clone(),
     )));
@@ -254,12 +254,26 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         max_body: crate::translate::MAX_INPUT,
         page_csp: crate::translate::html::CSP,
     };
+    let console = crate::console::Console {
+        metrics: metrics.clone(),
+        peers: Arc::new(peers.watch()),
+        store: store.clone(),
+        node: crate::console::NodeFacts {
+            country: cfg.node.country.clone(),
+            home_community_id: cfg.node.home_community_id.clone(),
+            public_url: cfg.public_url(),
+            cert_path: cfg.cert_path(),
+            started: std::time::Instant::now(),
+        },
+    };
     let admin = admin::Admin {
         health,
         metrics,
         view: Some(view),
+        console: Some(console.page()),
     };
-    admin::spawn_dedicated(admin_l, admin, stop.clone())
+    let admin_tls = cfg.server.admin_tls.then(|| server_tls.clone());
+    admin::spawn_dedicated(admin_l, admin, admin_tls, stop.clone())
         .map_err(|e| NodeError::Bind(cfg.server.admin_listen.clone(), e))?;
     if let Some(l) = feed_l {
         let sink: Arc<dyn PatientSink> = Arc::new(StoreSink(store.clone()));

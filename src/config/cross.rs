@@ -6,6 +6,7 @@ pub fn check(cfg: &Config, problems: &mut Problems) {
     peers(cfg, problems);
     tls_pair(cfg, problems);
     listeners(cfg, problems);
+    admin_exposed(cfg, problems);
 }
 
 /// Each peer is found by its homeCommunityId, and is either reachable (a URL) or a foreign
@@ -48,6 +49,24 @@ fn tls_pair(cfg: &Config, problems: &mut Problems) {
         (Some(_), None) => problems.push("tls.key", "must be set together with tls.cert"),
         (None, Some(_)) => problems.push("tls.cert", "must be set together with tls.key"),
         _ => {}
+    }
+}
+
+/// The console shows audit records; off loopback it is served to certificate holders only.
+fn admin_exposed(cfg: &Config, problems: &mut Problems) {
+    let addr = &cfg.server.admin_listen;
+    let loopback = match addr.parse::<std::net::SocketAddr>() {
+        Ok(a) => a.ip().is_loopback(),
+        Err(_) => addr.starts_with("localhost:"),
+    };
+    if !loopback && !cfg.server.admin_tls {
+        problems.push(
+            "server.admin_listen",
+            format!(
+                "{addr} is not a loopback address: set server.admin_tls = true (mutual TLS) \
+                 or listen on 127.0.0.1"
+            ),
+        );
     }
 }
 

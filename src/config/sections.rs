@@ -27,6 +27,10 @@ section! {
     pub struct ServerConfig {
         listen: String = "127.0.0.1:8443".into(), check = listen_addr;
         admin_listen: String = "127.0.0.1:8080".into(), check = listen_addr;
+        /// The admin listener (console, /metrics, /health, /view) over mutual TLS, with the
+        /// node's certificate and CA. Needed when admin_listen is not a loopback address: the
+        /// console answers who looked at a patient's record.
+        admin_tls: bool = false;
         /// Base URL written into served WSDLs; defaults to https://<the bound SOAP address>.
         public_url: Option<String> = None, check = opt(base_url);
         max_body_bytes: usize = 64 * 1024 * 1024, check = at_least(1);

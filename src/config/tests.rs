@@ -309,6 +309,23 @@ fn other_values_are_checked() {
 }
 
 #[test]
+fn an_exposed_admin_listener_needs_mutual_tls() {
+    let p = problems("[server]\nadmin_listen = \"0.0.0.0:8080\"\n", &[]);
+    assert_eq!(
+        p,
+        ["server.admin_listen: 0.0.0.0:8080 is not a loopback address: set server.admin_tls = \
+          true (mutual TLS) or listen on 127.0.0.1"]
+    );
+    let ok = "[server]\nadmin_listen = \"0.0.0.0:8080\"\nadmin_tls = true\n";
+    assert!(Config::from_toml(ok, "t.toml", vars(&[])).is_ok());
+    for local in ["[::1]:8080", "localhost:8080", "127.0.0.2:8080"] {
+        let f = format!("[server]\nadmin_listen = \"{local}\"\n");
+        let loaded = Config::from_toml(&f, "t.toml", vars(&[]));
+        assert!(loaded.is_ok(), "{local}: {:?}", loaded.err());
+    }
+}
+
+#[test]
 fn a_toml_syntax_error_is_one_error() {
     let e = Config::from_toml("[server\n", "bad.toml", Vec::new()).unwrap_err();
     assert!(matches!(e, ConfigError::Syntax(..)), "{e}");

@@ -2,6 +2,7 @@
 //! tests), with a small keep-alive pool per host.
 
 use super::body::Chunks;
+use crate::metrics::peers::PeerSlot;
 use crate::soap::mtom::{self, ContentType, Part};
 use crate::soap::SOAP12;
 use crate::xml::{self, Element};
@@ -74,6 +75,8 @@ pub struct HttpsClient {
     pool: Arc<Mutex<HashMap<String, Vec<SendRequest<Chunks>>>>>,
     /// When set, the server certificate's subject must be exactly this (peer pinning).
     expected_subject: Option<String>,
+    /// Where each new connection notes the expiry of the server's certificate.
+    status: Option<Arc<PeerSlot>>,
 }
 
 impl HttpsClient {
@@ -84,7 +87,14 @@ impl HttpsClient {
             max_response: 256 * 1024 * 1024,
             pool: Arc::default(),
             expected_subject: None,
+            status: None,
         }
+    }
+
+    /// Note the server certificate's expiry in `status` at each new connection.
+    pub fn with_status(mut self, status: Arc<PeerSlot>) -> HttpsClient {
+        self.status = Some(status);
+        self
     }
 
     /// Refuse servers whose certificate subject is not `subject` (as PeerIdentity prints it).
@@ -214,6 +224,12 @@ impl HttpsClient {
     async fn connect(&self, host: &str, port: u16) -> Result<SendRequest<Chunks>, ClientError> {
         let addr = format!("{host}:{port}");
         let tls = self.tls_connect(host, port).await?;
+        if let Some(status) = &self.status {
+            let leaf = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+            if let Some((_, not_after)) = leaf.and_then(|c| crate::pki::validity(c)) {
+                status.certificate(not_after.unix_timestamp());
+            }
+        }
         if let Some(why) = self.subject_mismatch(&tls) {
             return Err(ClientError::Tls(addr, why));
         }

@@ -293,6 +293,19 @@ impl Router {
         );
         let secs = started.elapsed().as_secs_f64();
         self.metrics.request(endpoint, action, outcome, secs);
+        self.metrics
+            .transaction(crate::metrics::recent::Transaction {
+                at_ms: crate::metrics::unix_ms(),
+                endpoint: endpoint.to_string(),
+                action: action.to_string(),
+                caller: peer
+                    .common_name
+                    .clone()
+                    .unwrap_or_else(|| peer.subject.clone()),
+                country: peer.country.clone(),
+                outcome: outcome.to_string(),
+                millis: (secs * 1000.0) as u64,
+            });
     }
 }
 

@@ -29,6 +29,11 @@ pub fn chromium() -> Option<&'static str> {
 /// Runs headless Chromium on a page with a profile of its own (parallel tests would fight over
 /// one), ending it if it hangs; returns stdout.
 pub fn run_chromium(bin: &str, page: &Path, extra: &[&str]) -> String {
+    run_chromium_at(bin, &format!("file://{}", page.display()), extra)
+}
+
+/// The same for a URL (a page served by the node).
+pub fn run_chromium_at(bin: &str, url: &str, extra: &[&str]) -> String {
     let profile = tempfile::tempdir().unwrap();
     let mut child = Command::new(bin)
         .args([
@@ -39,7 +44,7 @@ pub fn run_chromium(bin: &str, page: &Path, extra: &[&str]) -> String {
         ])
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .args(extra)
-        .arg(format!("file://{}", page.display()))
+        .arg(url)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -58,7 +63,7 @@ pub fn run_chromium(bin: &str, page: &Path, extra: &[&str]) -> String {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("chromium did not finish {} in 120 s", page.display());
+            panic!("chromium did not finish {url} in 120 s");
         }
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -66,21 +71,25 @@ pub fn run_chromium(bin: &str, page: &Path, extra: &[&str]) -> String {
 }
 
 pub fn dump_dom(bin: &str, page: &Path) -> String {
-    let dom = run_chromium(bin, page, &["--dump-dom"]);
-    assert!(
-        dom.contains("</html>"),
-        "Chromium gave no DOM for {}",
-        page.display()
-    );
+    dump_dom_at(bin, &format!("file://{}", page.display()))
+}
+
+pub fn dump_dom_at(bin: &str, url: &str) -> String {
+    let dom = run_chromium_at(bin, url, &["--dump-dom"]);
+    assert!(dom.contains("</html>"), "Chromium gave no DOM for {url}");
     dom
 }
 
 /// A screenshot 1280 px wide; checks it is a real PNG of that width with something on it.
 pub fn screenshot(bin: &str, page: &Path, png: &Path, height: u32) {
+    screenshot_at(bin, &format!("file://{}", page.display()), png, height)
+}
+
+pub fn screenshot_at(bin: &str, url: &str, png: &Path, height: u32) {
     let _ = std::fs::remove_file(png);
-    run_chromium(
+    run_chromium_at(
         bin,
-        page,
+        url,
         &[
             &format!("--screenshot={}", png.display()),
             &format!("--window-size=1280,{height}"),

@@ -11,7 +11,7 @@ mod probe;
 mod report;
 
 use super::peers::Peers;
-use crate::config::{Config, PeerConfig};
+use crate::config::Config;
 use crate::trust::Outbound;
 use probe::{Context, PeerReport};
 use std::process::ExitCode;
@@ -78,7 +78,7 @@ pub fn run(cfg: &Config, cmd: PeersCmd) -> ExitCode {
 }
 
 fn check(cfg: &Config, args: &CheckArgs) -> Result<Vec<PeerReport>, CheckError> {
-    let names = names(&cfg.peers);
+    let names = super::peers::peer_names(&cfg.peers);
     let chosen: Vec<usize> = match &args.peer {
         None => (0..names.len()).collect(),
         Some(asked) => {
@@ -126,34 +126,9 @@ fn check(cfg: &Config, args: &CheckArgs) -> Result<Vec<PeerReport>, CheckError> 
     }))
 }
 
-/// Each peer's name: `name` when set, else its country when no other peer has that country,
-/// else its homeCommunityId.
-fn names(peers: &[PeerConfig]) -> Vec<String> {
-    peers
-        .iter()
-        .map(|p| {
-            if let Some(n) = &p.name {
-                return n.clone();
-            }
-            match &p.country {
-                Some(c)
-                    if peers
-                        .iter()
-                        .filter(|q| q.country.as_ref() == Some(c))
-                        .count()
-                        == 1 =>
-                {
-                    c.clone()
-                }
-                _ => p.home_community_id.clone(),
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::PeerConfig;
 
     fn peer(name: Option<&str>, country: Option<&str>, home: &str) -> PeerConfig {
         PeerConfig {
@@ -174,7 +149,7 @@ mod tests {
             peer(None, None, "urn:oid:5"),
         ];
         assert_eq!(
-            names(&peers),
+            crate::gateway::peers::peer_names(&peers),
             ["sverige", "DK", "urn:oid:3", "urn:oid:4", "urn:oid:5"]
         );
     }

@@ -1,4 +1,9 @@
-//! Counters exposed on the admin listener in Prometheus text format.
+//! Counters exposed on the admin listener in Prometheus text format, and the short history the
+//! operator console shows (the last hour by minute, the latest transactions, the peers).
+
+pub mod peers;
+pub mod recent;
+pub mod timeline;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -15,12 +20,14 @@ const BUCKETS: [f64; 13] = [
 ];
 
 /// One latency histogram: per bucket the requests at or under its bound (not yet cumulative),
-/// the count and the sum.
-#[derive(Default, Clone)]
-struct Histogram {
+/// the count, the sum, and the extremes (so that estimates stay within what was seen).
+#[derive(Default, Clone, Copy)]
+pub struct Histogram {
     buckets: [u64; BUCKETS.len()],
     count: u64,
     sum: f64,
+    min: f64,
+    max: f64,
 }
 
 impl Histogram {
@@ -28,8 +35,27 @@ impl Histogram {
         if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
             self.buckets[i] += 1;
         }
+        if self.count == 0 || seconds < self.min {
+            self.min = seconds;
+        }
+        self.max = self.max.max(seconds);
         self.count += 1;
         self.sum += seconds;
+    }
+
+    fn add(&mut self, other: &Histogram) {
+        if other.count == 0 {
+            return;
+        }
+        for (a, b) in self.buckets.iter_mut().zip(other.buckets) {
+            *a += b;
+        }
+        if self.count == 0 || other.min < self.min {
+            self.min = other.min;
+        }
+        self.max = self.max.max(other.max);
+        self.count += other.count;
+        self.sum += other.sum;
     }
 }
 
@@ -38,6 +64,8 @@ pub struct Metrics {
     requests: Mutex<RequestTable>,
     /// (endpoint, action) to the latency histogram, so that p50 and p99 can be read.
     latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    timeline: Mutex<timeline::Timeline>,
+    recent: Mutex<recent::Recent>,
     pub tls_failures: AtomicU64,
     pub tls_reloads: AtomicU64,
     pub tls_reload_failures: AtomicU64,
@@ -73,6 +101,25 @@ impl Metrics {
         h.entry((endpoint.to_string(), action.to_string()))
             .or_default()
             .observe(seconds);
+        drop(h);
+        let minute = (unix_ms() / 60_000) as u64;
+        lock(&self.timeline).record(minute, endpoint, outcome, seconds);
+    }
+
+    /// One finished transaction for the console's list of the latest.
+    pub fn transaction(&self, t: recent::Transaction) {
+        lock(&self.recent).push(t);
+    }
+
+    /// The last hour of every endpoint, minute by minute.
+    pub fn hour(&self) -> Vec<timeline::EndpointHour> {
+        let minute = (unix_ms() / 60_000) as u64;
+        lock(&self.timeline).hour(minute)
+    }
+
+    /// The latest transactions, newest first.
+    pub fn recent(&self) -> Vec<recent::Transaction> {
+        lock(&self.recent).newest_first()
     }
 
     /// Where the store's group-commit counts come from (SQLite only).
@@ -161,6 +208,18 @@ impl Metrics {
             );
         }
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Milliseconds since the Unix epoch (0 on a clock before it).
+pub fn unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
