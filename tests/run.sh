@@ -4,7 +4,7 @@
 # Installs what it needs on Debian 12 (apt: PostgreSQL server for the tests, xmllint, openssl s_client,
 # DejaVu fonts for the L1 PDFs and poppler-utils to read them back, chromium for the headless
 # browser test of the bokmål HTML view, and libxmlsec1 with libclang and pkg-config to build the
-# XML signature code; a Python venv).
+# XML signature code; a Python venv). tests/deb.sh installs cargo-deb from crates.io and dpkg-dev.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
@@ -56,6 +56,9 @@ cargo test --workspace --quiet 2>&1 | tee /tmp/ncpeh-test-sqlite.log
 
 echo "== art-decor schematrons (2024-04-22) over every CDA document ncpeh writes (tests/artdecor.sh)"
 ./tests/artdecor.sh
+
+echo "== the Debian package: cargo deb, dpkg -i, started as the ncpeh user, /health (tests/deb.sh)"
+./tests/deb.sh
 
 echo "== tests on PostgreSQL, which accepts TLS only (its certificate from a dev CA, verify-full)"
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
