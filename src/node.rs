@@ -235,8 +235,16 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
         stop.clone(),
     ))];
     #[cfg(unix)]
+    // Outbound identities renewed with the server's on SIGHUP.
+    let clients: Vec<_> = peers
+        .tls
+        .iter()
+        .chain(repository.remote.as_ref().map(|r| &r.tls))
+        .cloned()
+        .collect();
     listeners.push(tokio::spawn(crate::transport::reload::on_hangup(
         server_tls.clone(),
+        clients,
         metrics.clone(),
         stop.clone(),
     )));

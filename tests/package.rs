@@ -25,7 +25,11 @@ fn known_keys() -> BTreeSet<(String, String)> {
         .arg(&cfg)
         .output()
         .expect("run config check");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .skip(1)

@@ -6,7 +6,7 @@ use crate::metrics::peers::{PeerSlot, PeerStatus, PeerWatch};
 use crate::metrics::unix_ms;
 use crate::soap::envelope::encode_secured_request;
 use crate::transport::client::{HttpsClient, SoapResponse};
-use crate::transport::tls::{client_config, TlsError};
+use crate::transport::tls::{ClientTls, TlsError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
@@ -22,6 +22,8 @@ pub struct Peer {
 #[derive(Default)]
 pub struct Peers {
     pub list: Vec<Peer>,
+    /// The node's outbound identity, shared by every peer's client; SIGHUP renews it.
+    pub tls: Option<Arc<ClientTls>>,
 }
 
 impl Peers {
@@ -29,7 +31,7 @@ impl Peers {
         if cfg.peers.is_empty() {
             return Ok(Peers::default());
         }
-        let tls = client_config(&cfg.ca_path(), Some((&cfg.cert_path(), &cfg.key_path())))?;
+        let tls = ClientTls::load(&cfg.ca_path(), &cfg.cert_path(), &cfg.key_path())?;
         let list = cfg
             .peers
             .iter()
@@ -52,7 +54,7 @@ impl Peers {
                 });
                 Peer {
                     cfg: p.clone(),
-                    client: HttpsClient::new(tls.clone(), timeout)
+                    client: HttpsClient::renewable(tls.clone(), timeout)
                         .with_expected_subject(p.expected_subject.clone())
                         .with_status(status.clone()),
                     timeout,
@@ -60,7 +62,10 @@ impl Peers {
                 }
             })
             .collect();
-        Ok(Peers { list })
+        Ok(Peers {
+            list,
+            tls: Some(tls),
+        })
     }
 
     /// Every peer's status, for the console.

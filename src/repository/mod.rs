@@ -30,6 +30,8 @@ pub struct Repository {
 pub struct RemoteRegistry {
     pub url: String,
     pub client: HttpsClient,
+    /// The client's identity, renewed on SIGHUP.
+    pub tls: Arc<tls::ClientTls>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,10 +55,11 @@ impl Repository {
                     .registry_client_key
                     .clone()
                     .unwrap_or_else(|| cfg.key_path());
-                let tls = tls::client_config(&ca, Some((&cert, &key)))?;
+                let tls = tls::ClientTls::load(&ca, &cert, &key)?;
                 Some(RemoteRegistry {
                     url: url.clone(),
-                    client: HttpsClient::new(tls, rc.registry_timeout),
+                    client: HttpsClient::renewable(tls.clone(), rc.registry_timeout),
+                    tls,
                 })
             }
             None => None,

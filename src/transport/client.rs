@@ -2,6 +2,7 @@
 //! tests), with a small keep-alive pool per host.
 
 use super::body::Chunks;
+use super::tls::ClientTls;
 use crate::metrics::peers::PeerSlot;
 use crate::soap::mtom::{self, ContentType, Part};
 use crate::soap::SOAP12;
@@ -67,12 +68,31 @@ pub struct SoapResponse {
     pub parts: HashMap<String, Part>,
 }
 
+/// Where a client's TLS configuration comes from: fixed, or renewed by SIGHUP.
+#[derive(Clone)]
+enum Identity {
+    Fixed(Arc<rustls::ClientConfig>),
+    Renewable(Arc<ClientTls>),
+}
+
+impl Identity {
+    fn current(&self) -> (u64, Arc<rustls::ClientConfig>) {
+        match self {
+            Identity::Fixed(c) => (0, c.clone()),
+            Identity::Renewable(t) => t.current(),
+        }
+    }
+}
+
+/// Kept-alive connections per host, each with the identity generation it was made with.
+type Pool = HashMap<String, Vec<(u64, SendRequest<Chunks>)>>;
+
 #[derive(Clone)]
 pub struct HttpsClient {
-    connector: TlsConnector,
+    identity: Identity,
     timeout: Duration,
     max_response: usize,
-    pool: Arc<Mutex<HashMap<String, Vec<SendRequest<Chunks>>>>>,
+    pool: Arc<Mutex<Pool>>,
     /// When set, the server certificate's subject must be exactly this (peer pinning).
     expected_subject: Option<String>,
     /// Where each new connection notes the expiry of the server's certificate.
@@ -81,8 +101,18 @@ pub struct HttpsClient {
 
 impl HttpsClient {
     pub fn new(tls: Arc<rustls::ClientConfig>, timeout: Duration) -> HttpsClient {
+        HttpsClient::with_identity(Identity::Fixed(tls), timeout)
+    }
+
+    /// A client whose certificate a reload of `tls` renews: new connections use the new one,
+    /// and connections kept alive from before are not used again.
+    pub fn renewable(tls: Arc<ClientTls>, timeout: Duration) -> HttpsClient {
+        HttpsClient::with_identity(Identity::Renewable(tls), timeout)
+    }
+
+    fn with_identity(identity: Identity, timeout: Duration) -> HttpsClient {
         HttpsClient {
-            connector: TlsConnector::from(tls),
+            identity,
             timeout,
             max_response: 256 * 1024 * 1024,
             pool: Arc::default(),
@@ -114,7 +144,8 @@ impl HttpsClient {
         let exchange = async move {
             let (uri, host, port) = https_target(url)?;
             let authority = format!("{host}:{port}");
-            let (mut sender, reused) = match self.pooled(&authority) {
+            let generation = self.identity.current().0;
+            let (mut sender, reused) = match self.pooled(&authority, generation) {
                 Some(s) => (s, true),
                 None => (self.connect(&host, port).await?, false),
             };
@@ -166,7 +197,7 @@ impl HttpsClient {
                     .unwrap_or_else(|p| p.into_inner())
                     .entry(authority)
                     .or_default()
-                    .push(sender);
+                    .push((generation, sender));
             }
             Ok(HttpReply {
                 status,
@@ -179,11 +210,12 @@ impl HttpsClient {
             .map_err(|_| ClientError::Timeout(self.timeout))?
     }
 
-    fn pooled(&self, authority: &str) -> Option<SendRequest<Chunks>> {
+    /// A kept-alive connection made with the identity of `generation`; older ones are dropped.
+    fn pooled(&self, authority: &str, generation: u64) -> Option<SendRequest<Chunks>> {
         let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
         let list = pool.get_mut(authority)?;
-        while let Some(s) = list.pop() {
-            if !s.is_closed() && s.is_ready() {
+        while let Some((made_with, s)) = list.pop() {
+            if made_with == generation && !s.is_closed() && s.is_ready() {
                 return Some(s);
             }
         }
@@ -200,7 +232,7 @@ impl HttpsClient {
         let _ = tcp.set_nodelay(true);
         let name = ServerName::try_from(host.to_string())
             .map_err(|e| ClientError::Url(format!("{host}: {e}")))?;
-        self.connector
+        TlsConnector::from(self.identity.current().1)
             .connect(name, tcp)
             .await
             .map_err(|e| ClientError::Tls(addr, e.to_string()))

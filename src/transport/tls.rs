@@ -1,6 +1,6 @@
 //! rustls configuration (ring provider): the server, which requires client certificates and
 //! checks them against CRLs, and the outbound client. Both speak TLS 1.2 and 1.3 with the
-//! suites below only; the server's files are read again on `ServerTls::reload`.
+//! suites below only; the files are read again on `ServerTls::reload` and `ClientTls::reload`.
 
 use crate::pki::{load_certs, load_crls, load_key};
 use rustls::crypto::{ring, CryptoProvider};
@@ -132,4 +132,45 @@ pub fn client_config(
     };
     cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(cfg))
+}
+
+/// An outbound identity (CA, client certificate and key) that a reload renews. Each reload
+/// starts a new generation, so that clients drop kept-alive connections made with the old one.
+pub struct ClientTls {
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    current: RwLock<(u64, Arc<rustls::ClientConfig>)>,
+}
+
+impl ClientTls {
+    pub fn load(ca: &Path, cert: &Path, key: &Path) -> Result<Arc<ClientTls>, TlsError> {
+        let cfg = client_config(ca, Some((cert, key)))?;
+        Ok(Arc::new(ClientTls {
+            ca: ca.to_path_buf(),
+            cert: cert.to_path_buf(),
+            key: key.to_path_buf(),
+            current: RwLock::new((0, cfg)),
+        }))
+    }
+
+    /// The generation and configuration in use.
+    pub fn current(&self) -> (u64, Arc<rustls::ClientConfig>) {
+        self.current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Reads the files again. On any error the configuration in use stays.
+    pub fn reload(&self) -> Result<(), TlsError> {
+        let fresh = client_config(&self.ca, Some((&self.cert, &self.key)))?;
+        let mut cur = self.current.write().unwrap_or_else(|p| p.into_inner());
+        *cur = (cur.0 + 1, fresh);
+        Ok(())
+    }
+
+    pub fn cert(&self) -> &Path {
+        &self.cert
+    }
 }
