@@ -54,19 +54,6 @@ fn rows<'a>(page: &'a str, table: &str) -> Vec<&'a str> {
     body.split("<tr>").skip(2).collect()
 }
 
-/// A peer that accepts connections and never says a word.
-async fn silent_peer() -> std::net::SocketAddr {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = silent.accept().await {
-            held.push(s);
-        }
-    });
-    addr
-}
-
 fn find(pid: &str) -> String {
     meta::query(
         FIND_DOCUMENTS,
@@ -101,7 +88,7 @@ async fn the_console_shows_endpoints_peers_transactions_and_who_looked() {
     let r = xdsb::provide_mtom(&se, &body, vec![("d1@test".into(), Bytes::from("x"))]).await;
     assert_eq!(answer::status(&r.body), SUCCESS);
 
-    let silent = silent_peer().await;
+    let silent = common::silent_peer().await;
     let ig = TestNode::start_in_pki(
         &pki,
         "server",

@@ -124,16 +124,8 @@ async fn answered(node: &TestNode, cert: &str) -> bool {
         .is_ok()
 }
 
-/// Sends SIGHUP and waits until /metrics counts one more reload with `outcome`.
 async fn reload(node: &TestNode, outcome: &str) {
-    let series = format!("ncpeh_tls_reloads_total{{outcome=\"{outcome}\"}}");
-    let before = node.metric(&series).await;
-    node.signal("HUP");
-    let until = Instant::now() + Duration::from_secs(10);
-    while node.metric(&series).await <= before {
-        assert!(Instant::now() < until, "no {outcome} reload counted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::sighup_reload(node, outcome).await
 }
 
 fn ncpeh(args: &[&str]) {

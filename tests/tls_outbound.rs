@@ -9,7 +9,6 @@ use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 /// Client certificates (DER) presented to the recording peer, one per TLS connection.
 type Seen = Arc<Mutex<Vec<Vec<u8>>>>;
@@ -131,14 +130,7 @@ async fn the_certificate_presented_to_peers_is_renewed_on_sighup() {
     let new = leaf(&pki.join("server.pem"));
     assert_ne!(old, new);
 
-    let series = "ncpeh_tls_reloads_total{outcome=\"ok\"}";
-    let before = ig.metric(series).await;
-    ig.signal("HUP");
-    let until = Instant::now() + Duration::from_secs(10);
-    while ig.metric(series).await <= before {
-        assert!(Instant::now() < until, "no reload counted");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    common::sighup_reload(&ig, "ok").await;
 
     ask_the_peer(&ig).await;
     let presented = seen.lock().unwrap().clone();

@@ -51,19 +51,6 @@ async fn responding(
     (node, doc.uid)
 }
 
-/// A peer that accepts connections and never says a word.
-async fn silent_peer() -> std::net::SocketAddr {
-    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = silent.local_addr().unwrap();
-    tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((s, _)) = silent.accept().await {
-            held.push(s);
-        }
-    });
-    addr
-}
-
 #[tokio::test]
 async fn fans_out_merges_and_survives_a_silent_peer() {
     let pki_dir = tempfile::tempdir().unwrap();
@@ -88,7 +75,7 @@ async fn fans_out_merges_and_survives_a_silent_peer() {
         b"svenskt dokument",
     )
     .await;
-    let silent_addr = silent_peer().await;
+    let silent_addr = common::silent_peer().await;
     let peers = format!(
         "[gateway]\npeer_timeout_secs = 2\n\
          [[peers]]\nhome_community_id = \"urn:oid:1.1\"\ncountry = \"NO\"\nxca_url = \"{}/xca\"\n\
@@ -219,7 +206,7 @@ async fn xcpd_initiating_merges_answers_and_survives_a_silent_peer() {
         "[node]\nhome_community_id = \"urn:oid:2.16.578.1.12.4.5.10.1\"\n",
     );
     no.add_patient(&pid);
-    let silent_addr = silent_peer().await;
+    let silent_addr = common::silent_peer().await;
     let peers = format!(
         "[gateway]\npeer_timeout_secs = 2\n\
          [[peers]]\nhome_community_id = \"urn:oid:2.16.578.1.12.4.5.10.1\"\nxcpd_url = \"{}/xcpd\"\n\

@@ -465,6 +465,34 @@ pub fn xcpd_request(fnr: &str) -> String {
     )
 }
 
+/// A peer that accepts connections and never says a word.
+pub async fn silent_peer() -> std::net::SocketAddr {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            held.push(s);
+        }
+    });
+    addr
+}
+
+/// Sends SIGHUP and waits until /metrics counts one more TLS reload with `outcome`.
+pub async fn sighup_reload(node: &TestNode, outcome: &str) {
+    let series = format!("ncpeh_tls_reloads_total{{outcome=\"{outcome}\"}}");
+    let before = node.metric(&series).await;
+    node.signal("HUP");
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    while node.metric(&series).await <= before {
+        assert!(
+            std::time::Instant::now() < until,
+            "no {outcome} reload counted"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 pub fn new_pid() -> String {
     format!(
         "{}^^^&2.16.578.1.12.4.1.4.1&ISO",
