@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 export NCPEH_SHARED="${NCPEH_SHARED:-$(cd .. && pwd)/shared}"
 # chromium is installed below, so tests/pivot_html.rs fails instead of skipping without it.
 export NCPEH_TEST_REQUIRE_CHROMIUM=1
+export NCPEH_TEST_REQUIRE_ZEEP=1
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -27,16 +28,17 @@ if [ ! -d "$NCPEH_SHARED" ]; then
   echo "NOTE: $NCPEH_SHARED is absent: schema validation and testkit-based checks will say SKIP."
 fi
 
-# Python with saxonche + lxml for the eHDSI schema/schematron checks of translated documents, and
-# prometheus_client to read /metrics as Prometheus would.
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import saxonche, lxml, prometheus_client" 2>/dev/null; then
-  echo "== creating .venv (saxonche, lxml, prometheus_client)"
+# Python with saxonche + lxml for the eHDSI schema/schematron checks of translated documents,
+# prometheus_client to read /metrics as Prometheus would, and zeep to load the served WSDLs as a
+# SOAP tool chain does (tests/wsdl_zeep.rs; required here, so a missing zeep fails that test).
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import saxonche, lxml, prometheus_client, zeep" 2>/dev/null; then
+  echo "== creating .venv (saxonche, lxml, prometheus_client, zeep)"
   if ! python3 -m venv .venv 2>/dev/null; then
     as_root apt-get update -qq
     DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq python3-venv >/dev/null
     python3 -m venv .venv
   fi
-  .venv/bin/pip install -q --disable-pip-version-check saxonche lxml prometheus_client
+  .venv/bin/pip install -q --disable-pip-version-check saxonche lxml prometheus_client zeep
 fi
 export NCPEH_PYTHON="$PWD/.venv/bin/python"
 

@@ -8,6 +8,7 @@ pub mod remove;
 pub mod response;
 pub mod retrieve;
 pub mod rim;
+pub mod schemas;
 pub mod write;
 
 pub use parse::{parse_object_list, parse_submit_objects, ParseError};

@@ -19,3 +19,20 @@ pub mod xcpd;
 pub mod xcpd_initiating;
 pub mod xcpd_responding;
 pub mod xdr;
+
+/// The HL7 v3 schemas the XCPD endpoints serve beside their WSDLs (`wsdl/xsd/`, this project's
+/// own and open on the interactions' content).
+pub const HL7V3_SCHEMAS: &[crate::soap::wsdl::Schema] = &[
+    crate::soap::wsdl::Schema {
+        name: "PRPA_IN201305UV02.xsd",
+        text: include_str!("../../wsdl/xsd/PRPA_IN201305UV02.xsd"),
+    },
+    crate::soap::wsdl::Schema {
+        name: "PRPA_IN201306UV02.xsd",
+        text: include_str!("../../wsdl/xsd/PRPA_IN201306UV02.xsd"),
+    },
+    crate::soap::wsdl::Schema {
+        name: "hl7v3-datatypes.xsd",
+        text: include_str!("../../wsdl/xsd/hl7v3-datatypes.xsd"),
+    },
+];

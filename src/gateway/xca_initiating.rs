@@ -31,6 +31,7 @@ pub struct XcaInitiating {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xca/initiating",
     wsdl: include_str!("../../wsdl/xca-initiating.wsdl"),
+    schemas: crate::ebxml::schemas::XDS_SCHEMAS,
     actions: &[action::STORED_QUERY, action::RETRIEVE],
     access: Access::National { xds: false },
 };

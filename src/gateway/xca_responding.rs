@@ -61,6 +61,7 @@ pub struct XcaResponding {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xca",
     wsdl: include_str!("../../wsdl/xca.wsdl"),
+    schemas: crate::ebxml::schemas::XDS_SCHEMAS,
     actions: &[
         action::XC_QUERY,
         action::XC_RETRIEVE,

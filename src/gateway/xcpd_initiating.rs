@@ -24,6 +24,7 @@ pub struct XcpdInitiating {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xcpd/initiating",
     wsdl: include_str!("../../wsdl/xcpd-initiating.wsdl"),
+    schemas: super::HL7V3_SCHEMAS,
     actions: &[action::XCPD],
     access: Access::National { xds: false },
 };

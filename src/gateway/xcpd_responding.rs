@@ -27,6 +27,7 @@ pub struct XcpdResponding {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xcpd",
     wsdl: include_str!("../../wsdl/xcpd.wsdl"),
+    schemas: super::HL7V3_SCHEMAS,
     actions: &[action::XCPD],
     access: Access::CrossBorder {
         trc: false,

@@ -33,6 +33,7 @@ pub struct XdrRecipient {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xdr",
     wsdl: include_str!("../../wsdl/xdr.wsdl"),
+    schemas: crate::ebxml::schemas::XDS_SCHEMAS,
     actions: &[action::PROVIDE_AND_REGISTER],
     access: Access::CrossBorder {
         trc: true,

@@ -21,6 +21,7 @@ pub struct RegistryService {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/registry",
     wsdl: include_str!("../../wsdl/registry.wsdl"),
+    schemas: crate::ebxml::schemas::XDS_SCHEMAS,
     actions: &[
         action::REGISTER,
         action::STORED_QUERY,

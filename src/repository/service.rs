@@ -21,6 +21,7 @@ pub struct RepositoryService {
 const ENDPOINT: Endpoint = Endpoint {
     path: "/xds/repository",
     wsdl: include_str!("../../wsdl/repository.wsdl"),
+    schemas: crate::ebxml::schemas::XDS_SCHEMAS,
     actions: &[
         action::PROVIDE_AND_REGISTER,
         action::RETRIEVE,

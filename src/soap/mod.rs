@@ -5,6 +5,7 @@ pub mod fault;
 pub mod mtom;
 pub mod principal;
 pub mod service;
+pub mod wsdl;
 pub mod wss;
 
 pub use envelope::{decode_request, encode_response, SoapRequest};

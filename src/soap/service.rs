@@ -78,6 +78,8 @@ pub struct Endpoint {
     pub path: &'static str,
     /// The WSDL answered at `path?wsdl`; `{{BASE_URL}}` stands for the node's public URL.
     pub wsdl: &'static str,
+    /// The schemas the WSDL imports (and they each other), answered at `path?xsd=<name>`.
+    pub schemas: &'static [super::wsdl::Schema],
     /// The request actions it answers. The router refuses others with
     /// `wsa:ActionNotSupported` and counts them under one "other" metrics label.
     pub actions: &'static [&'static str],

@@ -7,7 +7,10 @@ use super::body::{read_limited, Chunks, ReadBodyError};
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
 use crate::soap::mtom::{self, ContentType, Part};
-use crate::soap::{self, Authorizer, Fault, SoapCall, SoapReply, SoapRequest, SoapService};
+use crate::soap::wsdl::{self, Described};
+use crate::soap::{
+    self, Authorizer, Endpoint, Fault, SoapCall, SoapReply, SoapRequest, SoapService,
+};
 use hyper::body::Incoming;
 use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
@@ -91,17 +94,9 @@ impl Router {
         let path = req.uri().path();
         let service = self.services.get(path.trim_end_matches('/')).cloned();
         let resp = match (req.method(), service) {
-            (&Method::GET, Some(svc))
-                if req
-                    .uri()
-                    .query()
-                    .is_some_and(|q| q.eq_ignore_ascii_case("wsdl")) =>
-            {
-                let wsdl = svc
-                    .endpoint()
-                    .wsdl
-                    .replace("{{BASE_URL}}", &self.public_url);
-                plain(StatusCode::OK, "text/xml; charset=UTF-8", wsdl)
+            (&Method::GET, Some(svc)) if req.uri().query().is_some_and(is_description) => {
+                let query = req.uri().query().unwrap_or_default();
+                self.description(svc.endpoint(), query)
             }
             (&Method::POST, Some(svc)) => match self.admission.admit(&peer) {
                 Ok(_ticket) => self.soap_call(peer, svc, req).await,
@@ -114,11 +109,29 @@ impl Router {
             (_, Some(_)) => plain(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "text/plain",
-                "use POST for SOAP, GET ?wsdl for the WSDL\n".into(),
+                "use POST for SOAP, GET ?wsdl for the WSDL and ?xsd=<name> for its schemas\n"
+                    .into(),
             ),
             (_, None) => plain(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
         };
         Ok(resp)
+    }
+
+    /// The WSDL or one of its schemas (404 for a schema the endpoint does not serve).
+    fn description(&self, endpoint: &Endpoint, query: &str) -> Response<Chunks> {
+        let text = match Described::from_query(query) {
+            Some(Described::Wsdl) => Some(wsdl::wsdl(endpoint, &self.public_url)),
+            Some(Described::Xsd(name)) => wsdl::schema(endpoint, name, &self.public_url),
+            None => None,
+        };
+        match text {
+            Some(t) => plain(StatusCode::OK, "text/xml; charset=UTF-8", t),
+            None => plain(
+                StatusCode::NOT_FOUND,
+                "text/plain",
+                "no such schema at this endpoint\n".into(),
+            ),
+        }
     }
 
     async fn soap_call(
@@ -307,6 +320,11 @@ impl Router {
                 millis: (secs * 1000.0) as u64,
             });
     }
+}
+
+/// `?wsdl` or `?xsd=<name>`.
+fn is_description(query: &str) -> bool {
+    Described::from_query(query).is_some()
 }
 
 fn decode(
