@@ -19,8 +19,8 @@ mod writer;
 
 pub use auditor::{fill_peer, fill_principal, outcome_of, outcome_of_label, Auditor};
 pub use codes::Form;
-pub use service::Audited;
 pub use record::{split as split_list, AuditRow};
+pub use service::Audited;
 pub use store::{append, append_all, append_now};
 
 use time::OffsetDateTime;

@@ -313,8 +313,10 @@ fn an_exposed_admin_listener_needs_mutual_tls() {
     let p = problems("[server]\nadmin_listen = \"0.0.0.0:8080\"\n", &[]);
     assert_eq!(
         p,
-        ["server.admin_listen: 0.0.0.0:8080 is not a loopback address: set server.admin_tls = \
-          true (mutual TLS) or listen on 127.0.0.1"]
+        [
+            "server.admin_listen: 0.0.0.0:8080 is not a loopback address: set server.admin_tls = \
+          true (mutual TLS) or listen on 127.0.0.1"
+        ]
     );
     let ok = "[server]\nadmin_listen = \"0.0.0.0:8080\"\nadmin_tls = true\n";
     assert!(Config::from_toml(ok, "t.toml", vars(&[])).is_ok());

@@ -49,7 +49,10 @@ pub fn latency(minutes: &[MinuteStats]) -> String {
     let step = W / minutes.len().max(1) as f64;
     let mut svg = open("latency", "p50 and p99 latency per minute, last 60 minutes");
     for (class, pick) in [
-        ("p99", (|m: &MinuteStats| m.p99) as fn(&MinuteStats) -> Option<f64>),
+        (
+            "p99",
+            (|m: &MinuteStats| m.p99) as fn(&MinuteStats) -> Option<f64>,
+        ),
         ("p50", |m: &MinuteStats| m.p50),
     ] {
         let points: Vec<String> = minutes

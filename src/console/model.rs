@@ -183,9 +183,9 @@ fn peer_row(p: &PeerStatus) -> PeerRow {
         country: p.country.clone().unwrap_or_else(|| "–".into()),
         home_community_id: p.home_community_id.clone(),
         services: p.services.join(", "),
-        last_success: p
-            .last_success
-            .map_or("never".into(), |(at, ms)| format!("{} ({ms} ms)", time_of(at))),
+        last_success: p.last_success.map_or("never".into(), |(at, ms)| {
+            format!("{} ({ms} ms)", time_of(at))
+        }),
         last_failure: p
             .last_failure
             .as_ref()
@@ -231,7 +231,9 @@ fn audit_line(r: &AuditRow) -> AuditLine {
     AuditLine {
         time: time_of(r.event_time),
         event: r.event_type.clone(),
-        outcome: Outcome::from_code(r.outcome).map_or("unknown", Outcome::as_str).into(),
+        outcome: Outcome::from_code(r.outcome)
+            .map_or("unknown", Outcome::as_str)
+            .into(),
         user: or_dash(&r.user_id),
         role: or_dash(&r.user_role),
         organisation: or_dash(&r.user_org),
@@ -316,7 +318,11 @@ mod tests {
             "RegistryStoredQuery"
         );
         let soon = expiry(unix_ms() / 1000 + 5 * 86_400 + 60);
-        assert!(soon.warn && soon.text.contains("(5 days left)"), "{}", soon.text);
+        assert!(
+            soon.warn && soon.text.contains("(5 days left)"),
+            "{}",
+            soon.text
+        );
         let gone = expiry(unix_ms() / 1000 - 86_400);
         assert!(gone.warn && gone.text.starts_with("EXPIRED"));
         assert!(!expiry(unix_ms() / 1000 + 400 * 86_400).warn);

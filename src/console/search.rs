@@ -1,7 +1,7 @@
 //! The console's audit search: which patient was asked for, and the records that name them.
 
-use crate::audit::AuditRow;
 use crate::audit::store::{list, Filter};
+use crate::audit::AuditRow;
 use crate::ids::oid;
 use crate::store::{DbConn, StoreError};
 
@@ -108,11 +108,9 @@ mod tests {
         assert_eq!(p.ids, ["13116900216^^^&2.16.578.1.12.4.1.4.1&ISO"]);
         let d = asked(Some("x=1&patient=+41018012345+")).unwrap().unwrap();
         assert_eq!(d.ids, ["41018012345^^^&2.16.578.1.12.4.1.4.2&ISO"]);
-        let cx = asked(Some(
-            "patient=123%5E%5E%5E%262.16.578.1.12.4.1.4.1%26ISO",
-        ))
-        .unwrap()
-        .unwrap();
+        let cx = asked(Some("patient=123%5E%5E%5E%262.16.578.1.12.4.1.4.1%26ISO"))
+            .unwrap()
+            .unwrap();
         assert_eq!(cx.ids, ["123^^^&2.16.578.1.12.4.1.4.1&ISO"]);
     }
 
@@ -121,7 +119,12 @@ mod tests {
         assert_eq!(asked(None), None);
         assert_eq!(asked(Some("patient=")), None);
         assert_eq!(asked(Some("refresh=1")), None);
-        for bad in ["patient=%ZZ", "patient=%C3", "patient=Kari", "patient=1%0A2"] {
+        for bad in [
+            "patient=%ZZ",
+            "patient=%C3",
+            "patient=Kari",
+            "patient=1%0A2",
+        ] {
             assert!(matches!(asked(Some(bad)), Some(Err(_))), "{bad}");
         }
         let long = format!("patient={}", "1".repeat(500));
