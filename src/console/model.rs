@@ -9,7 +9,6 @@ use crate::metrics::recent::Transaction;
 use crate::metrics::timeline::{EndpointHour, MinuteStats};
 use crate::metrics::unix_ms;
 use askama::Template;
-use time::OffsetDateTime;
 
 /// A certificate this close to its end is shown as a warning.
 const WARN_DAYS: i64 = 30;
@@ -259,12 +258,11 @@ fn uptime(secs: u64) -> String {
 
 /// Unix milliseconds as UTC date and time to the second.
 fn time_of(ms: i64) -> String {
-    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
-    t.format(time::macros::format_description!(
-        "[year]-[month]-[day] [hour]:[minute]:[second]Z"
-    ))
-    .unwrap_or_default()
+    crate::audit::from_millis(ms)
+        .format(time::macros::format_description!(
+            "[year]-[month]-[day] [hour]:[minute]:[second]Z"
+        ))
+        .unwrap_or_default()
 }
 
 fn expiry(not_after: i64) -> Expiry {
