@@ -217,6 +217,12 @@ pub async fn start(cfg: Config) -> Result<Running, NodeError> {
     for svc in services(&cfg, &registry, &repository, &peers, terminology, &auditor)? {
         router.register(svc)?;
     }
+    router.register_rest(Arc::new(crate::mhd::MhdService {
+        registry: registry.clone(),
+        repository: repository.clone(),
+        auditor: auditor.clone(),
+        base: format!("{}/fhir", cfg.public_url().trim_end_matches('/')),
+    }))?;
     let conn_limits = ConnLimits {
         max_connections: cfg.server.max_connections,
         handshake_timeout: cfg.server.handshake_timeout,

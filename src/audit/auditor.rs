@@ -39,9 +39,14 @@ impl Auditor {
         endpoint: &str,
         request: &SoapRequest,
     ) -> AuditEvent {
-        let mut ev = AuditEvent::new(event, &self.source_id, endpoint, &request.action);
+        let mut ev = self.plain_event(event, endpoint, &request.action);
         ev.message_id = request.message_id.clone();
         ev
+    }
+
+    /// An event for a request without an envelope (REST), named by its transaction.
+    pub fn plain_event(&self, event: EventType, endpoint: &str, action: &str) -> AuditEvent {
+        AuditEvent::new(event, &self.source_id, endpoint, action)
     }
 
     /// Records a submission that failed (its own record rolled back with it): the XDS error

@@ -130,6 +130,10 @@ pub fn event_codes(ev: &AuditEvent) -> EventCodes {
             Some(("EHDSI-42", "XDR::ProvideandRegisterDocumentSet-b")),
         ),
         EncounterReportReceived => c(IMPORT, "C", pnr, None),
+        ProvideDocumentBundle => c(IMPORT, "C", ihe("ITI-65", "Provide Document Bundle"), None),
+        FindDocumentLists => c(QUERY, "E", ihe("ITI-66", "Find Document Lists"), None),
+        FindDocumentReferences => c(QUERY, "E", ihe("ITI-67", "Find Document References"), None),
+        RetrieveDocument => c(EXPORT, "R", ihe("ITI-68", "Retrieve Document"), None),
         AuthenticationFailure => c(
             dcm("110114", "User Authentication"),
             "E",

@@ -101,6 +101,14 @@ pub enum EventType {
     /// A HealthCare Encounter Report received over XDR. eHDSI names no audit event for it, so it
     /// is audited as the ITI-41 import it is.
     EncounterReportReceived,
+    /// MHD ITI-65 Provide Document Bundle (Document Recipient side).
+    ProvideDocumentBundle,
+    /// MHD ITI-66 Find Document Lists.
+    FindDocumentLists,
+    /// MHD ITI-67 Find Document References.
+    FindDocumentReferences,
+    /// MHD ITI-68 Retrieve Document.
+    RetrieveDocument,
     /// A request refused because its sender could not be authenticated: a missing, forged or
     /// expired assertion, or a certificate that does not match it.
     AuthenticationFailure,
@@ -108,7 +116,7 @@ pub enum EventType {
     AccessDenied,
 }
 
-const EVENT_NAMES: [(EventType, &str); 19] = {
+const EVENT_NAMES: [(EventType, &str); 23] = {
     use Direction::*;
     use EventType::*;
     [
@@ -129,6 +137,10 @@ const EVENT_NAMES: [(EventType, &str); 19] = {
         (DispensationReceived, "XDR-eD"),
         (DispensationDiscarded, "XDR-eD-discard"),
         (EncounterReportReceived, "XDR-HCER"),
+        (ProvideDocumentBundle, "ITI-65"),
+        (FindDocumentLists, "ITI-66"),
+        (FindDocumentReferences, "ITI-67"),
+        (RetrieveDocument, "ITI-68"),
         (AuthenticationFailure, "authentication-failure"),
         (AccessDenied, "access-denied"),
     ]

@@ -143,6 +143,10 @@ fn every_event_renders_well_formed_with_its_codes() {
             Some("EHDSI-42"),
         ),
         (EncounterReportReceived, "/xdr", "110107", "ITI-41", None),
+        (ProvideDocumentBundle, "/fhir", "110107", "ITI-65", None),
+        (FindDocumentLists, "/fhir", "110112", "ITI-66", None),
+        (FindDocumentReferences, "/fhir", "110112", "ITI-67", None),
+        (RetrieveDocument, "/fhir", "110106", "ITI-68", None),
         (
             AuthenticationFailure,
             "/xds/registry",

@@ -7,11 +7,12 @@ use super::Repository;
 use crate::audit::{AuditEvent, Auditor, EventType};
 use crate::ebxml::response::{write_registry_response, RegistryError};
 use crate::ebxml::retrieve::parse_retrieve_request;
-use crate::ebxml::ResponseStatus;
+use crate::ebxml::{RegistryObject, ResponseStatus};
 use crate::ids::action;
 use crate::soap::{Access, Endpoint, Fault, ServiceFuture, SoapCall, SoapReply, SoapService};
 use crate::xds::confidentiality::Viewer;
 use crate::xds::{ErrorCode, XdsError};
+use bytes::Bytes;
 
 pub struct RepositoryService {
     pub repository: Repository,
@@ -80,39 +81,60 @@ async fn provide(svc: &RepositoryService, call: SoapCall) -> SoapReply {
     }
 }
 
-/// How an ITI-41 ended: stored with its audit record, stored through a remote registry (audit
-/// after), or not stored.
-enum Stored {
+/// How a submission ended: stored with its audit record, stored through a remote registry
+/// (audit after), or not stored.
+pub enum Stored {
     Audited(Vec<RegistryError>),
     Remote(Vec<RegistryError>),
     Failed(Vec<RegistryError>),
 }
 
+fn internal_failure(e: tokio::task::JoinError) -> Stored {
+    tracing::error!(error = %e, "document check task failed");
+    Stored::Failed(to_registry_errors(&[XdsError::new(
+        ErrorCode::RepositoryError,
+        "internal error; nothing was stored",
+    )]))
+}
+
 async fn store_provided(repo: &Repository, call: SoapCall, ev: &AuditEvent) -> Stored {
-    let failed = |errs: &[XdsError]| Stored::Failed(to_registry_errors(errs));
-    let uid = repo.cfg.unique_id.clone();
-    // Base64 of inline documents and SHA-1 over large ones are CPU work: keep them off the
-    // async workers.
-    let checked = tokio::task::spawn_blocking(move || {
+    // Base64 of inline documents is CPU work: keep it off the async workers.
+    let parsed = tokio::task::spawn_blocking(move || {
         let req = parse_request(call.body(), &call.parts)?;
         // The parsed envelope and the MTOM map are no longer needed; the documents' Bytes
         // keep only their own slices of the request alive.
         drop(call);
-        let mut objects = req.objects;
-        let facts = augment(&mut objects, &req.documents, &uid)?;
+        Ok::<_, Vec<XdsError>>(req)
+    })
+    .await;
+    match parsed {
+        Ok(Ok(req)) => store_submission(repo, req.objects, req.documents, ev).await,
+        Ok(Err(errs)) => Stored::Failed(to_registry_errors(&errs)),
+        Err(e) => internal_failure(e),
+    }
+}
+
+/// Stores a submission's metadata and documents (ITI-41, and MHD's ITI-65 after its mapping):
+/// the repository adds size, hash and its uniqueId, then the registry checks and stores all of
+/// it in one transaction, with `ev` as its audit record.
+pub async fn store_submission(
+    repo: &Repository,
+    mut objects: Vec<RegistryObject>,
+    documents: Vec<(String, Bytes)>,
+    ev: &AuditEvent,
+) -> Stored {
+    let failed = |errs: &[XdsError]| Stored::Failed(to_registry_errors(errs));
+    let uid = repo.cfg.unique_id.clone();
+    // SHA-1 over large documents is CPU work too.
+    let checked = tokio::task::spawn_blocking(move || {
+        let facts = augment(&mut objects, &documents, &uid)?;
         Ok::<_, Vec<XdsError>>((objects, facts))
     })
     .await;
     let (objects, facts) = match checked {
         Ok(Ok(v)) => v,
         Ok(Err(errs)) => return failed(&errs),
-        Err(e) => {
-            tracing::error!(error = %e, "document check task failed");
-            return failed(&[XdsError::new(
-                ErrorCode::RepositoryError,
-                "internal error; nothing was stored",
-            )]);
-        }
+        Err(e) => return internal_failure(e),
     };
     let Some(remote) = &repo.remote else {
         return match repo.provide_local(objects, facts, Some(ev.clone())).await {

@@ -105,4 +105,13 @@ pub trait Authorizer: Send + Sync {
         endpoint: &'static Endpoint,
         request: &'a SoapRequest,
     ) -> AuthFuture<'a>;
+
+    /// The same decision for a request without an envelope (the REST endpoints), where the
+    /// client certificate is all there is; `action` names the transaction in the audit.
+    fn authorize_plain<'a>(
+        &'a self,
+        peer: &'a PeerIdentity,
+        endpoint: &'static Endpoint,
+        action: &'a str,
+    ) -> AuthFuture<'a>;
 }

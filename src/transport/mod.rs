@@ -7,6 +7,7 @@ pub mod client;
 pub mod memory;
 #[cfg(unix)]
 pub mod reload;
+pub mod rest;
 pub mod router;
 pub mod server;
 pub mod shutdown;

@@ -4,6 +4,7 @@
 
 use super::admission::{Admission, Busy};
 use super::body::{read_limited, Chunks, ReadBodyError};
+use super::rest::{RestReply, RestRequest, RestService};
 use crate::metrics::Metrics;
 use crate::pki::PeerIdentity;
 use crate::soap::mtom::{self, ContentType, Part};
@@ -43,6 +44,8 @@ const OTHER_ACTION: &str = "other";
 
 pub struct Router {
     services: HashMap<&'static str, Arc<dyn SoapService>>,
+    /// Plain HTTPS services by path prefix (few: a linear search).
+    rest: Vec<Arc<dyn RestService>>,
     authorizer: Arc<dyn Authorizer>,
     limits: SoapLimits,
     /// Written into served WSDLs for `{{BASE_URL}}`.
@@ -65,6 +68,7 @@ impl Router {
     ) -> Router {
         Router {
             services: HashMap::new(),
+            rest: Vec::new(),
             authorizer,
             limits,
             public_url,
@@ -82,8 +86,32 @@ impl Router {
         Ok(())
     }
 
+    /// Serves `service` at every path below its endpoint's path.
+    pub fn register_rest(&mut self, service: Arc<dyn RestService>) -> Result<(), DuplicatePath> {
+        let path = service.endpoint().path;
+        if self.services.contains_key(path) || self.rest.iter().any(|r| r.endpoint().path == path) {
+            return Err(DuplicatePath(path));
+        }
+        self.rest.push(service);
+        Ok(())
+    }
+
     pub fn paths(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.services.keys().copied()
+        self.services
+            .keys()
+            .copied()
+            .chain(self.rest.iter().map(|r| r.endpoint().path))
+    }
+
+    fn rest_service(&self, path: &str) -> Option<Arc<dyn RestService>> {
+        self.rest
+            .iter()
+            .find(|r| {
+                let p = r.endpoint().path;
+                path.strip_prefix(p)
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            })
+            .cloned()
     }
 
     pub async fn handle(
@@ -92,6 +120,21 @@ impl Router {
         req: Request<Incoming>,
     ) -> Result<Response<Chunks>, Infallible> {
         let path = req.uri().path();
+        if let Some(svc) = self.rest_service(path) {
+            let resp = match self.admission.admit(&peer) {
+                Ok(_ticket) => self.rest_call(peer, svc, req).await,
+                Err(busy) => {
+                    self.note_busy(&peer, &busy);
+                    let accept = req.headers().get(hyper::header::ACCEPT);
+                    let accept = accept.and_then(|v| v.to_str().ok());
+                    let reason = format!("The node is busy: {busy}");
+                    let mut r = svc.refusal(503, &reason, accept);
+                    r.headers.push(("retry-after", "1".into()));
+                    closing(rest_response(r))
+                }
+            };
+            return Ok(resp);
+        }
         let service = self.services.get(path.trim_end_matches('/')).cloned();
         let resp = match (req.method(), service) {
             (&Method::GET, Some(svc)) if req.uri().query().is_some_and(is_description) => {
@@ -219,12 +262,7 @@ impl Router {
     /// The immediate answer to a caller over its limits: 503 with Retry-After, before its body
     /// is read (the connection closes, so the unread body goes with it).
     fn busy(&self, peer: &PeerIdentity, busy: Busy) -> Response<Chunks> {
-        let counter = match busy {
-            Busy::InFlight(_) => &self.metrics.refused_in_flight,
-            Busy::Rate(_) => &self.metrics.refused_rate,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!(subject = %peer.subject, %busy, "request turned away");
+        self.note_busy(peer, &busy);
         let f = Fault::receiver(format!("The node is busy: {busy}"));
         let mut r = closing(fault_with_status(&f, StatusCode::SERVICE_UNAVAILABLE));
         r.headers_mut().insert(
@@ -234,20 +272,44 @@ impl Router {
         r
     }
 
-    /// The whole body within the size and time limits, or the answer that refuses it.
+    fn note_busy(&self, peer: &PeerIdentity, busy: &Busy) {
+        let counter = match busy {
+            Busy::InFlight(_) => &self.metrics.refused_in_flight,
+            Busy::Rate(_) => &self.metrics.refused_rate,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(subject = %peer.subject, %busy, "request turned away");
+    }
+
+    /// The whole body within the size and time limits, or the SOAP fault that refuses it.
     async fn read_body(
         &self,
         req: Request<Incoming>,
     ) -> Result<(ContentType, bytes::Bytes), Response<Chunks>> {
+        self.read_raw(req).await.map_err(|r| {
+            let f = if r.status.is_server_error() {
+                Fault::receiver(r.reason)
+            } else {
+                Fault::sender(r.reason)
+            };
+            fault_with_status(&f, r.status)
+        })
+    }
+
+    /// The whole body within the size and time limits.
+    async fn read_raw(
+        &self,
+        req: Request<Incoming>,
+    ) -> Result<(ContentType, bytes::Bytes), BodyRefused> {
         let max = self.limits.max_body_bytes;
         let too_large = || {
             self.metrics
                 .refused_oversize
                 .fetch_add(1, Ordering::Relaxed);
-            let f = Fault::sender(format!(
-                "The message is larger than the limit of {max} bytes"
-            ));
-            fault_with_status(&f, StatusCode::PAYLOAD_TOO_LARGE)
+            BodyRefused::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The message is larger than the limit of {max} bytes"),
+            )
         };
         let declared = req
             .headers()
@@ -269,18 +331,82 @@ impl Router {
             Ok(Err(ReadBodyError::TooLarge(_))) => Err(too_large()),
             Ok(Err(e @ ReadBodyError::NoMemory(_))) => {
                 tracing::error!(error = %e, "request body refused");
-                let f = Fault::receiver("The node cannot take a message of this size now");
-                Err(fault_with_status(&f, StatusCode::SERVICE_UNAVAILABLE))
+                Err(BodyRefused::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "The node cannot take a message of this size now",
+                ))
             }
-            Ok(Err(e)) => {
-                let f = Fault::sender(format!("The request body could not be read: {e}"));
-                Err(fault_with_status(&f, StatusCode::BAD_REQUEST))
-            }
-            Err(_) => {
-                let f = Fault::sender("The request body did not arrive in time");
-                Err(fault_with_status(&f, StatusCode::REQUEST_TIMEOUT))
-            }
+            Ok(Err(e)) => Err(BodyRefused::new(
+                StatusCode::BAD_REQUEST,
+                format!("The request body could not be read: {e}"),
+            )),
+            Err(_) => Err(BodyRefused::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "The request body did not arrive in time",
+            )),
         }
+    }
+
+    /// A plain HTTPS call: body within limits, the caller's certificate checked, then the
+    /// service. Refusals come back in the service's own error format.
+    async fn rest_call(
+        &self,
+        peer: Arc<PeerIdentity>,
+        svc: Arc<dyn RestService>,
+        req: Request<Incoming>,
+    ) -> Response<Chunks> {
+        let started = Instant::now();
+        let endpoint = svc.endpoint();
+        let header = |n: hyper::header::HeaderName| {
+            req.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        let accept = header(hyper::header::ACCEPT);
+        let content_type = header(CONTENT_TYPE);
+        let method = req.method().clone();
+        let path = req.uri().path()[endpoint.path.len()..]
+            .trim_end_matches('/')
+            .to_string();
+        let query = req.uri().query().unwrap_or_default().to_string();
+        let refused = |status: StatusCode, reason: &str| {
+            let r = svc.refusal(status.as_u16(), reason, accept.as_deref());
+            self.done(endpoint.path, r.action, None, &peer, "Refused", started);
+            rest_response(r)
+        };
+        let body = match self.read_raw(req).await {
+            Ok((_, b)) => b,
+            Err(r) => return closing(refused(r.status, &r.reason)),
+        };
+        let principal = match self
+            .authorizer
+            .authorize_plain(&peer, endpoint, "fhir")
+            .await
+        {
+            Ok(p) => p,
+            Err(f) => return refused(StatusCode::FORBIDDEN, &f.reason),
+        };
+        let reply = svc
+            .call(RestRequest {
+                method,
+                path,
+                query,
+                accept,
+                content_type,
+                body,
+                principal: Arc::new(principal),
+            })
+            .await;
+        self.done(
+            endpoint.path,
+            reply.action,
+            None,
+            &peer,
+            reply.outcome,
+            started,
+        );
+        rest_response(reply)
     }
 
     /// The transaction's log line and metrics.
@@ -320,6 +446,37 @@ impl Router {
                 millis: (secs * 1000.0) as u64,
             });
     }
+}
+
+/// Why a body was not read, before any service saw it.
+struct BodyRefused {
+    status: StatusCode,
+    reason: String,
+}
+
+impl BodyRefused {
+    fn new(status: StatusCode, reason: impl Into<String>) -> BodyRefused {
+        BodyRefused {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+fn rest_response(r: RestReply) -> Response<Chunks> {
+    let mut resp = Response::new(Chunks::one(r.body));
+    *resp.status_mut() =
+        StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let h = resp.headers_mut();
+    if let Ok(v) = r.content_type.parse() {
+        h.insert(CONTENT_TYPE, v);
+    }
+    for (name, value) in r.headers {
+        if let Ok(v) = value.parse() {
+            h.insert(name, v);
+        }
+    }
+    resp
 }
 
 /// `?wsdl` or `?xsd=<name>`.

@@ -147,7 +147,8 @@ impl Policy {
         &self,
         peer: &PeerIdentity,
         endpoint: &Endpoint,
-        request: &SoapRequest,
+        action: &str,
+        message_id: Option<&str>,
         r: &Refusal,
     ) {
         let Some(auditor) = &self.1 else { return };
@@ -156,7 +157,8 @@ impl Policy {
         } else {
             EventType::AuthenticationFailure
         };
-        let mut ev = auditor.request_event(event, endpoint.path, request);
+        let mut ev = auditor.plain_event(event, endpoint.path, action);
+        ev.message_id = message_id.map(str::to_string);
         fill_peer(&mut ev, peer);
         ev.outcome = Outcome::SeriousFailure;
         ev.reason = Some(r.fault.reason.chars().take(300).collect());
@@ -393,7 +395,30 @@ impl Authorizer for Policy {
                     "the security check failed; the request was not processed",
                 )),
                 Err(r) => {
-                    self.audit_refusal(peer, endpoint, request, &r).await;
+                    let id = request.message_id.as_deref();
+                    self.audit_refusal(peer, endpoint, &request.action, id, &r)
+                        .await;
+                    Err(r.fault)
+                }
+            }
+        })
+    }
+
+    fn authorize_plain<'a>(
+        &'a self,
+        peer: &'a PeerIdentity,
+        endpoint: &'static Endpoint,
+        action: &'a str,
+    ) -> AuthFuture<'a> {
+        Box::pin(async move {
+            // Without a security header nothing is verified by signature: no blocking work.
+            match self.decide(peer, endpoint, None, OffsetDateTime::now_utc(), false) {
+                Ok(Some(p)) => Ok(p),
+                Ok(None) => Err(Fault::receiver(
+                    "the security check failed; the request was not processed",
+                )),
+                Err(r) => {
+                    self.audit_refusal(peer, endpoint, action, None, &r).await;
                     Err(r.fault)
                 }
             }

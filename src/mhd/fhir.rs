@@ -1,0 +1,247 @@
+//! FHIR R4 on the wire: the media types, reading and writing resources in JSON or XML, the
+//! primitive values of the model, and OperationOutcome.
+
+use fhirbolt::model::r4::resources::{OperationOutcome, OperationOutcomeIssue};
+use fhirbolt::model::r4::types;
+use fhirbolt::model::r4::Resource;
+use fhirbolt::serde::{DeserializationConfig, DeserializationMode};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+}
+
+impl Format {
+    pub fn media_type(self) -> &'static str {
+        match self {
+            Format::Json => "application/fhir+json; charset=utf-8",
+            Format::Xml => "application/fhir+xml; charset=utf-8",
+        }
+    }
+
+    /// The format a media type or `_format` value names; None for anything else.
+    pub fn named(value: &str) -> Option<Format> {
+        let mt = value
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
+        match mt.as_str() {
+            "application/fhir+json" | "application/json" | "json" | "application/json+fhir" => {
+                Some(Format::Json)
+            }
+            "application/fhir+xml"
+            | "application/xml"
+            | "text/xml"
+            | "xml"
+            | "application/xml+fhir" => Some(Format::Xml),
+            _ => None,
+        }
+    }
+
+    /// The answer's format: `_format`, then the first FHIR type in Accept, else `fallback`.
+    pub fn answer(accept: Option<&str>, format_param: Option<&str>, fallback: Format) -> Format {
+        format_param
+            .and_then(Format::named)
+            .or_else(|| accept.and_then(|a| a.split(',').find_map(Format::named)))
+            .unwrap_or(fallback)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WireError {
+    #[error("the body is not FHIR R4 {0:?}: {1}")]
+    Unreadable(Format, String),
+    #[error("DOCTYPE declarations are not accepted")]
+    Doctype,
+}
+
+/// Reads a resource. Elements unknown to R4 are an error: a silently dropped element would be
+/// metadata lost.
+pub fn read(body: &[u8], f: Format) -> Result<Resource, WireError> {
+    let cfg = Some(DeserializationConfig {
+        mode: DeserializationMode::Strict,
+    });
+    match f {
+        Format::Json => fhirbolt::json::from_slice(body, cfg)
+            .map_err(|e| WireError::Unreadable(f, short(&e.to_string()))),
+        Format::Xml => {
+            // Entities are never expanded by this reader; a DOCTYPE is refused outright.
+            if memchr::memmem::find(body, b"<!DOCTYPE").is_some() {
+                return Err(WireError::Doctype);
+            }
+            fhirbolt::xml::from_slice(body, cfg)
+                .map_err(|e| WireError::Unreadable(f, short(&e.to_string())))
+        }
+    }
+}
+
+fn short(s: &str) -> String {
+    s.chars().take(300).collect()
+}
+
+/// Writes a resource; the model always serialises.
+pub fn write(r: &Resource, f: Format) -> Vec<u8> {
+    let out = match f {
+        Format::Json => fhirbolt::json::to_vec(r, None).map_err(|e| e.to_string()),
+        Format::Xml => fhirbolt::xml::to_vec(r, None).map_err(|e| e.to_string()),
+    };
+    out.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "a FHIR resource did not serialise");
+        Vec::new()
+    })
+}
+
+/// FHIR primitives from plain values.
+pub fn string(v: impl Into<String>) -> types::String {
+    types::String {
+        value: Some(v.into()),
+        ..Default::default()
+    }
+}
+
+pub fn code(v: impl Into<String>) -> types::Code {
+    types::Code {
+        value: Some(v.into()),
+        ..Default::default()
+    }
+}
+
+pub fn uri(v: impl Into<String>) -> types::Uri {
+    types::Uri {
+        value: Some(v.into()),
+        ..Default::default()
+    }
+}
+
+pub fn id(v: impl Into<String>) -> types::Id {
+    types::Id {
+        value: Some(v.into()),
+        ..Default::default()
+    }
+}
+
+pub fn date_time(v: impl Into<String>) -> types::DateTime {
+    types::DateTime {
+        value: Some(v.into()),
+        ..Default::default()
+    }
+}
+
+pub fn instant(v: impl Into<String>) -> types::Instant {
+    types::Instant {
+        value: Some(v.into()),
+        ..Default::default()
+    }
+}
+
+pub fn reference(v: impl Into<String>) -> types::Reference {
+    types::Reference {
+        reference: Some(string(v)),
+        ..Default::default()
+    }
+}
+
+pub fn identifier(system: &str, value: impl Into<String>) -> types::Identifier {
+    types::Identifier {
+        system: Some(uri(system)),
+        value: Some(string(value)),
+        ..Default::default()
+    }
+}
+
+/// The value of an optional primitive, trimmed; None when absent or blank.
+pub fn text<T: Primitive>(p: Option<&T>) -> Option<String> {
+    p.and_then(|p| p.value())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
+/// FHIR's string-valued primitives.
+pub trait Primitive {
+    fn value(&self) -> Option<&str>;
+}
+
+macro_rules! primitive {
+    ($($t:ident),*) => {
+        $(impl Primitive for types::$t {
+            fn value(&self) -> Option<&str> {
+                self.value.as_deref()
+            }
+        })*
+    };
+}
+primitive!(
+    String,
+    Code,
+    Uri,
+    Url,
+    Id,
+    DateTime,
+    Instant,
+    Date,
+    Base64Binary,
+    Markdown
+);
+
+/// One problem for an OperationOutcome: the issue type code (invalid, required, not-found,
+/// processing, ...), what went wrong, and where (a FHIRPath expression), if known.
+#[derive(Debug, Clone)]
+pub struct Issue {
+    pub severity: &'static str,
+    pub code: &'static str,
+    pub diagnostics: String,
+    pub expression: Option<String>,
+    /// The XDS error code behind it, when the XDS rules found it.
+    pub xds_code: Option<String>,
+}
+
+impl Issue {
+    pub fn error(code: &'static str, diagnostics: impl Into<String>) -> Issue {
+        Issue {
+            severity: "error",
+            code,
+            diagnostics: diagnostics.into(),
+            expression: None,
+            xds_code: None,
+        }
+    }
+
+    pub fn at(mut self, expression: impl Into<String>) -> Issue {
+        self.expression = Some(expression.into());
+        self
+    }
+}
+
+/// The system of the XDS error codes in OperationOutcome.issue.details.
+pub const XDS_ERROR_SYSTEM: &str = "urn:oasis:names:tc:ebxml-regrep:ResponseStatusType";
+
+pub fn outcome(issues: &[Issue]) -> Resource {
+    let issue = issues
+        .iter()
+        .map(|i| OperationOutcomeIssue {
+            severity: code(i.severity),
+            code: code(i.code),
+            details: i.xds_code.as_ref().map(|c| {
+                Box::new(types::CodeableConcept {
+                    coding: vec![types::Coding {
+                        system: Some(uri(XDS_ERROR_SYSTEM)),
+                        code: Some(code(c.clone())),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                })
+            }),
+            diagnostics: Some(string(i.diagnostics.clone())),
+            expression: i.expression.iter().map(|e| string(e.clone())).collect(),
+            ..Default::default()
+        })
+        .collect();
+    Resource::OperationOutcome(Box::new(OperationOutcome {
+        issue,
+        ..Default::default()
+    }))
+}
