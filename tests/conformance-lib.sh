@@ -1,6 +1,8 @@
 # Sourced by the conformance scripts: where the testkit is, free ports, nodes awaited.
 
 testkit="${NCPEH_TESTKIT:-${NCPEH_SHARED:-$root/../shared}/conformance/nist-testkit}"
+# The MHD (FHIR) plans, kept apart; given as a second --testkit when present (rec(mhd)_*).
+mhd_testkit="${NCPEH_MHD_TESTKIT:-${NCPEH_SHARED:-$root/../shared}/conformance/nist-mhd}"
 
 # free_port VAR: sets VAR to a port on 127.0.0.1 that nothing listens on and that this script
 # has not handed out yet, so that runs beside other builders' nodes do not collide. Below the

@@ -3,6 +3,8 @@
 # conformance/site-local.toml describes it), runs `ncpeh conformance` against it and stops it.
 # The node listens on free ports instead of 8443/8080/2575, and the site file is given the same.
 # Usage: tests/conformance.sh [DATABASE_URL] -- extra conformance arguments (collections, junit...)
+# The MHD plans (nist-mhd) go in as a second testkit when present, so that the rec(mhd)_*
+# collections can be named too; the site's `fhir` endpoint gets the same port.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/target/debug/ncpeh"
@@ -23,4 +25,6 @@ NCPEH_LOG__LEVEL=warn NCPEH_SERVER__LISTEN="127.0.0.1:$soap" NCPEH_SERVER__ADMIN
 pid=$!
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 await_node local serve.out serve.err
-"$bin" conformance --testkit "$testkit" --site site.toml "$@"
+more=()
+if [ -d "$mhd_testkit/testkit" ]; then more=(--testkit "$mhd_testkit"); fi
+"$bin" conformance --testkit "$testkit" ${more[@]+"${more[@]}"} --site site.toml "$@"

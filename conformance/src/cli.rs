@@ -14,6 +14,8 @@ use super::transport::Transport;
 pub struct Args {
     /// The testkit root (holding `testkit/`), or its `testkit/` directory.
     pub testkit: PathBuf,
+    /// Further testkits of the same layout whose tests join the first's (the MHD plans).
+    pub more_testkits: Vec<PathBuf>,
     pub site: PathBuf,
     /// ca.pem, client.pem, client.key here override the site file's TLS paths.
     pub pki: Option<PathBuf>,
@@ -55,8 +57,12 @@ pub fn run<F>(args: &Args, make_transport: F) -> Result<Outcome, CliError>
 where
     F: FnOnce(&Site) -> Result<Box<dyn Transport>, String>,
 {
-    let tk = Testkit::open(&args.testkit)
+    let mut tk = Testkit::open(&args.testkit)
         .ok_or_else(|| CliError::NoTestkit(args.testkit.display().to_string()))?;
+    for more in &args.more_testkits {
+        tk.add(more)
+            .ok_or_else(|| CliError::NoTestkit(more.display().to_string()))?;
+    }
     let mut site = Site::load(&args.site)?;
     if let Some(dir) = &args.pki {
         site = site.with_pki_dir(dir);

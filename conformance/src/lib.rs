@@ -8,6 +8,9 @@ pub mod cli;
 pub mod codes;
 pub mod errata;
 pub mod expected;
+pub mod fhir_bundle;
+mod fhir_step;
+pub mod fhir_stu3;
 pub mod messages;
 pub mod metadata_prep;
 pub mod plan_xml;
@@ -27,4 +30,8 @@ pub mod xml;
 pub mod xua;
 
 #[cfg(test)]
+mod runner_fhir_tests;
+#[cfg(test)]
 mod runner_tests;
+#[cfg(test)]
+mod testplan_mhd_tests;

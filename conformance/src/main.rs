@@ -15,9 +15,11 @@ use std::process::ExitCode;
     about = "Replay NIST XDS Toolkit test plans against any XDS endpoint"
 )]
 struct Args {
-    /// The NIST testkit (shared/conformance/nist-testkit).
-    #[arg(long, env = "NCPEH_TESTKIT")]
-    testkit: PathBuf,
+    /// The NIST testkit (shared/conformance/nist-testkit). Give it again for further testkits
+    /// of the same layout, e.g. the MHD plans (shared/conformance/nist-mhd): their tests and
+    /// collections join the first's.
+    #[arg(long, env = "NCPEH_TESTKIT", required = true)]
+    testkit: Vec<PathBuf>,
     /// Site file (TOML) with the endpoints under test; see conformance/site-local.toml.
     #[arg(long)]
     site: PathBuf,
@@ -40,8 +42,10 @@ struct Args {
 
 fn main() -> ExitCode {
     let a = Args::parse();
+    let mut testkits = a.testkit.into_iter();
     let args = cli::Args {
-        testkit: a.testkit,
+        testkit: testkits.next().unwrap_or_default(),
+        more_testkits: testkits.collect(),
         site: a.site,
         pki: a.pki,
         collections: a.collections,

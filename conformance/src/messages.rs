@@ -26,7 +26,7 @@ const fn w(endpoint: Endpoint, action: &'static str, response_action: &'static s
     }
 }
 
-/// None for the transactions that send no SOAP message (Null, patient feed).
+/// None for the transactions that send no SOAP message (Null, patient feed, FHIR).
 pub fn wire(kind: TransactionKind) -> Option<Wire> {
     use Endpoint::*;
     use TransactionKind as K;
@@ -96,7 +96,12 @@ pub fn wire(kind: TransactionKind) -> Option<Wire> {
             "urn:ihe:iti:2007:CrossGatewayRetrieve",
             "urn:ihe:iti:2007:CrossGatewayRetrieveResponse",
         ),
-        K::Null | K::PatientIdentityFeed => return None,
+        // No SOAP: nothing, the feed (MLLP), or FHIR over plain HTTPS (`fhir_step`).
+        K::Null
+        | K::PatientIdentityFeed
+        | K::FhirCreatePatient
+        | K::FhirRead
+        | K::ProvideDocumentBundle => return None,
     })
 }
 

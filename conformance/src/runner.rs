@@ -166,6 +166,7 @@ impl<'t> Runner<'t> {
             let p = dir.join(&s).join("testplan.xml");
             plans.push((s, read_plan(&p).map_err(|e| e.to_string())));
         }
+        self.add_register_patient(&dir, &mut plans);
         if self.opts.run_dependencies {
             for dep in self.dependencies(test, &plans) {
                 if !self.logs.has_test(&dep) {
@@ -182,12 +183,15 @@ impl<'t> Runner<'t> {
             self.fail_row(test, "-", "-", e, dependency);
             None
         });
+        let aliases = self.aliases(test, &plans);
         let mut st = TestState {
             patient_id,
             alt_patient_id: None,
             fed,
             dependency,
             xua,
+            aliases,
+            fhir_patient: None,
         };
         for (section, plan) in plans {
             match plan {
@@ -197,6 +201,48 @@ impl<'t> Runner<'t> {
         }
         self.in_progress.pop();
         self.finished.insert(test.to_string());
+    }
+
+    /// An MHD test that takes its Patient from `supporting_fhir_patients` runs its own
+    /// `register_patient` section first, which the plans have but `index.idx` does not list
+    /// (see `fhir_step`).
+    fn add_register_patient(
+        &self,
+        dir: &std::path::Path,
+        plans: &mut Vec<(String, Result<TestPlan, String>)>,
+    ) {
+        use super::fhir_step::{REGISTER_PATIENT, SUPPORTING_FHIR_PATIENTS};
+        let wants = plans
+            .iter()
+            .filter_map(|(_, p)| p.as_ref().ok())
+            .flat_map(|p| p.steps.iter())
+            .filter_map(|s| s.transaction.as_ref())
+            .flat_map(|t| t.use_reports.iter())
+            .any(|u| u.test.as_deref() == Some(SUPPORTING_FHIR_PATIENTS));
+        let listed = plans.iter().any(|(s, _)| s == REGISTER_PATIENT);
+        let path = dir.join(REGISTER_PATIENT).join("testplan.xml");
+        if wants && !listed && path.exists() {
+            let plan = read_plan(&path).map_err(|e| e.to_string());
+            plans.insert(0, (REGISTER_PATIENT.to_string(), plan));
+        }
+    }
+
+    /// The names this test's plans call themselves in `<Test>` (before the `/`) that are
+    /// neither this test nor any test of the kit.
+    fn aliases(&self, test: &str, plans: &[(String, Result<TestPlan, String>)]) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (_, plan) in plans {
+            let Ok(plan) = plan else { continue };
+            let name = plan.test.split('/').next().unwrap_or_default().trim();
+            if !name.is_empty()
+                && name != test
+                && !self.tk.has_test(name)
+                && !out.iter().any(|a| a == name)
+            {
+                out.push(name.to_string());
+            }
+        }
+        out
     }
 
     /// The `$patientid$` another test reported, when a step of this test uses it.
@@ -257,7 +303,7 @@ impl<'t> Runner<'t> {
             }
         }
         // Only real test directories: a testdir may point at shared test data.
-        out.retain(|t| self.tk.test_dir(t).join("index.idx").exists());
+        out.retain(|t| self.tk.has_test(t));
         out
     }
 

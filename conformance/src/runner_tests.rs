@@ -180,9 +180,7 @@ fn tiny_testkit(root: &Path) -> Testkit {
       <ExpectedErrorCode>XDSRegistryMetadataError</ExpectedErrorCode>
       <RegisterTransaction><XDSb/><MetadataFile>m.xml</MetadataFile></RegisterTransaction></TestStep></TestPlan>"#,
     );
-    Testkit {
-        root: root.to_path_buf(),
-    }
+    Testkit::at(root)
 }
 
 #[test]

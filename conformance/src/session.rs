@@ -39,6 +39,12 @@ pub(crate) struct TestState {
     pub dependency: bool,
     /// The SAML assertion its requests carry, for a XUA test.
     pub xua: Option<TestXua>,
+    /// Names the test's plans give themselves in `<Test>` that are no test of the kit (the MHD
+    /// plans were copied from `pdb_single_doc_xof` and still UseReport that name): a UseReport
+    /// into one of them means this test.
+    pub aliases: Vec<String>,
+    /// The test's Patient on the FHIR server, once found (`fhir_step`).
+    pub fhir_patient: Option<super::fhir_step::FhirPatient>,
 }
 
 /// Where a step runs: test id, section name, section directory.

@@ -93,6 +93,8 @@ pub struct Endpoints {
     pub repository: Option<String>,
     pub initiating_gateway: Option<String>,
     pub responding_gateway: Option<String>,
+    /// FHIR base of the MHD endpoints, e.g. `https://127.0.0.1:8443/fhir`.
+    pub fhir: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -171,6 +173,7 @@ impl Site {
             Endpoint::Repository => &self.endpoints.repository,
             Endpoint::InitiatingGateway => &self.endpoints.initiating_gateway,
             Endpoint::RespondingGateway => &self.endpoints.responding_gateway,
+            Endpoint::Fhir => &self.endpoints.fhir,
         };
         u.as_deref().ok_or(SiteError::NoEndpoint(e))
     }
@@ -191,6 +194,10 @@ mod tests {
         assert_eq!(
             site.url(Endpoint::Repository).unwrap(),
             "https://127.0.0.1:8443/xds/repository"
+        );
+        assert_eq!(
+            site.url(Endpoint::Fhir).unwrap(),
+            "https://127.0.0.1:8443/fhir"
         );
         assert_eq!(
             site.patient_feed.as_ref().unwrap().address,

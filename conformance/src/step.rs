@@ -66,7 +66,15 @@ fn substitutions(
         subs.push((u.symbol.clone(), resolve_use_id(r, ctx, u)?));
     }
     for u in &t.use_reports {
-        let test = u.test.clone().unwrap_or_else(|| ctx.test.clone());
+        if u.test.as_deref() == Some(super::fhir_step::SUPPORTING_FHIR_PATIENTS) {
+            let v = super::fhir_step::supporting_report(r, st, ctx, u)?;
+            subs.push((u.use_as.clone(), v));
+            continue;
+        }
+        let test = match &u.test {
+            Some(t) if !st.aliases.contains(t) => t.clone(),
+            _ => ctx.test.clone(),
+        };
         let section = if u.section == "THIS" {
             ctx.section.clone()
         } else {
@@ -132,7 +140,7 @@ pub(crate) fn resolve_use_id(r: &Runner, ctx: &SectionCtx, u: &UseId) -> Result<
         })
 }
 
-fn read_xml(ctx: &SectionCtx, file: &str) -> Result<Element, String> {
+pub(crate) fn read_xml(ctx: &SectionCtx, file: &str) -> Result<Element, String> {
     let p = ctx.dir.join(file);
     let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
     xml::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
@@ -195,7 +203,11 @@ fn send_one_feed(r: &mut Runner, pid: &str, feed: &super::site::PatientFeed) -> 
 }
 
 /// Feed the test's patient once before its first submission, when the site has a feed.
-fn ensure_fed(r: &mut Runner, st: &mut TestState, ctx: &SectionCtx) -> Result<(), String> {
+pub(crate) fn ensure_fed(
+    r: &mut Runner,
+    st: &mut TestState,
+    ctx: &SectionCtx,
+) -> Result<(), String> {
     if feeds_for(r, Some(ctx)).is_empty() || st.fed.contains(&st.patient_id) {
         return Ok(());
     }
@@ -217,8 +229,14 @@ fn exchange(
         // Deliberately never fed: the registry must not know it.
         st.alt_patient_id = Some(r.fresh_patient_id());
     }
+    if t.kind.is_fhir() {
+        super::fhir_step::ensure_supporting_patient(r, st, ctx, t)?;
+    }
     let subs = substitutions(r, st, ctx, step, t)?;
     log.substitutions = subs.clone();
+    if t.kind.is_fhir() {
+        return super::fhir_step::exchange(r, st, ctx, step, t, &subs, log);
+    }
     if t.kind == TransactionKind::PatientIdentityFeed {
         if t.create_new_patient_id {
             st.patient_id = r.fresh_patient_id();
@@ -439,7 +457,7 @@ fn check_status(step: &TestStep, got: &Interpreted, problems: &mut Vec<String>) 
     }
 }
 
-fn run_reports(t: &Transaction, log: &mut StepLog, problems: &mut Vec<String>) {
+pub(crate) fn run_reports(t: &Transaction, log: &mut StepLog, problems: &mut Vec<String>) {
     for rep in &t.reports {
         let src = match rep.section.as_str() {
             "InputMetadata" => log.input.as_ref(),

@@ -10,29 +10,74 @@ pub const TESTKIT_ENV: &str = "NCPEH_TESTKIT";
 pub struct Testkit {
     /// The root: holds `testkit/` and `environment/`.
     pub root: PathBuf,
+    /// Roots of further testkits with the same `testkit/tests/<id>/` layout (the MHD plans,
+    /// kept apart from the SOAP ones). Their tests and collections join this one's; codes.xml
+    /// and A01.txt come from `root` alone.
+    pub more: Vec<PathBuf>,
+}
+
+/// The root of a testkit given as its root or as its `testkit/` directory.
+fn root_of(dir: &Path) -> Option<PathBuf> {
+    if dir.join("testkit").join("tests").is_dir() {
+        return Some(dir.to_path_buf());
+    }
+    if dir.join("tests").is_dir() {
+        return Some(dir.parent()?.to_path_buf());
+    }
+    None
 }
 
 impl Testkit {
     /// Accepts either the root or its `testkit/` directory.
     pub fn open(dir: &Path) -> Option<Self> {
-        if dir.join("testkit").join("tests").is_dir() {
-            return Some(Testkit {
-                root: dir.to_path_buf(),
-            });
+        Some(Testkit {
+            root: root_of(dir)?,
+            more: Vec::new(),
+        })
+    }
+
+    /// One testkit at `root`, with no others beside it.
+    pub fn at(root: &Path) -> Self {
+        Testkit {
+            root: root.to_path_buf(),
+            more: Vec::new(),
         }
-        if dir.join("tests").is_dir() {
-            let root = dir.parent()?.to_path_buf();
-            return Some(Testkit { root });
+    }
+
+    /// Adds a further testkit; None when `dir` holds none.
+    pub fn add(&mut self, dir: &Path) -> Option<()> {
+        let root = root_of(dir)?;
+        if root != self.root && !self.more.contains(&root) {
+            self.more.push(root);
         }
-        None
+        Some(())
     }
 
     pub fn tests_dir(&self) -> PathBuf {
         self.root.join("testkit").join("tests")
     }
 
+    /// Every `testkit/tests` directory, the first testkit's first.
+    pub fn all_tests_dirs(&self) -> Vec<PathBuf> {
+        std::iter::once(&self.root)
+            .chain(self.more.iter())
+            .map(|r| r.join("testkit").join("tests"))
+            .collect()
+    }
+
+    /// The test's directory in the first testkit that has it (the first testkit's path when
+    /// none has, so that the error names it).
     pub fn test_dir(&self, test: &str) -> PathBuf {
-        self.tests_dir().join(test)
+        self.all_tests_dirs()
+            .into_iter()
+            .map(|d| d.join(test))
+            .find(|d| d.is_dir())
+            .unwrap_or_else(|| self.tests_dir().join(test))
+    }
+
+    /// Whether any testkit has this test.
+    pub fn has_test(&self, test: &str) -> bool {
+        !test.is_empty() && self.test_dir(test).join("index.idx").exists()
     }
 
     pub fn codes_file(&self) -> PathBuf {
@@ -49,7 +94,10 @@ impl Testkit {
     /// Tests whose `collections.txt` names the collection, plus `static.collections/<name>.tc`.
     pub fn collection(&self, name: &str) -> Vec<String> {
         let mut out = BTreeSet::new();
-        if let Ok(rd) = std::fs::read_dir(self.tests_dir()) {
+        for dir in self.all_tests_dirs() {
+            let Ok(rd) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for e in rd.flatten() {
                 let p = e.path().join("collections.txt");
                 if let Ok(text) = std::fs::read_to_string(&p) {
@@ -59,18 +107,19 @@ impl Testkit {
                 }
             }
         }
-        let tc = self
-            .root
-            .join("testkit")
-            .join("static.collections")
-            .join(format!("{name}.tc"));
-        if let Ok(text) = std::fs::read_to_string(tc) {
-            out.extend(
-                text.lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string),
-            );
+        for root in std::iter::once(&self.root).chain(self.more.iter()) {
+            let tc = root
+                .join("testkit")
+                .join("static.collections")
+                .join(format!("{name}.tc"));
+            if let Ok(text) = std::fs::read_to_string(tc) {
+                out.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_string),
+                );
+            }
         }
         out.into_iter().collect()
     }
@@ -132,6 +181,22 @@ pub fn default_testkit() -> Option<Testkit> {
     Testkit::open(&shared_dir().join("conformance").join("nist-testkit"))
 }
 
+/// The MHD test plans (`shared/conformance/nist-mhd`, or `$NCPEH_MHD_TESTKIT`), for tests.
+pub fn default_mhd_root() -> Option<PathBuf> {
+    let dir = match std::env::var_os("NCPEH_MHD_TESTKIT") {
+        Some(d) => PathBuf::from(d),
+        None => shared_dir().join("conformance").join("nist-mhd"),
+    };
+    root_of(&dir)
+}
+
+/// The default testkit with the MHD plans beside it, for tests.
+pub fn default_testkit_with_mhd() -> Option<Testkit> {
+    let mut tk = default_testkit()?;
+    tk.add(&default_mhd_root()?)?;
+    Some(tk)
+}
+
 /// `testkit/tests` of the default testkit, for tests.
 pub fn tests_dir() -> Option<PathBuf> {
     default_testkit().map(|t| t.tests_dir())
@@ -143,9 +208,7 @@ mod tests {
 
     #[test]
     fn testdir_forms() {
-        let tk = Testkit {
-            root: PathBuf::from("/x"),
-        };
+        let tk = Testkit::at(Path::new("/x"));
         let r = |d| tk.resolve_testdir("12021", "retrieve", d);
         assert_eq!(r("../submit"), ("12021".into(), "submit".into()));
         assert_eq!(r("submit"), ("12021".into(), "submit".into()));
@@ -161,5 +224,22 @@ mod tests {
         let rb = tk.collection("R.b");
         assert!(rb.contains(&"11990".to_string()), "{rb:?}");
         assert!(tk.collection("PR.b").contains(&"11966".to_string()));
+    }
+
+    #[test]
+    fn a_second_testkit_adds_its_tests_and_collections() {
+        let Some(tk) = default_testkit_with_mhd() else {
+            return;
+        };
+        let rec = tk.collection("rec(mhd)_docreciprespndr");
+        assert!(rec.contains(&"pdb_rplc_recresp".to_string()), "{rec:?}");
+        assert!(tk.has_test("pdb_single_doc_recresp") && tk.has_test("11966"));
+        assert!(tk
+            .test_dir("pdb_submit_tests")
+            .ends_with("nist-mhd/testkit/tests/pdb_submit_tests"));
+        assert_eq!(
+            tk.codes_file(),
+            tk.root.join("environment/default/codes.xml")
+        );
     }
 }

@@ -88,6 +88,13 @@ pub enum TransactionKind {
     Xcr,
     /// ITI-92 across communities.
     XcRmu,
+    /// MHD: the test's patient made known to the FHIR server (here: fed over ITI-8 and found
+    /// by identifier; see `fhir_step`).
+    FhirCreatePatient,
+    /// MHD: a FHIR read (ITI-68 Retrieve Document, a DocumentReference or Patient read).
+    FhirRead,
+    /// MHD ITI-65 Provide Document Bundle.
+    ProvideDocumentBundle,
 }
 
 impl TransactionKind {
@@ -108,6 +115,9 @@ impl TransactionKind {
             "XCQTransaction" => Self::Xcq,
             "XCRTransaction" => Self::Xcr,
             "XCRmuTransaction" => Self::XcRmu,
+            "FhirCreatePatientTransaction" => Self::FhirCreatePatient,
+            "FhirReadTransaction" => Self::FhirRead,
+            "ProvideDocumentBundleTransaction" => Self::ProvideDocumentBundle,
             _ => return None,
         })
     }
@@ -129,8 +139,50 @@ impl TransactionKind {
             Self::Xcq => "XCQTransaction",
             Self::Xcr => "XCRTransaction",
             Self::XcRmu => "XCRmuTransaction",
+            Self::FhirCreatePatient => "FhirCreatePatientTransaction",
+            Self::FhirRead => "FhirReadTransaction",
+            Self::ProvideDocumentBundle => "ProvideDocumentBundleTransaction",
         }
     }
+
+    /// The MHD steps, which speak FHIR over plain HTTPS instead of SOAP.
+    pub fn is_fhir(self) -> bool {
+        matches!(
+            self,
+            Self::FhirCreatePatient | Self::FhirRead | Self::ProvideDocumentBundle
+        )
+    }
+}
+
+/// What a Provide Document Bundle does to DocumentReference/DocumentManifest.masterIdentifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MasterIds {
+    /// As the file has them.
+    #[default]
+    AsWritten,
+    /// `<AddMasterIdentifier/>`: a fresh `urn:oid:` on every one, added where absent.
+    Fresh,
+    /// Fresh values only where the file has one (an erratum: pdb_submit_tests/no_ids).
+    FreshWherePresent,
+}
+
+/// The elements only the FHIR steps use.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FhirStep {
+    /// `<ResourceFile>`: the bundle (ProvideDocumentBundle) or resource (FhirCreatePatient).
+    pub resource_file: Option<String>,
+    /// `<UrlExtension>`: a path the toolkit appends to the base (`/Patient`).
+    pub url_extension: Option<String>,
+    pub master_ids: MasterIds,
+    /// `<MustReturn/>`: the read must answer 200 with content.
+    pub must_return: bool,
+    /// `<MustBeSuperseded/>`: the DocumentReference read has status superseded.
+    pub must_be_superseded: bool,
+    /// `<AcceptType>` and `<RequestType>`: the Accept header (RequestType wins).
+    pub accept_type: Option<String>,
+    pub request_type: Option<String>,
+    /// `<ReferenceDocument>` without a uid: the file the read content must equal.
+    pub reference_document: Option<String>,
 }
 
 /// `<UseReport test section step reportName useAs/>`: take a named report of a step.
@@ -207,6 +259,7 @@ pub struct Transaction {
     pub reference_documents: Vec<ReferenceDocument>,
     pub reference_metadata: Vec<ReferenceMetadata>,
     pub assertions: Option<Assertions>,
+    pub fhir: FhirStep,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -342,6 +395,7 @@ fn parse_transaction(
         reference_documents: Vec::new(),
         reference_metadata: Vec::new(),
         assertions: None,
+        fhir: FhirStep::default(),
     };
     for c in e.elements() {
         match c.name.as_str() {
@@ -384,10 +438,29 @@ fn parse_transaction(
                 t.expected_contents = Some(super::expected::parse_checks(c, unknown)?)
             }
             "ExpectedMimeType" => t.expected_mime_type = Some(c.trimmed_text()),
+            // The FHIR reads name only the file: their Ref says what is read.
+            "ReferenceDocument" if kind.is_fhir() => {
+                t.fhir.reference_document = Some(c.trimmed_text())
+            }
             "ReferenceDocument" => t.reference_documents.push(ReferenceDocument {
                 uid: req_attr(c, "uid")?,
                 file: c.trimmed_text(),
             }),
+            "ResourceFile" if kind.is_fhir() => t.fhir.resource_file = Some(c.trimmed_text()),
+            "UrlExtension" if kind.is_fhir() => t.fhir.url_extension = Some(c.trimmed_text()),
+            "AddMasterIdentifier" if kind == TransactionKind::ProvideDocumentBundle => {
+                t.fhir.master_ids = MasterIds::Fresh
+            }
+            "MustReturn" if kind == TransactionKind::FhirRead => t.fhir.must_return = true,
+            "MustBeSuperseded" if kind == TransactionKind::FhirRead => {
+                t.fhir.must_be_superseded = true
+            }
+            "AcceptType" if kind == TransactionKind::FhirRead => {
+                t.fhir.accept_type = Some(c.trimmed_text())
+            }
+            "RequestType" if kind == TransactionKind::FhirRead => {
+                t.fhir.request_type = Some(c.trimmed_text())
+            }
             "ReferenceMetadata" => t.reference_metadata.push(ReferenceMetadata {
                 testdir: req_attr(c, "testdir")?,
                 step: req_attr(c, "step")?,

@@ -19,6 +19,8 @@ pub enum Endpoint {
     InitiatingGateway,
     /// ITI-38/39 responding gateway.
     RespondingGateway,
+    /// The FHIR base of an MHD Document Recipient/Responder (ITI-65, ITI-67, ITI-68).
+    Fhir,
 }
 
 impl fmt::Display for Endpoint {
@@ -28,6 +30,7 @@ impl fmt::Display for Endpoint {
             Endpoint::Repository => "repository",
             Endpoint::InitiatingGateway => "initiating gateway",
             Endpoint::RespondingGateway => "responding gateway",
+            Endpoint::Fhir => "fhir",
         })
     }
 }
@@ -94,12 +97,41 @@ pub struct TransportError {
     pub message: String,
 }
 
+/// One plain HTTP request of the FHIR (MHD) steps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// `GET` or `POST`.
+    pub method: &'static str,
+    pub url: String,
+    pub accept: String,
+    /// With a body only.
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Any answer with a status line, 4xx and 5xx included: the step judges it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
 pub trait Transport {
     /// Send one SOAP request and wait for its response (a fault is a response, not an error).
     fn send(&self, request: &SoapRequest) -> Result<SoapResponse, TransportError>;
 
     /// Send one HL7 v2 message over MLLP to `host:port`; returns the ACK message text.
     fn patient_feed(&self, address: &str, message: &str) -> Result<String, TransportError>;
+
+    /// One HTTP exchange (the FHIR steps). A default, so that SOAP-only transports need not
+    /// know about it.
+    fn http(&self, request: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        Err(TransportError {
+            endpoint: request.url.clone(),
+            message: "this transport does not send plain HTTP (FHIR) requests".into(),
+        })
+    }
 }
 
 /// One MTOM attachment cut out of a request body.

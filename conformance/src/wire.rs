@@ -1,8 +1,12 @@
 //! The runner's transport on the real wire: SOAP 1.2 (MTOM for documents) over mutual TLS with
-//! the node's outbound client, and HL7 v2 over MLLP for the patient feed.
+//! the node's outbound client, HL7 v2 over MLLP for the patient feed, and plain HTTPS for the
+//! FHIR steps (the node's client sets no Accept header, which FHIR reads need).
 
 use super::site::Site;
-use super::transport::{to_xop, SoapFault, SoapRequest, SoapResponse, Transport, TransportError};
+use super::transport::{
+    to_xop, HttpRequest, HttpResponse, SoapFault, SoapRequest, SoapResponse, Transport,
+    TransportError,
+};
 use base64::Engine;
 use bytes::Bytes;
 use hyper::Method;
@@ -16,9 +20,15 @@ use std::time::Duration;
 
 pub struct WireTransport {
     client: HttpsClient,
+    /// The same client identity, for the FHIR requests.
+    tls: std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
     rt: tokio::runtime::Handle,
     mtom: bool,
 }
+
+/// FHIR answers are documents; a cap keeps a broken server from filling memory.
+const MAX_HTTP_BODY: usize = 256 * 1024 * 1024;
+const HTTP_TIMEOUT: Duration = Duration::from_secs(120);
 
 impl WireTransport {
     /// Must be called inside a tokio runtime; `send` must then run outside its worker threads.
@@ -30,7 +40,8 @@ impl WireTransport {
         let cfg = client_config(&tls.ca, Some((&tls.client_cert, &tls.client_key)))
             .map_err(|e| e.to_string())?;
         Ok(WireTransport {
-            client: HttpsClient::new(cfg, Duration::from_secs(120)),
+            client: HttpsClient::new(cfg.clone(), Duration::from_secs(120)),
+            tls: cfg,
             rt: tokio::runtime::Handle::current(),
             mtom: site.mtom,
         })
@@ -111,6 +122,14 @@ impl Transport for WireTransport {
         })
     }
 
+    fn http(&self, req: &HttpRequest) -> Result<HttpResponse, TransportError> {
+        let exchange = http_exchange(self.tls.clone(), req);
+        self.rt
+            .block_on(async { tokio::time::timeout(HTTP_TIMEOUT, exchange).await })
+            .map_err(|_| err(&req.url, format!("timed out after {HTTP_TIMEOUT:?}")))?
+            .map_err(|e| err(&req.url, e))
+    }
+
     fn patient_feed(&self, address: &str, message: &str) -> Result<String, TransportError> {
         let mut s = TcpStream::connect(address).map_err(|e| err(address, e.to_string()))?;
         let _ = s.set_read_timeout(Some(Duration::from_secs(30)));
@@ -137,4 +156,69 @@ impl Transport for WireTransport {
             .trim_matches(|c| c == '\u{0b}' || c == '\u{1c}' || c == '\r')
             .to_string())
     }
+}
+
+/// One HTTPS request on a connection of its own (a test step's pace needs no pool).
+async fn http_exchange(
+    tls: std::sync::Arc<tokio_rustls::rustls::ClientConfig>,
+    req: &HttpRequest,
+) -> Result<HttpResponse, String> {
+    use http_body_util::{BodyExt, Full, Limited};
+    use hyper_util::rt::TokioIo;
+    use tokio_rustls::rustls::pki_types::ServerName;
+
+    let uri: hyper::Uri = req.url.parse().map_err(|e| format!("bad URL: {e}"))?;
+    if uri.scheme_str() != Some("https") {
+        return Err("only https URLs are supported".into());
+    }
+    let host = uri.host().ok_or("URL without host")?.to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    let name = ServerName::try_from(host.clone()).map_err(|e| e.to_string())?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS: {e}"))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| format!("HTTP: {e}"))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let mut builder = hyper::Request::builder()
+        .method(req.method)
+        .uri(path)
+        .header(hyper::header::HOST, format!("{host}:{port}"))
+        .header(hyper::header::ACCEPT, &req.accept);
+    if let Some(ct) = &req.content_type {
+        builder = builder.header(hyper::header::CONTENT_TYPE, ct);
+    }
+    let request = builder
+        .body(Full::new(Bytes::from(req.body.clone())))
+        .map_err(|e| e.to_string())?;
+    let resp = sender
+        .send_request(request)
+        .await
+        .map_err(|e| format!("HTTP: {e}"))?;
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let body = Limited::new(resp.into_body(), MAX_HTTP_BODY)
+        .collect()
+        .await
+        .map_err(|e| format!("response body: {e}"))?
+        .to_bytes()
+        .to_vec();
+    Ok(HttpResponse {
+        status,
+        content_type,
+        body,
+    })
 }
