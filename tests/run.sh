@@ -87,6 +87,9 @@ NCPEH_TEST_PG_URL="postgres://ncpeh@127.0.0.1:$pg_port/postgres" cargo test -p n
 collections="R.b,SQ.b,PR.b,Ret.b,rg(xca),rg,reg_mu,reg_rmu,rg(xca)_rmu,reg_catlifecycle,reg_catfolder,reg_rm,reg_rmd_rm,rep_rd"
 echo "== NIST conformance ($collections) on SQLite"
 ./tests/conformance.sh "" -- --collections "$collections" --junit /tmp/ncpeh-conformance-sqlite.xml 2>&1 | tee /tmp/ncpeh-conf-sqlite.log | tail -n 3
+mhd="rec(mhd)_docreciprespndr,rec(mhd)_xdsonfhir,rec(mhd)_mhddocrecip"
+echo "== NIST conformance MHD ($mhd) on SQLite"
+./tests/conformance.sh "" -- --collections "$mhd" --junit /tmp/ncpeh-conformance-mhd-sqlite.xml 2>&1 | tee /tmp/ncpeh-conf-mhd-sqlite.log | tail -n 1
 echo "== NIST conformance ig(xca)_ad: initiating gateway in front of two responding ncpeh nodes (SQLite)"
 ./tests/conformance-ig.sh -- --junit /tmp/ncpeh-conformance-ig.xml 2>&1 | tee /tmp/ncpeh-conf-ig.log | tail -n 3
 echo "== NIST conformance XUA: reg_xua, rep_xua, rg(xca)_xua, ig(xca)_xua (SQLite)"
@@ -95,13 +98,16 @@ echo "== NIST conformance ($collections) on PostgreSQL"
 "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U ncpeh -d postgres -c "CREATE DATABASE ncpeh_conformance"
 # This one names TLS in its URL, as an operator's config would.
 ./tests/conformance.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance?sslmode=verify-full&sslrootcert=$pg_dir/pki/ca.pem" -- --collections "$collections" --junit /tmp/ncpeh-conformance-pg.xml 2>&1 | tee /tmp/ncpeh-conf-pg.log | tail -n 3
+"$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U ncpeh -d postgres -c "CREATE DATABASE ncpeh_conformance_mhd"
+echo "== NIST conformance MHD ($mhd) on PostgreSQL"
+./tests/conformance.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance_mhd?sslmode=verify-full&sslrootcert=$pg_dir/pki/ca.pem" -- --collections "$mhd" --junit /tmp/ncpeh-conformance-mhd-pg.xml 2>&1 | tee /tmp/ncpeh-conf-mhd-pg.log | tail -n 1
 echo "== NIST conformance XUA on PostgreSQL (the gateway nodes on databases of their own)"
 "$pg_bin/psql" -q -h 127.0.0.1 -p "$pg_port" -U ncpeh -d postgres -c "CREATE DATABASE ncpeh_conformance_xua"
 ./tests/conformance-xua.sh "postgres://ncpeh@127.0.0.1:$pg_port/ncpeh_conformance_xua" 2>&1 | tee /tmp/ncpeh-conf-xua-pg.log | tail -n 1
 
 # The XUA script prints one count line for its two runs (the tables above it have none).
 logs="/tmp/ncpeh-test-sqlite.log /tmp/ncpeh-test-pg.log /tmp/ncpeh-conf-sqlite.log /tmp/ncpeh-conf-ig.log /tmp/ncpeh-conf-pg.log"
-logs="$logs /tmp/ncpeh-conf-xua-sqlite.log /tmp/ncpeh-conf-xua-pg.log"
+logs="$logs /tmp/ncpeh-conf-xua-sqlite.log /tmp/ncpeh-conf-xua-pg.log /tmp/ncpeh-conf-mhd-sqlite.log /tmp/ncpeh-conf-mhd-pg.log"
 passed=$(cat $logs | grep -o '[0-9]* passed' | awk '{s+=$1} END {print s+0}')
 failed=$(cat $logs | grep -o '[0-9]* failed' | awk '{s+=$1} END {print s+0}')
 echo "checks: $passed passed, $failed failed"

@@ -10,7 +10,9 @@
 //! | Binary.content | Binary.data |
 //! | securityLabel system `http://hl7.org/fhir/v3/Confidentiality` | `http://terminology.hl7.org/CodeSystem/v3-Confidentiality` |
 //!
-//! Contained resources lose `meta.lastUpdated` and `meta.versionId`, as the toolkit strips them.
+//! Contained resources lose `meta.lastUpdated` and `meta.versionId`, as the toolkit strips them,
+//! and each goes into a `contained` of its own (the plans put several in one, which FHIR XML
+//! does not allow).
 //! FHIR XML is ordered, and the plans' files are not always in order (DocumentReference has
 //! `contained` before `meta`, its context and the contained Patient's identifier are out of
 //! order), so DocumentReference, DocumentManifest, attachment, context and Identifier children
@@ -140,6 +142,7 @@ pub fn resources_mut(bundle: &mut Element) -> impl Iterator<Item = &mut Element>
 /// Every STU3 element the plans use, turned into R4, and the R4 order restored.
 pub fn to_r4(bundle: &mut Element) {
     for resource in resources_mut(bundle) {
+        split_contained(resource);
         strip_contained_meta(resource);
         match resource.name.as_str() {
             "DocumentReference" => document_reference(resource),
@@ -212,6 +215,25 @@ fn document_manifest(dm: &mut Element) {
     sort_children(dm, DOCUMENT_MANIFEST);
 }
 
+/// FHIR XML wraps each contained resource in its own `contained`; the plans put several in one
+/// (HAPI reads that, a strict reader does not), so each gets its own wrapper again.
+fn split_contained(resource: &mut Element) {
+    let mut out = Vec::with_capacity(resource.children.len());
+    for n in std::mem::take(&mut resource.children) {
+        match n {
+            Node::Element(c) if c.name == "contained" && c.elements().count() > 1 => {
+                for inner in c.elements() {
+                    let mut wrapper = el("contained");
+                    wrapper.push(inner.clone());
+                    out.push(Node::Element(wrapper));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    resource.children = out;
+}
+
 /// The toolkit sends contained resources without lastUpdated and versionId.
 fn strip_contained_meta(resource: &mut Element) {
     for contained in resource.elements_mut().filter(|c| c.name == "contained") {
@@ -252,7 +274,8 @@ mod tests {
     const STU3: &str = r##"<Bundle xmlns="http://hl7.org/fhir"><type value="transaction"/>
       <entry><resource><DocumentReference>
         <contained><Patient><id value="a2"/><meta><lastUpdated value="2013-07-01T13:11:33Z"/></meta>
-          <identifier><use value="usual"/><value value="MRN"/><system value="urn:oid:1.2.3"/></identifier></Patient></contained>
+          <identifier><use value="usual"/><value value="MRN"/><system value="urn:oid:1.2.3"/></identifier></Patient>
+          <Practitioner><id value="a3"/></Practitioner></contained>
         <meta><lastUpdated value="2013-07-01T13:11:33Z"/></meta>
         <status value="current"/>
         <class><coding><code value="REPORTS"/></coding></class>
@@ -272,6 +295,19 @@ mod tests {
     }
 
     #[test]
+    fn each_contained_resource_gets_its_own_wrapper() {
+        let mut b = parse(STU3).unwrap();
+        to_r4(&mut b);
+        let dr = resources_mut(&mut b).next().unwrap();
+        let wrappers: Vec<Vec<&str>> = dr
+            .elements()
+            .filter(|c| c.name == "contained")
+            .map(names)
+            .collect();
+        assert_eq!(wrappers, vec![vec!["Patient"], vec!["Practitioner"]]);
+    }
+
+    #[test]
     fn the_plans_stu3_elements_become_r4() {
         let mut b = parse(STU3).unwrap();
         to_r4(&mut b);
@@ -281,6 +317,7 @@ mod tests {
             names(dr),
             [
                 "meta",
+                "contained",
                 "contained",
                 "status",
                 "category",

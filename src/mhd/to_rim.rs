@@ -135,6 +135,11 @@ pub fn document_entry(
             }
         }
     }
+    // MHD's minimal metadata need not name the source patient; XDS requires it, and with no
+    // other id given the source's id is the affinity domain's (the XDS on FHIR option).
+    if o.slot("sourcePatientId").is_none() {
+        o.set_slot("sourcePatientId", vec![pid.to_string()]);
+    }
     for (n, a) in dr.author.iter().enumerate() {
         match actors::author(&dr.contained, a, &format!("{at}.author[{n}]")) {
             Ok(a) => o.classifications.push(rim::author(id, ids::DE_AUTHOR, &a)),
