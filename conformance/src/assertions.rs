@@ -4,7 +4,8 @@ use sxd_document::Package;
 use sxd_xpath::{Context, Factory, Value};
 
 use super::metadata_prep::substitute_str;
-use super::testplan::Assertions;
+use super::steplog::StepLog;
+use super::testplan::{Assertions, Transaction};
 
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum XPathError {
@@ -117,6 +118,27 @@ pub fn evaluate(
             }
         })
         .collect()
+}
+
+/// The step's XPath reports over its logged request or result.
+pub(crate) fn run_reports(t: &Transaction, log: &mut StepLog, problems: &mut Vec<String>) {
+    for rep in &t.reports {
+        let src = match rep.section.as_str() {
+            "InputMetadata" => log.input.as_ref(),
+            _ => log.result.as_ref(),
+        };
+        let Some(src) = src else {
+            problems.push(format!(
+                "Report {}: no {} in the log",
+                rep.name, rep.section
+            ));
+            continue;
+        };
+        match XPathDoc::parse(&src.to_xml()).and_then(|d| d.string(&rep.xpath)) {
+            Ok(v) => log.reports.push((rep.name.clone(), v)),
+            Err(e) => problems.push(format!("Report {}: {e}", rep.name)),
+        }
+    }
 }
 
 #[cfg(test)]

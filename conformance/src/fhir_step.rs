@@ -29,9 +29,6 @@ pub const REGISTER_PATIENT: &str = "register_patient";
 
 const FHIR_XML: &str = "application/fhir+xml";
 
-/// The test's Patient: (patient id it was found for, its URL).
-pub(crate) type FhirPatient = (String, String);
-
 fn base(r: &Runner) -> Result<String, String> {
     let b = r.site.url(Endpoint::Fhir).map_err(|e| e.to_string())?;
     Ok(b.trim_end_matches('/').to_string())
@@ -102,7 +99,7 @@ fn find_patient(
     st: &mut TestState,
     ctx: &SectionCtx,
 ) -> Result<(String, String, Option<Element>), String> {
-    super::step::ensure_fed(r, st, ctx)?;
+    super::feeding::ensure_fed(r, st, ctx)?;
     let pid = st.patient_id.clone();
     let (value, authority) =
         split_pid(&pid).ok_or_else(|| format!("patient id {pid} is not VALUE^^^&OID&ISO"))?;
@@ -405,7 +402,7 @@ fn read(
             Err(e) => problems.push(format!("ReferenceDocument {file}: {e}")),
         }
     }
-    super::step::run_reports(t, log, &mut problems);
+    super::assertions::run_reports(t, log, &mut problems);
     match problems.is_empty() {
         true => Ok(()),
         false => Err(problems.join("; ")),
@@ -423,7 +420,7 @@ fn provide(
 ) -> Result<(), String> {
     let file = t.fhir.resource_file.as_deref().ok_or("no ResourceFile")?;
     log.metadata_file = Some(file.to_string());
-    let mut bundle = super::step::read_xml(ctx, file)?;
+    let mut bundle = super::plan_xml::read_file(&ctx.dir, file)?;
     // The `$...$` symbols anywhere; docrefN only where a relatesTo names one.
     let (symbols, docrefs): (Vec<_>, Vec<_>) =
         subs.iter().cloned().partition(|(k, _)| k.starts_with('$'));

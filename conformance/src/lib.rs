@@ -8,6 +8,7 @@ pub mod cli;
 pub mod codes;
 pub mod errata;
 pub mod expected;
+mod feeding;
 pub mod fhir_bundle;
 mod fhir_step;
 pub mod fhir_stu3;

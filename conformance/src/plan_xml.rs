@@ -53,3 +53,10 @@ pub(crate) fn parse_use_id(c: &Element) -> Result<UseId, PlanError> {
         symbol: req_attr(c, "symbol")?,
     })
 }
+
+/// A file of a test section, parsed.
+pub fn read_file(dir: &std::path::Path, file: &str) -> Result<Element, String> {
+    let p = dir.join(file);
+    let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
+    xml::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
+}

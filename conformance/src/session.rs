@@ -44,7 +44,7 @@ pub(crate) struct TestState {
     /// into one of them means this test.
     pub aliases: Vec<String>,
     /// The test's Patient on the FHIR server, once found (`fhir_step`).
-    pub fhir_patient: Option<super::fhir_step::FhirPatient>,
+    pub fhir_patient: Option<FhirPatient>,
 }
 
 /// Where a step runs: test id, section name, section directory.
@@ -75,4 +75,13 @@ pub struct Runner<'t> {
     pub(crate) finished: HashSet<String>,
     /// The site's XUA test issuer, loaded when a XUA test first needs it.
     pub(crate) xua_issuer: Option<Issuer>,
+}
+
+/// The test's Patient on the FHIR server: (the patient id it was found for, its URL).
+pub(crate) type FhirPatient = (String, String);
+
+/// The runner's clock as a DTM, `offset` away from now.
+pub(crate) fn now_string(r: &Runner, offset: time::Duration) -> String {
+    let f = time::macros::format_description!("[year][month][day][hour][minute][second]");
+    ((r.clock)() + offset).format(&f).unwrap_or_default()
 }

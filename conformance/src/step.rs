@@ -1,10 +1,10 @@
 //! One test step: substitutions, metadata preparation, the exchange, and every check.
 
-use time::macros::format_description;
 use time::Duration;
 
-use super::assertions::{self, XPathDoc};
+use super::assertions;
 use super::expected;
+use super::feeding;
 use super::messages::{self, interpret, Interpreted};
 use super::metadata_prep::{self, Assignments, PrepOptions};
 use super::plan_xml::UseId;
@@ -46,11 +46,6 @@ pub(crate) fn run_step(
     }
     log.passed = log.errors.is_empty();
     log
-}
-
-fn now_string(r: &Runner, offset: Duration) -> String {
-    let f = format_description!("[year][month][day][hour][minute][second]");
-    ((r.clock)() + offset).format(&f).unwrap_or_default()
 }
 
 /// UseId, UseReport and the built-in placeholders, in that order of precedence.
@@ -116,9 +111,15 @@ fn substitutions(
     }
     // A minute ahead: objects made in this same second must fall before an exclusive upper
     // bound of $now$.
-    subs.push(("$now$".into(), now_string(r, Duration::minutes(1))));
-    subs.push(("$lastyear$".into(), now_string(r, Duration::days(-365))));
-    let today = now_string(r, Duration::ZERO);
+    subs.push((
+        "$now$".into(),
+        super::session::now_string(r, Duration::minutes(1)),
+    ));
+    subs.push((
+        "$lastyear$".into(),
+        super::session::now_string(r, Duration::days(-365)),
+    ));
+    let today = super::session::now_string(r, Duration::ZERO);
     subs.push(("$DATE$".into(), today.chars().take(8).collect()));
     Ok(subs)
 }
@@ -138,83 +139,6 @@ pub(crate) fn resolve_use_id(r: &Runner, ctx: &SectionCtx, u: &UseId) -> Result<
                 u.id, u.section, u.step
             )
         })
-}
-
-pub(crate) fn read_xml(ctx: &SectionCtx, file: &str) -> Result<Element, String> {
-    let p = ctx.dir.join(file);
-    let text = std::fs::read_to_string(&p).map_err(|e| format!("{}: {e}", p.display()))?;
-    xml::parse(&text).map_err(|e| format!("{}: {e}", p.display()))
-}
-
-/// The feeds a new patient goes to: the site's, and every community's unless the section keeps
-/// its patient to its own community.
-fn feeds_for(r: &Runner, ctx: Option<&SectionCtx>) -> Vec<super::site::PatientFeed> {
-    let own = ctx.and_then(|c| c.community.as_ref());
-    if ctx.is_some_and(|c| c.feed_own_only) {
-        return match own {
-            Some(c) => c.patient_feed.iter().cloned().collect(),
-            None => r.site.patient_feed.iter().cloned().collect(),
-        };
-    }
-    r.site
-        .patient_feed
-        .iter()
-        .chain(
-            r.site
-                .communities
-                .iter()
-                .filter_map(|c| c.patient_feed.as_ref()),
-        )
-        .cloned()
-        .collect()
-}
-
-fn send_feed(r: &mut Runner, pid: &str, ctx: Option<&SectionCtx>) -> Result<(), String> {
-    let feeds = feeds_for(r, ctx);
-    if feeds.is_empty() {
-        return Err("the site file has no patient_feed".into());
-    }
-    for feed in feeds {
-        send_one_feed(r, pid, &feed)?;
-    }
-    Ok(())
-}
-
-fn send_one_feed(r: &mut Runner, pid: &str, feed: &super::site::PatientFeed) -> Result<(), String> {
-    let tpl = r
-        .feed_template
-        .clone()
-        .unwrap_or_else(|| messages::DEFAULT_A01.to_string());
-    r.counter += 1;
-    let control = format!("NCPEH{}{}", now_string(r, Duration::ZERO), r.counter);
-    let msg = messages::patient_feed_message(
-        &tpl,
-        pid,
-        &feed.receiving_application,
-        &feed.receiving_facility,
-        &now_string(r, Duration::ZERO),
-        &control,
-    );
-    let ack = r
-        .transport
-        .patient_feed(&feed.address, &msg)
-        .map_err(|e| e.to_string())?;
-    messages::ack_accepts(&ack)
-}
-
-/// Feed the test's patient once before its first submission, when the site has a feed.
-pub(crate) fn ensure_fed(
-    r: &mut Runner,
-    st: &mut TestState,
-    ctx: &SectionCtx,
-) -> Result<(), String> {
-    if feeds_for(r, Some(ctx)).is_empty() || st.fed.contains(&st.patient_id) {
-        return Ok(());
-    }
-    let pid = st.patient_id.clone();
-    send_feed(r, &pid, Some(ctx)).map_err(|e| format!("patient feed for {pid}: {e}"))?;
-    st.fed.push(pid);
-    Ok(())
 }
 
 fn exchange(
@@ -242,7 +166,7 @@ fn exchange(
             st.patient_id = r.fresh_patient_id();
         }
         let pid = st.patient_id.clone();
-        let res = send_feed(r, &pid, Some(ctx));
+        let res = feeding::send_feed(r, &pid, Some(ctx));
         log.step_status = Some(if res.is_ok() { "Success" } else { "Failure" }.into());
         log.reports.push(("$patientid$".into(), pid.clone()));
         if res.is_ok() {
@@ -289,7 +213,7 @@ fn exchange(
     };
     log.endpoint = Some(url.clone());
     let file = t.metadata_file.as_deref().ok_or("no MetadataFile")?;
-    let mut root = read_xml(ctx, file)?;
+    let mut root = super::plan_xml::read_file(&ctx.dir, file)?;
     metadata_prep::substitute(&mut root, &subs);
     let mut body = if messages::is_submission(t.kind) {
         let (sor, inline_docs) = messages::unwrap_pnr(root);
@@ -299,7 +223,7 @@ fn exchange(
             .find(|(k, _)| k == "$patientid$")
             .map(|(_, v)| v.clone())
             .unwrap_or_default();
-        let time = now_string(r, Duration::ZERO);
+        let time = super::session::now_string(r, Duration::ZERO);
         let opts = PrepOptions {
             assign_uuids: t.assign_uuids,
             no_assign_uids: &t.no_assign_uids,
@@ -312,7 +236,7 @@ fn exchange(
         log.assignments = metadata_prep::prepare_submission(&mut sor, &opts, r.ids.as_mut())
             .map_err(|e| e.to_string())?;
         if !t.no_patient_id && !step.alt_patient_id {
-            ensure_fed(r, st, ctx)?;
+            feeding::ensure_fed(r, st, ctx)?;
         }
         if t.kind == TransactionKind::ProvideAndRegister {
             let docs = read_documents(ctx, t, &log.assignments)?;
@@ -360,7 +284,7 @@ fn exchange(
     log.result = Some(result);
     let mut problems = Vec::new();
     check_status(step, &got, &mut problems);
-    run_reports(t, log, &mut problems);
+    assertions::run_reports(t, log, &mut problems);
     check_contents(r, ctx, t, log, &mut problems);
     // A retrieve that is to fail has no document to compare (50000/verify names one anyway).
     if step.expected_status != Some(ExpectedStatus::Failure) {
@@ -453,26 +377,6 @@ fn check_status(step: &TestStep, got: &Interpreted, problems: &mut Vec<String>) 
             .any(|e| &e.code == m || e.context.contains(m.as_str()))
         {
             problems.push(format!("expected error message {m} not returned"));
-        }
-    }
-}
-
-pub(crate) fn run_reports(t: &Transaction, log: &mut StepLog, problems: &mut Vec<String>) {
-    for rep in &t.reports {
-        let src = match rep.section.as_str() {
-            "InputMetadata" => log.input.as_ref(),
-            _ => log.result.as_ref(),
-        };
-        let Some(src) = src else {
-            problems.push(format!(
-                "Report {}: no {} in the log",
-                rep.name, rep.section
-            ));
-            continue;
-        };
-        match XPathDoc::parse(&src.to_xml()).and_then(|d| d.string(&rep.xpath)) {
-            Ok(v) => log.reports.push((rep.name.clone(), v)),
-            Err(e) => problems.push(format!("Report {}: {e}", rep.name)),
         }
     }
 }
