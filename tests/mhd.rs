@@ -488,6 +488,48 @@ async fn bad_bundles_get_an_operation_outcome_and_store_nothing() {
         assert_eq!(status, 400, "{}", String::from_utf8_lossy(&out));
         assert_eq!(json_of(&out)["resourceType"], "OperationOutcome");
     }
+    // Nesting that would overflow the reader's stack (and abort the node) is refused first.
+    let n = 100_000;
+    let deep_xml = format!(
+        "<Bundle xmlns=\"http://hl7.org/fhir\"><type value=\"transaction\"/>{}{}</Bundle>",
+        "<entry><resource><Bundle><type value=\"collection\"/>".repeat(n),
+        "</Bundle></resource></entry>".repeat(n)
+    );
+    let deep_json = format!(
+        "{{\"resourceType\":\"Bundle\",\"type\":\"transaction\",\"entry\":[{}{}]}}",
+        "{\"resource\":{\"resourceType\":\"Bundle\",\"type\":\"collection\",\"entry\":[".repeat(n),
+        "]}}".repeat(n)
+    );
+    // Just under the limits: read in full (and refused as no Bundle), the node unharmed.
+    let ext_xml = format!(
+        "<Patient xmlns=\"http://hl7.org/fhir\">{}<valueString value=\"a\"/>{}</Patient>",
+        "<extension url=\"http://x\">".repeat(98),
+        "</extension>".repeat(98)
+    );
+    let ext_json = format!(
+        "{{\"resourceType\":\"Patient\",{}\"valueString\":\"a\"{}}}",
+        "\"extension\":[{\"url\":\"http://x\",".repeat(62),
+        "}]".repeat(62)
+    );
+    for (ct, body, want) in [
+        ("application/fhir+xml", deep_xml, "deeper than"),
+        ("application/fhir+json", deep_json, "recursion limit"),
+        ("application/fhir+xml", ext_xml, "takes a Bundle"),
+        ("application/fhir+json", ext_json, "takes a Bundle"),
+    ] {
+        let (status, _, out) = curl(
+            &node,
+            "POST",
+            "",
+            "application/fhir+json",
+            Some((ct, body.as_bytes())),
+        );
+        let text = String::from_utf8_lossy(&out);
+        assert_eq!(status, 400, "{}", &text[..text.len().min(300)]);
+        assert!(text.contains(want), "{}", &text[..text.len().min(300)]);
+    }
+    let (status, _, _) = curl(&node, "GET", "/metadata", "application/fhir+json", None);
+    assert_eq!(status, 200, "the node survived the nesting");
     let (status, _, _) = curl(
         &node,
         "POST",

@@ -56,25 +56,71 @@ pub enum WireError {
     Unreadable(Format, String),
     #[error("DOCTYPE declarations are not accepted")]
     Doctype,
+    #[error("the XML nests deeper than {MAX_XML_DEPTH} elements")]
+    TooDeep,
 }
 
 /// Reads a resource. Elements unknown to R4 are an error: a silently dropped element would be
 /// metadata lost.
 pub fn read(body: &[u8], f: Format) -> Result<Resource, WireError> {
+    if f == Format::Xml {
+        xml_shape(body)?;
+    }
+    // The model's readers recurse once per level with large frames: JSON stops at serde_json's
+    // 128 levels and XML at MAX_XML_DEPTH, and the reading thread's stack is sized for that
+    // (tokio's 2 MiB would overflow, and an overflow aborts the whole node).
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("fhir-read".into())
+            .stack_size(PARSE_STACK)
+            .spawn_scoped(scope, || parse(body, f))
+            .map_err(|e| WireError::Unreadable(f, format!("no thread to read it: {e}")))?
+            .join()
+            .unwrap_or_else(|_| Err(WireError::Unreadable(f, "the reader failed".into())))
+    })
+}
+
+/// Stack for reading one resource (virtual; only what the depth reached is touched).
+const PARSE_STACK: usize = 64 << 20;
+
+fn parse(body: &[u8], f: Format) -> Result<Resource, WireError> {
     let cfg = Some(DeserializationConfig {
         mode: DeserializationMode::Strict,
     });
     match f {
         Format::Json => fhirbolt::json::from_slice(body, cfg)
             .map_err(|e| WireError::Unreadable(f, short(&e.to_string()))),
-        Format::Xml => {
-            // Entities are never expanded by this reader; a DOCTYPE is refused outright.
-            if memchr::memmem::find(body, b"<!DOCTYPE").is_some() {
-                return Err(WireError::Doctype);
+        Format::Xml => fhirbolt::xml::from_slice(body, cfg)
+            .map_err(|e| WireError::Unreadable(f, short(&e.to_string()))),
+    }
+}
+
+/// Deeper than any FHIR resource nests (Bundle, entry, resource, contained, narrative ...).
+pub const MAX_XML_DEPTH: usize = 100;
+
+/// What the model's XML reader would not survive, found first by a flat scan: it recurses once
+/// per element level (a deep document would overflow the thread's stack and abort the node), and
+/// a DOCTYPE is refused outright (entities are never expanded).
+fn xml_shape(body: &[u8]) -> Result<(), WireError> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(body);
+    let mut depth = 0usize;
+    let mut buf = Vec::new();
+    loop {
+        match reader.read_event_into(&mut buf) {
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                if depth > MAX_XML_DEPTH {
+                    return Err(WireError::TooDeep);
+                }
             }
-            fhirbolt::xml::from_slice(body, cfg)
-                .map_err(|e| WireError::Unreadable(f, short(&e.to_string())))
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::DocType(_)) => return Err(WireError::Doctype),
+            Ok(Event::Eof) => return Ok(()),
+            Ok(_) => {}
+            Err(e) => return Err(WireError::Unreadable(Format::Xml, short(&e.to_string()))),
         }
+        buf.clear();
     }
 }
 
