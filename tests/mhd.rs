@@ -56,6 +56,11 @@ fn curl(
     (status.parse().expect("status"), ct.to_string(), body)
 }
 
+/// A FHIR JSON read.
+fn get(node: &TestNode, path: &str) -> (u16, String, Vec<u8>) {
+    curl(node, "GET", path, "application/fhir+json", None)
+}
+
 fn json_of(b: &[u8]) -> Value {
     serde_json::from_slice(b)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(b)))
@@ -189,7 +194,7 @@ async fn iti65_is_found_by_iti18_and_retrieved_byte_identical_by_iti43() {
     // ITI-67 by patient.identifier, and the DocumentReference read.
     let value = pid.split('^').next().unwrap();
     let q = format!("/DocumentReference?patient.identifier=urn:oid:{FNR}%7C{value}&status=current");
-    let (status, _, body) = curl(&node, "GET", &q, "application/fhir+json", None);
+    let (status, _, body) = get(&node, &q);
     assert_eq!(status, 200);
     let set = json_of(&body);
     assert_eq!(set["type"], "searchset");
@@ -222,13 +227,7 @@ async fn iti65_is_found_by_iti18_and_retrieved_byte_identical_by_iti43() {
         .find(|c| c["resourceType"] == "Practitioner")
         .unwrap();
     assert_eq!(author["name"][0]["family"], "Hansen");
-    let (status, _, one) = curl(
-        &node,
-        "GET",
-        &format!("/{dr_loc}"),
-        "application/fhir+json",
-        None,
-    );
+    let (status, _, one) = get(&node, &format!("/{dr_loc}"));
     assert_eq!(status, 200);
     assert_eq!(json_of(&one)["id"], dr["id"]);
 
@@ -241,13 +240,7 @@ async fn iti65_is_found_by_iti18_and_retrieved_byte_identical_by_iti43() {
     let (status, ct, raw) = curl(&node, "GET", &format!("/{bin_loc}"), "text/plain", None);
     assert_eq!((status, ct.as_str()), (200, "text/plain"));
     assert_eq!(raw, data);
-    let (status, _, b) = curl(
-        &node,
-        "GET",
-        &format!("/{bin_loc}"),
-        "application/fhir+json",
-        None,
-    );
+    let (status, _, b) = get(&node, &format!("/{bin_loc}"));
     assert_eq!(status, 200);
     let b = json_of(&b);
     assert_eq!(b["resourceType"], "Binary");
@@ -257,33 +250,21 @@ async fn iti65_is_found_by_iti18_and_retrieved_byte_identical_by_iti43() {
     assert_eq!(back, data);
 
     // ITI-66: the SubmissionSet as a List with its one member.
-    let (status, _, l) = curl(
-        &node,
-        "GET",
-        &format!("/{list_loc}"),
-        "application/fhir+json",
-        None,
-    );
+    let (status, _, l) = get(&node, &format!("/{list_loc}"));
     assert_eq!(status, 200);
     let l = json_of(&l);
     assert_eq!(l["code"]["coding"][0]["code"], "submissionset");
     assert_eq!(l["entry"][0]["item"]["reference"], dr_loc);
     let q = format!("/List?patient.identifier=urn:oid:{FNR}%7C{value}&code=submissionset");
-    let (status, _, found) = curl(&node, "GET", &q, "application/fhir+json", None);
+    let (status, _, found) = get(&node, &q);
     assert_eq!(status, 200);
     assert_eq!(json_of(&found)["total"], 1);
 
     // The patient, and the CapabilityStatement.
-    let (status, _, p) = curl(
-        &node,
-        "GET",
-        &format!("/Patient/{}", fhir_patient_id(&pid)),
-        "application/fhir+json",
-        None,
-    );
+    let (status, _, p) = get(&node, &format!("/Patient/{}", fhir_patient_id(&pid)));
     assert_eq!(status, 200);
     assert_eq!(json_of(&p)["identifier"][0]["value"], value);
-    let (status, _, cap) = curl(&node, "GET", "/metadata", "application/fhir+json", None);
+    let (status, _, cap) = get(&node, "/metadata");
     assert_eq!(status, 200);
     let cap = json_of(&cap);
     assert_eq!(cap["resourceType"], "CapabilityStatement");
@@ -320,7 +301,7 @@ async fn iti41_is_found_by_iti67_and_retrieved_by_iti68() {
         "/DocumentReference?patient=Patient/{}&type=http://loinc.org%7C34133-9",
         fhir_patient_id(&pid)
     );
-    let (status, _, body) = curl(&node, "GET", &q, "application/fhir+json", None);
+    let (status, _, body) = get(&node, &q);
     assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
     let set = json_of(&body);
     assert_eq!(set["total"], 1);
@@ -344,7 +325,7 @@ async fn iti41_is_found_by_iti67_and_retrieved_by_iti68() {
     assert_eq!(author["name"][0]["family"], "Hansen");
     // A type the document does not have finds nothing.
     let q = format!("/DocumentReference?patient.identifier=urn:oid:{FNR}%7C{value}&type=http://loinc.org%7C11502-2");
-    let (_, _, none) = curl(&node, "GET", &q, "application/fhir+json", None);
+    let (_, _, none) = get(&node, &q);
     assert_eq!(json_of(&none)["total"], 0);
 
     let url = dr["content"][0]["attachment"]["url"].as_str().unwrap();
@@ -528,7 +509,7 @@ async fn bad_bundles_get_an_operation_outcome_and_store_nothing() {
         assert_eq!(status, 400, "{}", &text[..text.len().min(300)]);
         assert!(text.contains(want), "{}", &text[..text.len().min(300)]);
     }
-    let (status, _, _) = curl(&node, "GET", "/metadata", "application/fhir+json", None);
+    let (status, _, _) = get(&node, "/metadata");
     assert_eq!(status, 200, "the node survived the nesting");
     let (status, _, _) = curl(
         &node,
@@ -546,14 +527,11 @@ async fn bad_bundles_get_an_operation_outcome_and_store_nothing() {
         None,
     );
     assert_eq!(status, 405);
-    let (status, _, _) = curl(&node, "GET", "/Observation", "application/fhir+json", None);
+    let (status, _, _) = get(&node, "/Observation");
     assert_eq!(status, 404);
-    let (status, _, out) = curl(
+    let (status, _, out) = get(
         &node,
-        "GET",
         "/DocumentReference?patient.identifier=urn:oid:1.2%7C1&bogus=2",
-        "application/fhir+json",
-        None,
     );
     assert_eq!(status, 400);
     assert!(String::from_utf8_lossy(&out).contains("bogus"));

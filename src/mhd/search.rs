@@ -64,6 +64,14 @@ fn slot(name: &str, value: String) -> Slot {
     }
 }
 
+fn unsupported(name: &str) -> Issue {
+    Issue::error(
+        "not-supported",
+        format!("search parameter '{name}' is not supported; see /fhir/metadata"),
+    )
+    .at(name.to_string())
+}
+
 fn bad(name: &str, why: impl Into<String>) -> Issue {
     Issue::error("invalid", why.into()).at(name.to_string())
 }
@@ -202,13 +210,7 @@ pub fn find_documents(query: &str, base: &str) -> Result<AdhocQueryRequest, Vec<
             "author.family" => authors.0 = Some(value.clone()),
             "author.given" => authors.1 = Some(value.clone()),
             n if GENERAL.contains(&n) => {}
-            other => issues.push(
-                Issue::error(
-                    "not-supported",
-                    format!("search parameter '{other}' is not supported; see /fhir/metadata"),
-                )
-                .at(other.to_string()),
-            ),
+            other => issues.push(unsupported(other)),
         }
     }
     if authors.0.is_some() || authors.1.is_some() {
@@ -273,13 +275,7 @@ pub fn find_lists(query: &str, base: &str) -> Result<(AdhocQueryRequest, bool), 
                     .collect();
             }
             n if GENERAL.contains(&n) => {}
-            other => issues.push(
-                Issue::error(
-                    "not-supported",
-                    format!("search parameter '{other}' is not supported; see /fhir/metadata"),
-                )
-                .at(other.to_string()),
-            ),
+            other => issues.push(unsupported(other)),
         }
     }
     let Some(patient) = patient else {
