@@ -227,8 +227,15 @@ async fn lists(
         .filter(|o| o.kind == EntryKind::DocumentEntry)
         .map(|o| o.uuid.as_str())
         .collect();
+    // Members that are folders or associations are not documents.
+    let not_documents: std::collections::HashSet<&str> = packages
+        .iter()
+        .map(|o| o.uuid.as_str())
+        .chain(assocs.iter().map(|a| a.uuid.as_str()))
+        .collect();
     for r in &assocs {
         let ok = r.assoc_type == ids::HAS_MEMBER
+            && !not_documents.contains(r.target.as_str())
             && (documents.is_empty() || documents.contains(r.target.as_str()));
         if ok {
             members
@@ -242,16 +249,6 @@ async fn lists(
         .filter_map(|o| {
             let ro = parse_stored_object(&o.xml)?;
             let m = members.remove(&o.uuid).unwrap_or_default();
-            // Members that are folders or associations are not documents.
-            let m: Vec<String> = m
-                .into_iter()
-                .filter(|t| {
-                    !found
-                        .objects
-                        .iter()
-                        .any(|x| &x.uuid == t && x.kind != EntryKind::DocumentEntry)
-                })
-                .collect();
             let l = from_rim::list(&ro, o.kind, o.status, &m);
             Some((
                 bare(&o.uuid).to_string(),
