@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Entry)] = &[
     ("pivot_to_html", pivot_to_html),
     ("journal_to_orcd", journal_to_orcd),
     ("hcer", hcer),
+    ("mhd", mhd),
 ];
 
 /// Room for what the node writes back: it may be larger than what it read.
@@ -309,4 +310,62 @@ pub fn journal_to_orcd(data: &[u8]) {
 /// A HealthCare Encounter Report as it arrives over XDR.
 pub fn hcer(data: &[u8]) {
     let _ = ncpeh::translate::hcer::check_hcer(data);
+}
+
+/// An MHD request: a query string when it starts with '?' (ITI-67 and ITI-66 searches), else a
+/// FHIR R4 body, XML when it starts with '<' and JSON otherwise (ITI-65). Whatever the node would
+/// answer must read again: the resource written back, the OperationOutcome of every refusal (its
+/// diagnostics carry text from the input), and the ebRIM of an accepted Bundle.
+pub fn mhd(data: &[u8]) {
+    use ncpeh::ebxml::provide::write_submit_objects;
+    use ncpeh::mhd::fhir::{self, Format, Issue};
+    use ncpeh::mhd::{provide, search};
+    const BASE: &str = "https://ncpeh.test/fhir";
+    if let Some(query) = data.strip_prefix(b"?") {
+        let query = String::from_utf8_lossy(query);
+        if let Err(issues) = search::find_documents(&query, BASE) {
+            mhd_outcome_reads(&issues);
+        }
+        if let Err(issues) = search::find_lists(&query, BASE) {
+            mhd_outcome_reads(&issues);
+        }
+        return;
+    }
+    let f = if data.trim_ascii_start().starts_with(b"<") {
+        Format::Xml
+    } else {
+        Format::Json
+    };
+    let resource = match fhir::read(data, f) {
+        Ok(r) => r,
+        Err(e) => return mhd_outcome_reads(&[Issue::error("structure", e.to_string())]),
+    };
+    let out = fhir::write(&resource, f);
+    if let Err(e) = fhir::read(&out, f) {
+        panic!(
+            "a resource read as {f:?} does not read again once written ({e}):\n{}",
+            String::from_utf8_lossy(&out)
+        );
+    }
+    if let fhirbolt::model::r4::Resource::Bundle(b) = &resource {
+        match provide::submission(b, BASE) {
+            Ok(sub) => assert_reparses("ITI-65 as ebRIM", &write_submit_objects(&sub.objects)),
+            Err(issues) => mhd_outcome_reads(&issues),
+        }
+    }
+}
+
+/// The OperationOutcome of these issues, in both formats, reads again.
+fn mhd_outcome_reads(issues: &[ncpeh::mhd::fhir::Issue]) {
+    use ncpeh::mhd::fhir::{self, Format};
+    let outcome = fhir::outcome(issues);
+    for f in [Format::Json, Format::Xml] {
+        let out = fhir::write(&outcome, f);
+        if let Err(e) = fhir::read(&out, f) {
+            panic!(
+                "an OperationOutcome in {f:?} does not read again ({e}):\n{}",
+                String::from_utf8_lossy(&out)
+            );
+        }
+    }
 }

@@ -9,6 +9,7 @@ variants), and the assertions `fuzz/seed.sh` issued with `ncpeh xua issue` (ISSU
 usage: seed.py SHARED OUT [ISSUED]
 """
 import hashlib
+import json
 import pathlib
 import re
 import sys
@@ -200,6 +201,104 @@ journals = [ref / "norway" / "kith" / "epikrise_v1.2_m.xml",
 for i, p in enumerate(journals):
     if p.exists():
         put("journal_to_orcd", bytes([i]) + p.read_bytes())
+
+# --- MHD: the MHD testkit's bodies (STU3, mostly refused), R4 Bundles of the IPS references, and
+# ITI-65 Bundles in the shape tests/mhd.rs sends, in JSON and in XML; '?' starts an ITI-67/66 query.
+for p in files(shared / "conformance" / "nist-mhd"):
+    put("mhd", p.read_bytes())
+for p in files(ref / "ips", "*.json"):
+    put("mhd", p.read_bytes())
+
+FNR = "2.16.578.1.12.4.1.4.1"
+
+
+def iti65(kind="List", relates=False, inline=False):
+    pid = {"reference": f"Patient/{FNR}-13116900216"}
+    dr = {"resourceType": "DocumentReference",
+          "contained": [{"resourceType": "Practitioner", "id": "a1",
+                         "name": [{"family": "Hansen", "given": ["Ola"]}]},
+                        {"resourceType": "Patient", "id": "p1",
+                         "identifier": [{"system": f"urn:oid:{FNR}", "value": "13116900216"}],
+                         "gender": "female", "birthDate": "1980-02-03"}],
+          "masterIdentifier": {"system": "urn:ietf:rfc:3986", "value": "urn:oid:1.2.3.4.5"},
+          "status": "current",
+          "type": {"coding": [{"system": "http://loinc.org", "code": "34133-9"}]},
+          "category": [{"coding": [{"system": "http://loinc.org", "code": "11488-4"}]}],
+          "subject": pid, "author": [{"reference": "#a1"}]}
+    if relates:
+        dr["relatesTo"] = [{"code": "replaces", "target": {"reference": "DocumentReference/5c5d4f12-0003-4bcd-9e3a-000000000003"}}]
+    att = {"contentType": "text/plain", "language": "nb-NO"}
+    if inline:
+        att["data"] = "aGVp"
+    else:
+        att["url"] = "urn:uuid:5c5d4f12-0001-4bcd-9e3a-000000000001"
+    att["creation"] = "2024-01-15T10:30:00+01:00"
+    dr["securityLabel"] = [{"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-Confidentiality", "code": "N"}]}]
+    dr["content"] = [{"attachment": att,
+                      "format": {"system": "urn:oid:1.3.6.1.4.1.19376.1.2.3", "code": "urn:ihe:iti:xds:2017:mimeTypeSufficient"}}]
+    dr["context"] = {"period": {"start": "2024-01-01"},
+                     "facilityType": {"coding": [{"system": "http://snomed.info/sct", "code": "35971002"}]},
+                     "practiceSetting": {"coding": [{"system": "http://snomed.info/sct", "code": "394802001"}]},
+                     "sourcePatientInfo": {"reference": "#p1"}}
+    doc_url = "urn:uuid:5c5d4f12-0002-4bcd-9e3a-000000000002"
+    if kind == "List":
+        subset = {"resourceType": "List",
+                  "extension": [{"url": "https://profiles.ihe.net/ITI/MHD/StructureDefinition/ihe-sourceId",
+                                 "valueIdentifier": {"value": "urn:oid:2.16.578.1.12.4.5.100.1"}}],
+                  "identifier": [{"use": "usual", "system": "urn:ietf:rfc:3986", "value": "urn:oid:1.2.3.4.6"}],
+                  "status": "current", "mode": "working",
+                  "code": {"coding": [{"system": "https://profiles.ihe.net/ITI/MHD/CodeSystem/MHDlistTypes", "code": "submissionset"}]},
+                  "subject": pid, "date": "2024-01-15T10:31:00+01:00",
+                  "entry": [{"item": {"reference": doc_url}}]}
+    else:
+        subset = {"resourceType": "DocumentManifest",
+                  "masterIdentifier": {"value": "urn:oid:1.2.3.4.6"}, "status": "current",
+                  "subject": pid, "created": "2024-01-15T10:31:00+01:00",
+                  "source": "urn:oid:2.16.578.1.12.4.5.100.1", "content": [{"reference": doc_url}]}
+    entries = [{"fullUrl": "urn:uuid:5c5d4f12-0000-4bcd-9e3a-000000000000", "resource": subset,
+                "request": {"method": "POST", "url": kind}},
+               {"fullUrl": doc_url, "resource": dr, "request": {"method": "POST", "url": "DocumentReference"}}]
+    if not inline:
+        entries.append({"fullUrl": "urn:uuid:5c5d4f12-0001-4bcd-9e3a-000000000001",
+                        "resource": {"resourceType": "Binary", "contentType": "text/plain", "data": "aGVp"},
+                        "request": {"method": "POST", "url": "Binary"}})
+    return {"resourceType": "Bundle", "type": "transaction", "entry": entries}
+
+
+def fhir_xml(name, value):
+    """FHIR JSON to FHIR XML: objects become elements, primitives value attributes, and a
+    resource (an object with resourceType) is wrapped in an element of its type."""
+    from xml.sax.saxutils import quoteattr
+    if isinstance(value, list):
+        return "".join(fhir_xml(name, v) for v in value)
+    if isinstance(value, dict):
+        on_tag = ("resourceType", "url") if name == "extension" else ("resourceType",)
+        inner = "".join(fhir_xml(k, v) for k, v in value.items() if k not in on_tag)
+        attr = f" url={quoteattr(value['url'])}" if name == "extension" else ""
+        if "resourceType" in value:
+            ns = ' xmlns="http://hl7.org/fhir"' if name is None else ""
+            body = f"<{value['resourceType']}{ns}>{inner}</{value['resourceType']}>"
+            return body if name is None else f"<{name}>{body}</{name}>"
+        return f"<{name}{attr}>{inner}</{name}>"
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    return f"<{name} value={quoteattr(str(value))}/>"
+
+
+for b in (iti65(), iti65("DocumentManifest"), iti65(relates=True), iti65(inline=True)):
+    put("mhd", json.dumps(b))
+    put("mhd", fhir_xml(None, b))
+for q in ["patient.identifier=urn:oid:2.16.578.1.12.4.1.4.1|13116900216&status=current",
+          "patient=https://ncpeh.test/fhir/Patient/2.16.578.1.12.4.1.4.1-13116900216&status=current,superseded"
+          "&category=http://loinc.org|11488-4&type=http://loinc.org|34133-9,http://loinc.org|11502-2"
+          "&creation=ge2020-01-01&date=lt2025-01-01T00:00:00Z&period=gt2019&author.family=Hansen&author.given=Ola",
+          "patient.identifier=urn:oid:2.16.578.1.12.4.1.4.1|13116900216&setting=http://snomed.info/sct|394802001"
+          "&facility=x|y&event=a|b&security-label=c|N&format=urn:oid:1.3.6.1.4.1.19376.1.2.3|urn:x&identifier=urn:oid:1.2.3",
+          "_id=urn:uuid:5c5d4f12-0002-4bcd-9e3a-000000000002",
+          "patient.identifier=urn:oid:2.16.578.1.12.4.1.4.1|13116900216&code=folder&status=current",
+          "patient.identifier=urn:oid:2.16.578.1.12.4.1.4.1|13116900216&code=submissionset&_format=xml",
+          "patient=Patient/elsewhere&x-unknown=1&status=%zz"]:
+    put("mhd", "?" + q)
 
 for d in sorted(out.iterdir()):
     print(f"{d.name}: {sum(1 for _ in d.iterdir())} seeds")

@@ -94,6 +94,7 @@ replay_tests!(
     pivot_to_html,
     journal_to_orcd,
     hcer,
+    mhd,
 );
 
 /// The fuzz manifest, the entry table and the tests above name the same targets, and each has a
