@@ -148,4 +148,14 @@ mod findings {
             include_bytes!("../fuzz/corpus/xml_dom/crash-0bed192ee6059b47b3bf44b1250ea55f441860c3");
         entries::xml_dom(crash);
     }
+
+    /// mhd, 2026-12-02, found while writing the target: a JSON body may carry control
+    /// characters, refusals quote the body, and the FHIR model wrote them into XML answers as
+    /// they were (no strict parser takes that). The XML writer now drops them.
+    #[test]
+    fn mhd_control_characters_in_an_xml_answer() {
+        entries::mhd(br#"{"resourceType":"Bundle","type":"transaction","entry":[{"request":{"method":"X\u0001Y","url":"List"}}]}"#);
+        entries::mhd(br#"{"resourceType":"Bundle","t\u000bype":"transaction"}"#);
+        entries::mhd(b"?patient.identifier=urn:oid:1.2|1&b%01ogus=1");
+    }
 }

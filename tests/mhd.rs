@@ -7,7 +7,8 @@ mod common;
 use base64::Engine;
 use common::{answer, meta, new_pid, xdsb, TestNode};
 use serde_json::{json, Value};
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 const FNR: &str = "2.16.578.1.12.4.1.4.1";
 
@@ -469,6 +470,36 @@ async fn bad_bundles_get_an_operation_outcome_and_store_nothing() {
         assert_eq!(status, 400, "{}", String::from_utf8_lossy(&out));
         assert_eq!(json_of(&out)["resourceType"], "OperationOutcome");
     }
+    // A refusal quotes the body; a control character in it, fine in JSON, is no XML: the XML
+    // answer drops it and stays well-formed for a strict parser.
+    let mut b = bundle(&pid, &uid(), &uid(), b"x", None);
+    b["entry"][0]["request"]["method"] = json!("PUT\u{1}\u{b}X");
+    let body = serde_json::to_vec(&b).unwrap();
+    let (status, ct, out) = curl(
+        &node,
+        "POST",
+        "",
+        "application/fhir+xml",
+        Some(("application/fhir+json", &body)),
+    );
+    assert_eq!(status, 422, "{}", String::from_utf8_lossy(&out));
+    assert!(ct.starts_with("application/fhir+xml"), "{ct}");
+    let text = String::from_utf8_lossy(&out);
+    assert!(text.contains("method PUTX is not taken"), "{text}");
+    let mut lint = Command::new("xmllint")
+        .args(["--noout", "-"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xmllint (libxml2-utils)");
+    lint.stdin.take().unwrap().write_all(&out).unwrap();
+    let lint = lint.wait_with_output().unwrap();
+    assert!(
+        lint.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&lint.stderr)
+    );
+
     // Nesting that would overflow the reader's stack (and abort the node) is refused first.
     let n = 100_000;
     let deep_xml = format!(

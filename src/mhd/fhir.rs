@@ -132,12 +132,26 @@ fn short(s: &str) -> String {
 pub fn write(r: &Resource, f: Format) -> Vec<u8> {
     let out = match f {
         Format::Json => fhirbolt::json::to_vec(r, None).map_err(|e| e.to_string()),
-        Format::Xml => fhirbolt::xml::to_vec(r, None).map_err(|e| e.to_string()),
+        Format::Xml => fhirbolt::xml::to_vec(r, None)
+            .map(drop_forbidden)
+            .map_err(|e| e.to_string()),
     };
     out.unwrap_or_else(|e| {
         tracing::error!(error = %e, "a FHIR resource did not serialise");
         Vec::new()
     })
+}
+
+/// The model writes control characters as they are (a JSON body may carry them, and refusals
+/// quote the body), which makes XML no parser takes: they are dropped, as the node's own XML
+/// writer drops them.
+fn drop_forbidden(xml: Vec<u8>) -> Vec<u8> {
+    use crate::xml::write::forbidden;
+    match String::from_utf8(xml) {
+        Ok(s) if s.contains(forbidden) => s.replace(forbidden, "").into_bytes(),
+        Ok(s) => s.into_bytes(),
+        Err(e) => e.into_bytes(),
+    }
 }
 
 /// FHIR primitives from plain values.
@@ -290,4 +304,22 @@ pub fn outcome(issues: &[Issue]) -> Resource {
         issue,
         ..Default::default()
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_drops_what_xml_cannot_carry_and_json_escapes_it() {
+        let issue = Issue::error(
+            "not-supported",
+            "method PUT\u{1}\u{b}X\u{FFFF} is not taken",
+        );
+        let xml = String::from_utf8(write(&outcome(&[issue.clone()]), Format::Xml)).unwrap();
+        assert!(xml.contains("method PUTX is not taken"), "{xml}");
+        assert!(!xml.contains(crate::xml::write::forbidden), "{xml}");
+        let json = String::from_utf8(write(&outcome(&[issue]), Format::Json)).unwrap();
+        assert!(json.contains(r"PUT\u0001\u000bX"), "{json}");
+    }
 }

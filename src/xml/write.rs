@@ -17,7 +17,7 @@ pub fn esc_attr(s: &str) -> Cow<'_, str> {
 }
 
 /// Characters XML 1.0 cannot carry at all, not even as character references.
-fn forbidden(c: char) -> bool {
+pub fn forbidden(c: char) -> bool {
     (c < ' ' && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{FFFE}' || c == '\u{FFFF}'
 }
 
