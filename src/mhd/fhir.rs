@@ -316,7 +316,8 @@ mod tests {
             "not-supported",
             "method PUT\u{1}\u{b}X\u{FFFF} is not taken",
         );
-        let xml = String::from_utf8(write(&outcome(&[issue.clone()]), Format::Xml)).unwrap();
+        let xml =
+            String::from_utf8(write(&outcome(std::slice::from_ref(&issue)), Format::Xml)).unwrap();
         assert!(xml.contains("method PUTX is not taken"), "{xml}");
         assert!(!xml.contains(crate::xml::write::forbidden), "{xml}");
         let json = String::from_utf8(write(&outcome(&[issue]), Format::Json)).unwrap();
