@@ -71,6 +71,7 @@ pub fn parse_with(bytes: &[u8], opts: Options) -> Result<Element, XmlError> {
         return Err(XmlError::TooLarge(limits.max_bytes));
     }
     let text = std::str::from_utf8(bytes).map_err(|_| XmlError::NotUtf8)?;
+    check_raw_chars(text.as_bytes())?;
     // A leading byte-order mark is common in files written on Windows.
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = NsReader::from_str(text);
@@ -109,6 +110,7 @@ pub fn parse_with(bytes: &[u8], opts: Options) -> Result<Element, XmlError> {
             }
             Event::Text(t) => {
                 let s = t.unescape().map_err(malformed)?;
+                check_referenced_chars(&s)?;
                 push_text(&mut stack, &s, opts.keep_layout)?;
             }
             Event::CData(c) => {
@@ -151,7 +153,9 @@ fn start_element(
         let attr = attr.map_err(malformed)?;
         let key = attr.key;
         check_name(key.as_ref())?;
-        let value = attr.unescape_value().map_err(malformed)?.into_owned();
+        let value = attr.unescape_value().map_err(malformed)?;
+        check_referenced_chars(&value)?;
+        let value = value.into_owned();
         if let Some(decl) = ns_declaration(key.as_ref()) {
             if keep_layout {
                 el.attrs.push(Attr {
@@ -238,6 +242,35 @@ fn ns_of(r: &ResolveResult) -> Result<Option<String>, XmlError> {
     }
 }
 
+/// XML 1.0 has no control characters but tab, LF and CR, and no U+FFFE or U+FFFF; quick-xml
+/// lets them through. In UTF-8 the controls are single bytes below 0x20 and the two others
+/// EF BF BE/BF, so a byte scan finds them.
+fn check_raw_chars(b: &[u8]) -> Result<(), XmlError> {
+    let control = b
+        .iter()
+        .position(|&c| c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r'));
+    let nonchar = || {
+        memchr::memmem::find_iter(b, b"\xEF\xBF")
+            .find(|&i| matches!(b.get(i + 2), Some(0xBE | 0xBF)))
+    };
+    match control.or_else(nonchar) {
+        None => Ok(()),
+        Some(at) => Err(XmlError::Malformed(format!(
+            "a character XML does not allow, at byte {at}"
+        ))),
+    }
+}
+
+/// The same characters written as references (`&#1;`), which XML does not allow either.
+fn check_referenced_chars(s: &std::borrow::Cow<'_, str>) -> Result<(), XmlError> {
+    match s {
+        std::borrow::Cow::Owned(o) if o.contains(super::write::forbidden) => Err(
+            XmlError::Malformed("a character reference to a character XML does not allow".into()),
+        ),
+        _ => Ok(()),
+    }
+}
+
 fn malformed(e: impl std::fmt::Display) -> XmlError {
     XmlError::Malformed(e.to_string())
 }
@@ -263,6 +296,31 @@ mod tests {
         assert_eq!(c.attr("k"), Some("&2"));
         assert_eq!(c.attr_ns("urn:y", "k"), Some("1"));
         assert_eq!(c.text(), "t<");
+    }
+
+    #[test]
+    fn refuses_characters_xml_does_not_allow() {
+        for bad in [
+            &b"<a>x\x01y</a>"[..],
+            b"<a b=\"\x0b\"/>",
+            b"<a><![CDATA[\x1f]]></a>",
+            b"<a>\xEF\xBF\xBF</a>",
+            b"<a>&#1;</a>",
+            b"<a b=\"&#xB;\"/>",
+            b"<a>&#xFFFE;</a>",
+        ] {
+            let e = parse(bad, Limits::default());
+            assert!(
+                matches!(e, Err(XmlError::Malformed(_))),
+                "{:?}: {e:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let ok = parse(
+            "<a b=\"&#9;&#xA;\">\t\r\n&#13;\u{FFFD}\u{EFFF}</a>".as_bytes(),
+            Limits::default(),
+        );
+        assert!(ok.is_ok(), "{ok:?}");
     }
 
     #[test]
