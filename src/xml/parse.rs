@@ -6,6 +6,7 @@ use super::dom::{Attr, Element, Node, XMLNS};
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::name::ResolveResult;
 use quick_xml::NsReader;
+use std::borrow::Cow;
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq)]
 pub enum XmlError {
@@ -109,8 +110,7 @@ pub fn parse_with(bytes: &[u8], opts: Options) -> Result<Element, XmlError> {
                 }
             }
             Event::Text(t) => {
-                let s = t.unescape().map_err(malformed)?;
-                check_referenced_chars(&s)?;
+                let s = referenced_chars_checked(t.unescape().map_err(malformed)?)?;
                 push_text(&mut stack, &s, opts.keep_layout)?;
             }
             Event::CData(c) => {
@@ -153,9 +153,8 @@ fn start_element(
         let attr = attr.map_err(malformed)?;
         let key = attr.key;
         check_name(key.as_ref())?;
-        let value = attr.unescape_value().map_err(malformed)?;
-        check_referenced_chars(&value)?;
-        let value = value.into_owned();
+        let value =
+            referenced_chars_checked(attr.unescape_value().map_err(malformed)?)?.into_owned();
         if let Some(decl) = ns_declaration(key.as_ref()) {
             if keep_layout {
                 el.attrs.push(Attr {
@@ -261,13 +260,14 @@ fn check_raw_chars(b: &[u8]) -> Result<(), XmlError> {
     }
 }
 
-/// The same characters written as references (`&#1;`), which XML does not allow either.
-fn check_referenced_chars(s: &std::borrow::Cow<'_, str>) -> Result<(), XmlError> {
-    match s {
-        std::borrow::Cow::Owned(o) if o.contains(super::write::forbidden) => Err(
-            XmlError::Malformed("a character reference to a character XML does not allow".into()),
-        ),
-        _ => Ok(()),
+/// The same characters written as references (`&#1;`), which XML does not allow either; only
+/// an unescaped (owned) value can hold one that the raw scan did not see.
+fn referenced_chars_checked(s: Cow<'_, str>) -> Result<Cow<'_, str>, XmlError> {
+    match &s {
+        Cow::Owned(o) if o.contains(super::write::forbidden) => Err(XmlError::Malformed(
+            "a character reference to a character XML does not allow".into(),
+        )),
+        _ => Ok(s),
     }
 }
 
