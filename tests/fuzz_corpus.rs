@@ -158,4 +158,14 @@ mod findings {
         entries::mhd(br#"{"resourceType":"Bundle","t\u000bype":"transaction"}"#);
         entries::mhd(b"?patient.identifier=urn:oid:1.2|1&b%01ogus=1");
     }
+
+    /// mhd, 2026-12-02, after 18 s: a mutated `fullUrl` with a byte that is not UTF-8 made the
+    /// FHIR model's XML reader panic (an unwrap). The node caught it on the reading thread, but
+    /// the panic message printed the input. Bodies that are not UTF-8 are now refused first.
+    #[test]
+    fn mhd_element_name_not_utf8() {
+        let crash =
+            include_bytes!("../fuzz/corpus/mhd/crash-e56e611734035648d0f40ee9e794f7fa8a180138");
+        entries::mhd(crash);
+    }
 }

@@ -58,11 +58,20 @@ pub enum WireError {
     Doctype,
     #[error("the XML nests deeper than {MAX_XML_DEPTH} elements")]
     TooDeep,
+    #[error("the body is not UTF-8 (byte {0})")]
+    NotUtf8(usize),
+    /// The model's reader gave up by panicking (caught on its thread); no input may reach this.
+    #[error("the body could not be read")]
+    ReaderFailed,
 }
 
 /// Reads a resource. Elements unknown to R4 are an error: a silently dropped element would be
 /// metadata lost.
 pub fn read(body: &[u8], f: Format) -> Result<Resource, WireError> {
+    // FHIR is UTF-8 only, and the model's XML reader panics on a name that is not.
+    if let Err(e) = std::str::from_utf8(body) {
+        return Err(WireError::NotUtf8(e.valid_up_to()));
+    }
     if f == Format::Xml {
         xml_shape(body)?;
     }
@@ -76,7 +85,7 @@ pub fn read(body: &[u8], f: Format) -> Result<Resource, WireError> {
             .spawn_scoped(scope, || parse(body, f))
             .map_err(|e| WireError::Unreadable(f, format!("no thread to read it: {e}")))?
             .join()
-            .unwrap_or_else(|_| Err(WireError::Unreadable(f, "the reader failed".into())))
+            .unwrap_or(Err(WireError::ReaderFailed))
     })
 }
 
@@ -309,6 +318,23 @@ pub fn outcome(issues: &[Issue]) -> Resource {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_that_is_not_utf8_is_refused_before_the_model_reads_it() {
+        // Found by the mhd fuzz target: a mutated `fullUrl` made the XML reader panic.
+        let body = b"<Bundle xmlns=\"http://hl7.org/fhir\"><full\x9fUrl value=\"x\"/></Bundle>";
+        assert!(matches!(
+            read(body, Format::Xml),
+            Err(WireError::NotUtf8(41))
+        ));
+        assert!(matches!(
+            read(
+                b"{\"resourceType\":\"Bundle\",\"t\xffype\":1}",
+                Format::Json
+            ),
+            Err(WireError::NotUtf8(_))
+        ));
+    }
 
     #[test]
     fn xml_drops_what_xml_cannot_carry_and_json_escapes_it() {
