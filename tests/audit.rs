@@ -122,6 +122,11 @@ fn delete_record(store: &Store, seq: i64) {
     );
 }
 
+/// SQL for `column` with its first hex digit changed ('0' unless it was '0').
+fn flip_first(column: &str) -> String {
+    format!("CASE WHEN substr({column}, 1, 1) = '0' THEN '1' ELSE '0' END || substr({column}, 2)")
+}
+
 /// `audit verify` fails naming record `seq` and saying `why`; returns its report.
 fn assert_broken_at(cfg: &Path, seq: i64, why: &str) -> String {
     let (code, out) = audit(cfg, &["verify"]);
@@ -167,17 +172,24 @@ fn verify_finds_a_deleted_last_record_and_rewritten_hashes() {
     assert_broken_at(&cfg, 5, "missing");
 
     // A stored hash rewritten no longer matches the record; a link rewritten no longer
-    // matches the predecessor.
+    // matches the predecessor. The first hex digit is always changed (a fixed prefix would
+    // leave 1 hash in 256 as it was, and the test would fail at random).
     let (_dir, store, cfg) = chain(5);
     sql(
         &store,
-        "UPDATE audit_records SET hash = 'ab' || substr(hash, 3) WHERE seq = 2",
+        &format!(
+            "UPDATE audit_records SET hash = {} WHERE seq = 2",
+            flip_first("hash")
+        ),
     );
     assert_broken_at(&cfg, 2, "altered");
     let (_dir, store, cfg) = chain(5);
     sql(
         &store,
-        "UPDATE audit_records SET prev_hash = 'ab' || substr(prev_hash, 3) WHERE seq = 3",
+        &format!(
+            "UPDATE audit_records SET prev_hash = {} WHERE seq = 3",
+            flip_first("prev_hash")
+        ),
     );
     assert_broken_at(&cfg, 3, "does not carry the hash of record 2");
 }
