@@ -162,6 +162,9 @@ section! {
         format: LogFormat = LogFormat::Pretty;
         /// A tracing filter: "info", or "warn,ncpeh::gateway=debug".
         level: String = "info".into(), check = log_level;
+        /// Log what a panic says, not only where it happened. Off: a panic message may quote
+        /// the input that caused it, and logs carry no patient data. For test systems.
+        panic_messages: bool = false;
     }
 }
 
