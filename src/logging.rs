@@ -23,10 +23,13 @@ pub fn init(cfg: &LogConfig) {
 fn log_panic(info: &PanicHookInfo<'_>, messages: bool) {
     let thread = std::thread::current();
     let message = messages.then(|| payload_text(info.payload()));
+    // Only when RUST_BACKTRACE asked for one: otherwise the field would say "disabled backtrace".
     let backtrace = std::backtrace::Backtrace::capture();
+    let backtrace = (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
+        .then(|| tracing::field::display(backtrace));
     tracing::error!(
         thread = thread.name().unwrap_or("unnamed"),
-        backtrace = %backtrace,
+        backtrace,
         "{}",
         describe(info.location(), message.as_deref())
     );
