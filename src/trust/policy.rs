@@ -132,7 +132,7 @@ impl Policy {
         }
         let report = xua::verify_header(xml, issuers, &p.settings, now);
         if report.failure().is_none() {
-            p.verified.put(key, &report, p.settings.clock_skew);
+            p.verified.put(key, &report, p.settings.clock_skew, now);
         }
         Some(report)
     }
